@@ -1,0 +1,38 @@
+//! The `shellward` command line: argument parsing and wiring only; the work is in the library
+//! crates. Exit codes: 0 the run completed, 2 usage error, 3 some input could not be read (the
+//! rest was still processed and reported).
+
+mod args;
+mod commands;
+mod report;
+
+use clap::Parser;
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let args = args::Args::parse();
+    if let Some(threads) = args.threads {
+        // Only fails if a pool was already built, which cannot happen this early.
+        let _ = rayon::ThreadPoolBuilder::new().num_threads(threads.max(1)).build_global();
+    }
+    let result = match args.command {
+        args::Command::Events(events) => commands::events::run(&events, args.threads),
+    };
+    match result {
+        Ok(code) => code,
+        Err(error) if is_broken_pipe(&error) => ExitCode::SUCCESS,
+        Err(error) => {
+            report::error(&format!("{error:#}"));
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// `shellward events | head` closes the pipe early: that is success, not an error.
+fn is_broken_pipe(error: &anyhow::Error) -> bool {
+    error.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}

@@ -1,0 +1,105 @@
+//! Messages on standard error: problems found in the input, and the closing summary.
+//!
+//! A broken file can hold thousands of bad records, so each file gets at most
+//! [`PER_FILE`] messages and then a count; the summary always has the totals.
+
+#![allow(clippy::print_stderr)]
+
+use shellward_sources::{Problem, Severity};
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// How many problems are printed for one file.
+const PER_FILE: usize = 10;
+
+/// Prints an error that ends the run.
+pub(crate) fn error(message: &str) {
+    eprintln!("shellward: error: {message}");
+}
+
+/// Counts and prints input problems.
+#[derive(Debug, Default)]
+pub(crate) struct Problems {
+    verbose: bool,
+    per_file: HashMap<Arc<str>, usize>,
+    /// Files with errors, and how many were not printed.
+    pub(crate) errors: u64,
+    pub(crate) warnings: u64,
+    pub(crate) notes: u64,
+    error_files: std::collections::BTreeSet<Arc<str>>,
+    suppressed: std::collections::BTreeMap<Arc<str>, usize>,
+}
+
+impl Problems {
+    pub(crate) fn new(verbose: bool) -> Self {
+        Problems { verbose, ..Problems::default() }
+    }
+
+    /// Records and (within limits) prints a problem.
+    pub(crate) fn add(&mut self, problem: &Problem) {
+        let label = match problem.severity {
+            Severity::Error => {
+                self.errors += 1;
+                self.error_files.insert(Arc::clone(&problem.path));
+                "error"
+            }
+            Severity::Warning => {
+                self.warnings += 1;
+                "warning"
+            }
+            Severity::Note => {
+                self.notes += 1;
+                if !self.verbose {
+                    return;
+                }
+                "skipped"
+            }
+        };
+        let seen = self.per_file.entry(Arc::clone(&problem.path)).or_default();
+        *seen += 1;
+        if *seen <= PER_FILE {
+            eprintln!("shellward: {label}: {}", escape(&problem.to_string()));
+        } else {
+            *self.suppressed.entry(Arc::clone(&problem.path)).or_default() += 1;
+        }
+    }
+
+    /// Prints the closing summary.
+    pub(crate) fn summary(&self, files: usize, events: u64) {
+        for (path, count) in &self.suppressed {
+            eprintln!("shellward: ... and {count} more problem(s) in {}", escape(path));
+        }
+        let mut line = format!("shellward: {files} file(s), {events} event(s)");
+        if self.errors > 0 {
+            line.push_str(&format!(
+                ", {} unreadable record(s) or file(s) in {} file(s)",
+                self.errors,
+                self.error_files.len()
+            ));
+        }
+        if self.warnings > 0 {
+            line.push_str(&format!(", {} warning(s)", self.warnings));
+        }
+        if self.notes > 0 {
+            line.push_str(&format!(", {} file(s) of unknown format skipped", self.notes));
+            if !self.verbose {
+                line.push_str(" (-v lists them)");
+            }
+        }
+        eprintln!("{line}");
+    }
+}
+
+/// Escapes control characters so that text from the input (file names, record contents in error
+/// messages) cannot move the cursor or recolour a terminal.
+pub(crate) fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}

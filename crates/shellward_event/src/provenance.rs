@@ -1,0 +1,51 @@
+//! Where an event came from.
+
+use serde::Serialize;
+use std::sync::Arc;
+
+/// The input format a record was decoded from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
+pub enum Format {
+    /// Binary Windows event log (`.evtx`).
+    Evtx,
+    /// A Windows event rendered to JSON by the `evtx` crate (`evtx_dump -o json|jsonl`).
+    EvtxJson,
+    /// A Windows event rendered to XML: Event Viewer, `wevtutil`, `evtx_dump -o xml`, or Splunk's
+    /// `XmlWinEventLog` (one event per line).
+    EvtxXml,
+    /// Winlogbeat or Elastic Agent JSON, raw (`winlog.*`) or after the ECS ingest pipeline.
+    Winlogbeat,
+    /// Flattened Windows events (one JSON object per event with `Channel`, `EventID` and the event
+    /// data at the top level), as in the OTRF Security-Datasets and many SIEM exports.
+    FlatJson,
+    /// JSON of no known shape: its fields are flattened with dotted names and it has no log source.
+    Json,
+}
+
+impl Format {
+    /// The name used on the command line (`--input-format`) and in output.
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Evtx => "evtx",
+            Format::EvtxJson => "evtx-json",
+            Format::EvtxXml => "evtx-xml",
+            Format::Winlogbeat => "winlogbeat",
+            Format::FlatJson => "flat-json",
+            Format::Json => "json",
+        }
+    }
+}
+
+/// Where an event came from: enough to find the record again.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Provenance {
+    /// The file (`-` for standard input; `archive.zip!member` inside an archive).
+    pub path: Arc<str>,
+    /// The EVTX `EventRecordID` for binary event logs; the 1-based line where the record starts for
+    /// text formats.
+    pub record: u64,
+    /// The format it was decoded from.
+    pub format: Format,
+}

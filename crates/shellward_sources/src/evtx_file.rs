@@ -1,0 +1,89 @@
+//! Binary Windows event logs (`.evtx`), through the `evtx` crate.
+//!
+//! The crate parses chunks on its own rayon pipeline; each record is rendered to JSON there, on the
+//! worker thread, and built into an [`Event`] by the same code that reads `evtx_dump` JSON
+//! ([`crate::json::evtx_json`]), so both renderings give identical events. A chunk or record the crate
+//! refuses becomes a [`Problem`] naming the chunk or record, and the records around it still come
+//! out.
+
+use crate::Sink;
+use crate::json::evtx_json;
+use crate::problem::{DecodeError, Location, Problem};
+use evtx::err::EvtxError;
+use evtx::{EvtxParser, ParserSettings};
+use shellward_event::{Event, Format, Provenance};
+use std::io::{Read, Seek};
+use std::ops::ControlFlow;
+use std::sync::Arc;
+
+/// Reads every record of an EVTX file into `sink`.
+pub(crate) fn read<R: Read + Seek + Send + 'static>(
+    source: R,
+    path: &Arc<str>,
+    threads: usize,
+    sink: &mut dyn Sink,
+) -> ControlFlow<()> {
+    let parser = match EvtxParser::from_read_seek(source) {
+        Ok(p) => p,
+        Err(e) => {
+            let (location, message) = describe(&e);
+            sink.problem(Problem::error(path, location, DecodeError::Evtx(message)));
+            return ControlFlow::Continue(());
+        }
+    };
+    let settings = ParserSettings::default().num_threads(threads.max(1));
+    let mut parser = parser.with_configuration(settings);
+    let record_path = Arc::clone(path);
+    let records = parser.serialized_records(move |record| {
+        let record = record?;
+        let id = record.event_record_id;
+        let rendered = record.into_json_bytes()?;
+        Ok(build(&rendered.data, &record_path, id))
+    });
+    for result in records {
+        match result {
+            Ok(Ok(event)) => sink.event(event)?,
+            Ok(Err((id, error))) => {
+                sink.problem(Problem::error(path, Some(Location::Record(id)), error))
+            }
+            Err(e) => {
+                let (location, message) = describe(&e);
+                sink.problem(Problem::error(path, location, DecodeError::Evtx(message)));
+            }
+        }
+    }
+    ControlFlow::Continue(())
+}
+
+/// Builds the event from a record's JSON rendering.
+fn build(json: &[u8], path: &Arc<str>, id: u64) -> Result<Event, (u64, DecodeError)> {
+    let mut root: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_slice(json).map_err(|e| (id, DecodeError::Json(e)))?;
+    let Some(serde_json::Value::Object(inner)) = root.remove("Event") else {
+        return Err((id, DecodeError::Evtx("record has no <Event> element".into())));
+    };
+    let mut event =
+        Event::new(Provenance { path: Arc::clone(path), record: id, format: Format::Evtx });
+    evtx_json::build(&mut event, inner);
+    Ok(event)
+}
+
+/// Where an evtx error is, and its chain of causes as one line.
+fn describe(error: &EvtxError) -> (Option<Location>, String) {
+    let location = match error {
+        EvtxError::FailedToParseRecord { record_id, .. } => Some(Location::Record(*record_id)),
+        EvtxError::FailedToParseChunk { chunk_id, .. } => Some(Location::Chunk(*chunk_id)),
+        EvtxError::FailedToReadRecordAt { chunk, offset, .. } => {
+            Some(Location::ChunkOffset { chunk: *chunk, offset: *offset })
+        }
+        _ => None,
+    };
+    let mut message = error.to_string();
+    let mut source = std::error::Error::source(error);
+    while let Some(cause) = source {
+        message.push_str(": ");
+        message.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    (location, message)
+}

@@ -1,0 +1,52 @@
+//! Decoders: telemetry files in, normalized [`shellward_event::Event`]s out.
+//!
+//! # Data flow
+//!
+//! ```text
+//! paths ─► inputs::expand ─► reader (per file: gzip/zip opened, content sniffed)
+//!            ├─ EVTX ─────────► evtx_file ─┐  (evtx crate, chunk-parallel)
+//!            ├─ JSON ─► json::framer ──────┼─► one builder per record shape ─► windows::finish ─► Sink
+//!            └─ XML ──► xml::Framer ───────┘  (records decoded in parallel batches)
+//! ```
+//!
+//! - **Sniffing, not extensions.** Each file is recognized by its first bytes (EVTX magic, gzip, zip,
+//!   UTF-16 byte order marks, then `{`/`[` for JSON and `<` for XML), because collected telemetry is
+//!   named anything. `--input-format` ([`ReadOptions::format`]) overrides it.
+//! - **One normalizer per source family.** Every rendering of a Windows event (binary, JSON, XML,
+//!   Winlogbeat, flattened) is built into the same raw field names and then completed by
+//!   [`windows`] from a mapping table (`mappings/windows.toml`, data not code): Sigma log source,
+//!   taxonomy field names (Security 4688 `NewProcessName` is also `Image`), host and time.
+//! - **Bad input is reported, never fatal.** Every decoder hands a [`Problem`] (file, and record,
+//!   chunk or line) to the [`Sink`] and goes on with the next record; framers bound what they keep
+//!   (a record larger than the limit is skipped), so no input makes memory grow without bound.
+//! - **Parallel, in order.** Small files are decoded several at a time, large files by chunks or
+//!   batches of records, and the sink receives everything in input order, so output is deterministic.
+
+mod evtx_file;
+mod inputs;
+mod json;
+mod problem;
+mod reader;
+mod sniff;
+mod utf16;
+mod windows;
+mod xml;
+
+pub use inputs::{InputFile, Source, expand};
+pub use problem::{DecodeError, Location, Problem, Severity};
+pub use reader::{ReadOptions, Sink, read_all, read_input};
+pub use shellward_event::Format;
+
+/// The formats `--input-format` accepts, by name.
+pub fn format_by_name(name: &str) -> Option<Format> {
+    [
+        Format::Evtx,
+        Format::EvtxJson,
+        Format::EvtxXml,
+        Format::Winlogbeat,
+        Format::FlatJson,
+        Format::Json,
+    ]
+    .into_iter()
+    .find(|f| f.name() == name)
+}

@@ -1,0 +1,392 @@
+//! Reading inputs: containers, sniffing, and the decoders, in parallel with ordered output.
+
+use crate::inputs::{InputFile, Source};
+use crate::problem::{DecodeError, Location, Problem, Severity};
+use crate::sniff::{self, Kind, TextKind};
+use crate::utf16::Utf16Reader;
+use crate::{evtx_file, json, xml};
+use rayon::prelude::*;
+use shellward_event::{Event, Format};
+use std::io::{BufReader, Cursor, Read, Seek};
+use std::ops::ControlFlow;
+use std::path::Path;
+use std::sync::Arc;
+
+/// Receives what the decoders produce, in input order.
+pub trait Sink {
+    /// One decoded event. Return `ControlFlow::Break` to stop reading (e.g. after `--limit`).
+    fn event(&mut self, event: Event) -> ControlFlow<()>;
+    /// One problem; reading goes on.
+    fn problem(&mut self, problem: Problem);
+}
+
+/// How to read inputs.
+#[derive(Debug, Clone)]
+pub struct ReadOptions {
+    /// The format to assume instead of sniffing each file (`--input-format`).
+    pub format: Option<Format>,
+    /// Worker threads for decoding one large file (EVTX chunks, batches of JSON records).
+    pub threads: usize,
+}
+
+impl Default for ReadOptions {
+    fn default() -> Self {
+        ReadOptions {
+            format: None,
+            threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
+        }
+    }
+}
+
+/// Files up to this size are read whole on one thread, several at a time.
+const SMALL_FILE: u64 = 8 << 20;
+/// How much small input is decoded at once (bounds the events held before they are passed on).
+const BATCH_BYTES: u64 = 32 << 20;
+/// How many text records are decoded in parallel at once.
+const TEXT_BATCH_RECORDS: usize = 4096;
+const TEXT_BATCH_BYTES: usize = 8 << 20;
+/// How many container levels are opened (`.zip` holding `.gz`).
+const MAX_NESTING: u8 = 3;
+
+/// Reads every input into `sink`, in order: small files are decoded several at a time on the rayon
+/// pool and replayed in order, large ones one at a time with their own internal parallelism.
+pub fn read_all(
+    files: &[InputFile],
+    options: &ReadOptions,
+    sink: &mut dyn Sink,
+) -> ControlFlow<()> {
+    let mut start = 0;
+    while start < files.len() {
+        let first = &files[start];
+        if first.size > SMALL_FILE || first.source == Source::Stdin || options.threads <= 1 {
+            read_input(first, options, sink)?;
+            start += 1;
+            continue;
+        }
+        let mut end = start;
+        let mut bytes = 0;
+        while end < files.len()
+            && files[end].size <= SMALL_FILE
+            && files[end].source != Source::Stdin
+            && (end == start || bytes + files[end].size <= BATCH_BYTES)
+        {
+            bytes += files[end].size;
+            end += 1;
+        }
+        let single = ReadOptions { threads: 1, ..options.clone() };
+        let collected: Vec<Collector> = files[start..end]
+            .par_iter()
+            .map(|file| {
+                let mut collector = Collector::default();
+                let _ = read_input(file, &single, &mut collector);
+                collector
+            })
+            .collect();
+        for collector in collected {
+            collector.replay(sink)?;
+        }
+        start = end;
+    }
+    ControlFlow::Continue(())
+}
+
+/// Reads one input into `sink`.
+pub fn read_input(file: &InputFile, options: &ReadOptions, sink: &mut dyn Sink) -> ControlFlow<()> {
+    match &file.source {
+        Source::Stdin => {
+            let stdin = std::io::stdin();
+            let mut lock = stdin.lock();
+            read_stream(&mut lock, None, &file.name, file.explicit, options, sink, 0)
+        }
+        Source::Path(path) => match std::fs::File::open(path) {
+            Ok(mut f) => {
+                read_stream(&mut f, Some(path), &file.name, file.explicit, options, sink, 0)
+            }
+            Err(e) => {
+                sink.problem(Problem::error(&file.name, None, e.into()));
+                ControlFlow::Continue(())
+            }
+        },
+    }
+}
+
+/// Reads a stream whose format is not known yet. `on_disk` is its path when it is a plain file (so
+/// EVTX and zip can seek in it without a temporary copy).
+fn read_stream(
+    reader: &mut dyn Read,
+    on_disk: Option<&Path>,
+    name: &Arc<str>,
+    explicit: bool,
+    options: &ReadOptions,
+    sink: &mut dyn Sink,
+    nesting: u8,
+) -> ControlFlow<()> {
+    let mut head = Vec::with_capacity(8192);
+    if let Err(e) = (&mut *reader).take(8192).read_to_end(&mut head) {
+        sink.problem(Problem::error(name, None, e.into()));
+        return ControlFlow::Continue(());
+    }
+    let kind = sniff::kind(&head);
+    let mut whole = Cursor::new(head.clone()).chain(reader);
+    match (options.format, kind) {
+        (_, Kind::Empty) => {
+            sink.problem(Problem::warning(name, DecodeError::Empty));
+            ControlFlow::Continue(())
+        }
+        (_, Kind::Gzip) if nesting < MAX_NESTING => {
+            let mut inner = flate2::read::MultiGzDecoder::new(whole);
+            read_stream(&mut inner, None, name, explicit, options, sink, nesting + 1)
+        }
+        (_, Kind::Zip) if nesting < MAX_NESTING => match seekable(on_disk, &mut whole) {
+            Ok(file) => read_zip(file, name, options, sink, nesting),
+            Err(e) => {
+                sink.problem(Problem::error(name, None, e.into()));
+                ControlFlow::Continue(())
+            }
+        },
+        (Some(Format::Evtx), _) | (None, Kind::Evtx) => match seekable(on_disk, &mut whole) {
+            Ok(file) => evtx_file::read(file, name, options.threads, sink),
+            Err(e) => {
+                sink.problem(Problem::error(name, None, e.into()));
+                ControlFlow::Continue(())
+            }
+        },
+        (forced, Kind::Text { utf16: Some(big_endian) }) => {
+            let mut decoded = Utf16Reader::new(BufReader::new(whole.take_after(2)), big_endian);
+            let flow = read_text(
+                &mut decoded,
+                &head_utf16(&head, big_endian),
+                forced,
+                name,
+                explicit,
+                options,
+                sink,
+            );
+            if let Some((units, first_offset)) = decoded.invalid() {
+                let error = DecodeError::Utf16 { units, first_offset };
+                sink.problem(Problem::error(name, Some(Location::Offset(first_offset)), error));
+            }
+            flow
+        }
+        (forced, Kind::Text { utf16: None }) => {
+            read_text(&mut whole, &head, forced, name, explicit, options, sink)
+        }
+        (Some(forced), _) => {
+            read_text(&mut whole, &head, Some(forced), name, explicit, options, sink)
+        }
+        (None, _) => unknown(name, explicit, sink),
+    }
+}
+
+/// Text after sniffing: JSON or XML framing, records decoded in parallel batches.
+fn read_text(
+    reader: &mut dyn Read,
+    head: &[u8],
+    forced: Option<Format>,
+    name: &Arc<str>,
+    explicit: bool,
+    options: &ReadOptions,
+    sink: &mut dyn Sink,
+) -> ControlFlow<()> {
+    let kind = match forced {
+        Some(Format::EvtxXml) => TextKind::Xml,
+        Some(_) => TextKind::Json,
+        None => sniff::text_kind(head),
+    };
+    let mut batch = Batch::new(name, forced, kind, options.threads);
+    match kind {
+        TextKind::Json => {
+            let mut framer = json::framer::Framer::new(reader);
+            while let Some(frame) = framer.next_frame() {
+                match frame {
+                    json::framer::Frame::Record { line, bytes } => batch.push(line, bytes, sink)?,
+                    json::framer::Frame::Problem { line, error } => {
+                        batch.problem(line, error, sink)?
+                    }
+                }
+            }
+        }
+        TextKind::Xml => {
+            let mut framer = xml::Framer::new(reader);
+            while let Some(frame) = framer.next_frame() {
+                match frame {
+                    Ok((line, bytes)) => batch.push(line, bytes, sink)?,
+                    Err((line, error)) => batch.problem(line, error, sink)?,
+                }
+            }
+        }
+        TextKind::Unknown => return unknown(name, explicit, sink),
+    }
+    batch.flush(sink)
+}
+
+/// Text records waiting to be decoded together.
+struct Batch<'a> {
+    name: &'a Arc<str>,
+    forced: Option<Format>,
+    kind: TextKind,
+    parallel: bool,
+    records: Vec<(u64, Vec<u8>)>,
+    bytes: usize,
+}
+
+impl<'a> Batch<'a> {
+    fn new(name: &'a Arc<str>, forced: Option<Format>, kind: TextKind, threads: usize) -> Self {
+        Batch { name, forced, kind, parallel: threads > 1, records: Vec::new(), bytes: 0 }
+    }
+
+    fn push(&mut self, line: u64, bytes: Vec<u8>, sink: &mut dyn Sink) -> ControlFlow<()> {
+        self.bytes += bytes.len();
+        self.records.push((line, bytes));
+        if self.records.len() >= TEXT_BATCH_RECORDS || self.bytes >= TEXT_BATCH_BYTES {
+            self.flush(sink)?;
+        }
+        ControlFlow::Continue(())
+    }
+
+    /// A framing problem: the records before it are passed on first, to keep the order.
+    fn problem(&mut self, line: u64, error: DecodeError, sink: &mut dyn Sink) -> ControlFlow<()> {
+        self.flush(sink)?;
+        sink.problem(Problem::error(self.name, Some(Location::Line(line)), error));
+        ControlFlow::Continue(())
+    }
+
+    fn decode(&self, line: u64, bytes: &[u8]) -> Result<Event, DecodeError> {
+        match self.kind {
+            TextKind::Xml => xml::decode(bytes, self.name, line),
+            _ => json::decode(bytes, self.name, line, self.forced),
+        }
+    }
+
+    fn flush(&mut self, sink: &mut dyn Sink) -> ControlFlow<()> {
+        let records = std::mem::take(&mut self.records);
+        self.bytes = 0;
+        let results: Vec<(u64, Result<Event, DecodeError>)> = if self.parallel && records.len() > 1
+        {
+            records.par_iter().map(|(line, bytes)| (*line, self.decode(*line, bytes))).collect()
+        } else {
+            records.iter().map(|(line, bytes)| (*line, self.decode(*line, bytes))).collect()
+        };
+        for (line, result) in results {
+            match result {
+                Ok(event) => sink.event(event)?,
+                Err(error) => {
+                    sink.problem(Problem::error(self.name, Some(Location::Line(line)), error))
+                }
+            }
+        }
+        ControlFlow::Continue(())
+    }
+}
+
+/// Every entry of a zip archive, each sniffed on its own.
+fn read_zip(
+    file: std::fs::File,
+    name: &Arc<str>,
+    options: &ReadOptions,
+    sink: &mut dyn Sink,
+    nesting: u8,
+) -> ControlFlow<()> {
+    let mut archive = match zip::ZipArchive::new(file) {
+        Ok(a) => a,
+        Err(e) => {
+            sink.problem(Problem::error(name, None, DecodeError::Archive(e.to_string())));
+            return ControlFlow::Continue(());
+        }
+    };
+    for index in 0..archive.len() {
+        let mut entry = match archive.by_index(index) {
+            Ok(entry) => entry,
+            Err(e) => {
+                sink.problem(Problem::error(name, None, DecodeError::Archive(e.to_string())));
+                continue;
+            }
+        };
+        if entry.is_dir() {
+            continue;
+        }
+        let entry_name: Arc<str> = match entry.name() {
+            Ok(inner) => format!("{name}!{inner}").into(),
+            Err(_) => format!("{name}!#{index}").into(),
+        };
+        read_stream(&mut entry, None, &entry_name, false, options, sink, nesting + 1)?;
+    }
+    ControlFlow::Continue(())
+}
+
+/// A seekable file with the stream's bytes: the file itself when it is on disk, otherwise an
+/// anonymous temporary copy (memory stays bounded whatever the size).
+fn seekable(on_disk: Option<&Path>, reader: &mut dyn Read) -> std::io::Result<std::fs::File> {
+    if let Some(path) = on_disk {
+        return std::fs::File::open(path);
+    }
+    let mut file = tempfile::tempfile()?;
+    std::io::copy(reader, &mut file)?;
+    file.rewind()?;
+    Ok(file)
+}
+
+fn unknown(name: &Arc<str>, explicit: bool, sink: &mut dyn Sink) -> ControlFlow<()> {
+    sink.problem(if explicit {
+        Problem::error(name, None, DecodeError::UnknownFormat)
+    } else {
+        Problem::note(name, DecodeError::UnknownFormat)
+    });
+    ControlFlow::Continue(())
+}
+
+/// The first bytes of a UTF-16 stream decoded, for sniffing.
+fn head_utf16(head: &[u8], big_endian: bool) -> Vec<u8> {
+    let mut text = String::new();
+    let _ = Utf16Reader::new(&head[2.min(head.len())..], big_endian).read_to_string(&mut text);
+    text.into_bytes()
+}
+
+/// Skips the first `n` bytes of a reader (the byte order mark).
+trait TakeAfter: Read + Sized {
+    fn take_after(mut self, n: u64) -> Self {
+        let _ = std::io::copy(&mut self.by_ref().take(n), &mut std::io::sink());
+        self
+    }
+}
+impl<R: Read> TakeAfter for R {}
+
+/// Holds one file's output so several files can be decoded at once and replayed in order.
+#[derive(Default)]
+struct Collector {
+    items: Vec<Item>,
+}
+
+enum Item {
+    Event(Event),
+    Problem(Problem),
+}
+
+impl Sink for Collector {
+    fn event(&mut self, event: Event) -> ControlFlow<()> {
+        self.items.push(Item::Event(event));
+        ControlFlow::Continue(())
+    }
+    fn problem(&mut self, problem: Problem) {
+        self.items.push(Item::Problem(problem));
+    }
+}
+
+impl Collector {
+    fn replay(self, sink: &mut dyn Sink) -> ControlFlow<()> {
+        for item in self.items {
+            match item {
+                Item::Event(e) => sink.event(e)?,
+                Item::Problem(p) => sink.problem(p),
+            }
+        }
+        ControlFlow::Continue(())
+    }
+}
+
+impl Severity {
+    /// Whether problems of this severity make the run's exit code 3.
+    pub fn is_error(self) -> bool {
+        self == Severity::Error
+    }
+}

@@ -1,0 +1,92 @@
+//! Recognizing a file's format from its first bytes.
+
+/// What the first bytes of a stream say it is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kind {
+    Empty,
+    Evtx,
+    Gzip,
+    Zip,
+    /// Text; `utf16` is `Some(big_endian)` when a UTF-16 byte order mark starts it.
+    Text {
+        utf16: Option<bool>,
+    },
+    Unknown,
+}
+
+/// Text content, once decoded: which framer reads it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum TextKind {
+    Json,
+    Xml,
+    Unknown,
+}
+
+/// Classifies a stream by its first bytes (as many as are available, at least 8 when the stream has
+/// them).
+pub(crate) fn kind(head: &[u8]) -> Kind {
+    match head {
+        [] => Kind::Empty,
+        [b'E', b'l', b'f', b'F', b'i', b'l', b'e', 0, ..] => Kind::Evtx,
+        [0x1f, 0x8b, ..] => Kind::Gzip,
+        [b'P', b'K', 3, 4, ..] | [b'P', b'K', 5, 6, ..] => Kind::Zip,
+        [0xFF, 0xFE, ..] => Kind::Text { utf16: Some(false) },
+        [0xFE, 0xFF, ..] => Kind::Text { utf16: Some(true) },
+        _ if looks_textual(head) => Kind::Text { utf16: None },
+        _ => Kind::Unknown,
+    }
+}
+
+/// Classifies decoded text by its first significant character: `{` or `[` is JSON, `<` is XML;
+/// `Record N` headers (evtx_dump) are looked past.
+pub(crate) fn text_kind(head: &[u8]) -> TextKind {
+    let mut rest = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(head);
+    loop {
+        rest = rest.trim_ascii_start();
+        match rest.first() {
+            Some(b'{' | b'[') => return TextKind::Json,
+            Some(b'<') => return TextKind::Xml,
+            Some(b'R') if rest.starts_with(b"Record ") => match memchr::memchr(b'\n', rest) {
+                Some(i) => rest = &rest[i + 1..],
+                None => return TextKind::Unknown,
+            },
+            _ => return TextKind::Unknown,
+        }
+    }
+}
+
+/// Whether bytes look like text: no NUL, few control characters.
+fn looks_textual(head: &[u8]) -> bool {
+    let sample = &head[..head.len().min(4096)];
+    let control = sample
+        .iter()
+        .filter(|&&b| b == 0 || (b < 0x20 && !matches!(b, b'\n' | b'\r' | b'\t' | 0x0c)))
+        .count();
+    !sample.contains(&0) && control * 100 <= sample.len()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kinds() {
+        assert_eq!(kind(b""), Kind::Empty);
+        assert_eq!(kind(b"ElfFile\0rest"), Kind::Evtx);
+        assert_eq!(kind(&[0x1f, 0x8b, 8]), Kind::Gzip);
+        assert_eq!(kind(b"PK\x03\x04"), Kind::Zip);
+        assert_eq!(kind(&[0xFF, 0xFE, b'{', 0]), Kind::Text { utf16: Some(false) });
+        assert_eq!(kind(b"{\"a\":1}"), Kind::Text { utf16: None });
+        assert_eq!(kind(&[0u8, 1, 2, 3, 200, 17]), Kind::Unknown);
+    }
+
+    #[test]
+    fn text_kinds() {
+        assert_eq!(text_kind(b"  \n{\"a\""), TextKind::Json);
+        assert_eq!(text_kind(b"\xEF\xBB\xBF[{"), TextKind::Json);
+        assert_eq!(text_kind(b"Record 1\n{"), TextKind::Json);
+        assert_eq!(text_kind(b"Record 1\n<Event"), TextKind::Xml);
+        assert_eq!(text_kind(b"<?xml version"), TextKind::Xml);
+        assert_eq!(text_kind(b"hello"), TextKind::Unknown);
+    }
+}

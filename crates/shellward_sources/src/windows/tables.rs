@@ -1,0 +1,239 @@
+//! The Windows and ECS mapping tables (`mappings/*.toml`), parsed once per process.
+
+use serde::Deserialize;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::OnceLock;
+
+const WINDOWS_TOML: &str = include_str!("../../mappings/windows.toml");
+const ECS_TOML: &str = include_str!("../../mappings/ecs.toml");
+
+/// How a taxonomy field is computed from the source fields.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum FieldSpec {
+    /// Copy a field.
+    Copy(String),
+    /// A field read as a hex or decimal number.
+    Hex(String),
+    /// Text built from other fields.
+    Template(Vec<TemplatePart>),
+    /// The Nth unnamed `<Data>` element.
+    Data(usize),
+    /// A mandatory-label SID turned into an integrity level name.
+    Integrity(String),
+}
+
+/// A piece of a template: literal text or a field reference.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum TemplatePart {
+    Text(String),
+    Field(String),
+}
+
+/// One `[[event]]` entry.
+#[derive(Debug)]
+pub(crate) struct EventRule {
+    pub(crate) provider_prefix: Option<String>,
+    pub(crate) when: Option<(String, Vec<String>)>,
+    pub(crate) category: Option<&'static str>,
+    pub(crate) fields: Vec<(&'static str, FieldSpec)>,
+    pub(crate) key_values: bool,
+}
+
+/// The parsed tables.
+#[derive(Debug)]
+pub(crate) struct Tables {
+    /// Lower-cased channel name to Sigma service.
+    services: HashMap<String, &'static str>,
+    /// (lower-cased channel, event id) to the rules for it, in file order.
+    events: HashMap<(String, i64), Vec<EventRule>>,
+    /// ECS field to taxonomy field.
+    pub(crate) ecs_fields: Vec<(String, &'static str)>,
+    /// Taxonomy fields built from ECS fields.
+    pub(crate) ecs_templates: Vec<(&'static str, Vec<TemplatePart>)>,
+}
+
+impl Tables {
+    /// The tables embedded in the binary.
+    pub(crate) fn get() -> &'static Tables {
+        static TABLES: OnceLock<Tables> = OnceLock::new();
+        TABLES.get_or_init(|| match Tables::parse(WINDOWS_TOML, ECS_TOML) {
+            Ok(tables) => tables,
+            // The embedded tables are checked by a unit test, so this cannot happen in a build
+            // that passed its tests.
+            Err(e) => panic!("embedded mapping table is invalid: {e}"),
+        })
+    }
+
+    /// The Sigma service of a channel.
+    pub(crate) fn service(&self, channel: &str) -> Option<&'static str> {
+        self.services
+            .get(channel)
+            .or_else(|| self.services.get(&channel.to_ascii_lowercase()))
+            .copied()
+    }
+
+    /// The rules for an event of `channel` with `event_id`.
+    pub(crate) fn rules(&self, channel: &str, event_id: i64) -> &[EventRule] {
+        let key = (channel.to_ascii_lowercase(), event_id);
+        self.events.get(&key).map_or(&[], Vec::as_slice)
+    }
+
+    fn parse(windows: &str, ecs: &str) -> Result<Tables, String> {
+        let windows: WindowsFile = toml::from_str(windows).map_err(|e| e.to_string())?;
+        let ecs: EcsFile = toml::from_str(ecs).map_err(|e| e.to_string())?;
+        let mut services = HashMap::new();
+        for c in windows.channel {
+            services.insert(c.name.to_ascii_lowercase(), leak(c.service));
+        }
+        let mut events: HashMap<(String, i64), Vec<EventRule>> = HashMap::new();
+        for e in windows.event {
+            let when = match (e.when_field, e.when_values) {
+                (Some(f), Some(v)) => Some((f, v)),
+                (None, None) => None,
+                _ => return Err("when_field and when_values go together".into()),
+            };
+            let mut fields = Vec::new();
+            for (name, spec) in e.fields {
+                fields.push((leak(name), spec.into_spec()?));
+            }
+            let category = e.category.map(leak);
+            for id in e.ids {
+                let rule = EventRule {
+                    provider_prefix: e.provider.clone(),
+                    when: when.clone(),
+                    category,
+                    fields: fields.clone(),
+                    key_values: e.key_values,
+                };
+                events.entry((e.channel.to_ascii_lowercase(), id)).or_default().push(rule);
+            }
+        }
+        let ecs_fields = ecs.fields.into_iter().map(|(from, to)| (from, leak(to))).collect();
+        let ecs_templates = ecs
+            .templates
+            .into_iter()
+            .map(|(name, t)| Ok((leak(name), parse_template(&t)?)))
+            .collect::<Result<_, String>>()?;
+        Ok(Tables { services, events, ecs_fields, ecs_templates })
+    }
+}
+
+/// Table names live as long as the process (they are loaded once), so events can hold `&'static str`.
+fn leak(s: String) -> &'static str {
+    Box::leak(s.into_boxed_str())
+}
+
+/// Parses `{A}\{B}` into parts.
+fn parse_template(text: &str) -> Result<Vec<TemplatePart>, String> {
+    let mut parts = Vec::new();
+    let mut rest = text;
+    while let Some(open) = rest.find('{') {
+        if open > 0 {
+            parts.push(TemplatePart::Text(rest[..open].to_owned()));
+        }
+        let close = rest[open..].find('}').ok_or_else(|| format!("unclosed {{ in {text:?}"))?;
+        parts.push(TemplatePart::Field(rest[open + 1..open + close].to_owned()));
+        rest = &rest[open + close + 1..];
+    }
+    if !rest.is_empty() {
+        parts.push(TemplatePart::Text(rest.to_owned()));
+    }
+    Ok(parts)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct WindowsFile {
+    channel: Vec<ChannelEntry>,
+    event: Vec<EventEntry>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ChannelEntry {
+    name: String,
+    service: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EventEntry {
+    channel: String,
+    provider: Option<String>,
+    ids: Vec<i64>,
+    when_field: Option<String>,
+    when_values: Option<Vec<String>>,
+    category: Option<String>,
+    #[serde(default)]
+    fields: toml::map::Map<String, toml::Value>,
+    #[serde(default)]
+    key_values: bool,
+}
+
+trait IntoSpec {
+    fn into_spec(self) -> Result<FieldSpec, String>;
+}
+
+impl IntoSpec for toml::Value {
+    fn into_spec(self) -> Result<FieldSpec, String> {
+        let table = match self {
+            toml::Value::String(s) => return Ok(FieldSpec::Copy(s)),
+            toml::Value::Table(t) if t.len() == 1 => t,
+            other => return Err(format!("bad field spec {other:?}")),
+        };
+        let Some((kind, value)) = table.into_iter().next() else {
+            return Err("empty field spec".into());
+        };
+        match (kind.as_str(), value) {
+            ("hex", toml::Value::String(s)) => Ok(FieldSpec::Hex(s)),
+            ("integrity", toml::Value::String(s)) => Ok(FieldSpec::Integrity(s)),
+            ("template", toml::Value::String(s)) => Ok(FieldSpec::Template(parse_template(&s)?)),
+            ("data", toml::Value::Integer(n)) if n >= 0 => {
+                Ok(FieldSpec::Data(usize::try_from(n).map_err(|e| e.to_string())?))
+            }
+            (kind, value) => Err(format!("bad field spec {kind} = {value:?}")),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EcsFile {
+    fields: BTreeMap<String, String>,
+    #[serde(default)]
+    templates: BTreeMap<String, String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn embedded_tables_parse() {
+        let tables = Tables::parse(WINDOWS_TOML, ECS_TOML).unwrap();
+        assert_eq!(tables.service("Microsoft-Windows-Sysmon/Operational"), Some("sysmon"));
+        assert_eq!(tables.service("security"), Some("security"));
+        let rules = tables.rules("Security", 4688);
+        assert_eq!(rules[0].category, Some("process_creation"));
+        assert!(
+            rules[0]
+                .fields
+                .iter()
+                .any(|(n, s)| *n == "Image" && *s == FieldSpec::Copy("NewProcessName".into()))
+        );
+        assert_eq!(tables.rules("microsoft-windows-sysmon/operational", 12).len(), 2);
+    }
+
+    #[test]
+    fn templates() {
+        assert_eq!(
+            parse_template("{A}\\{B}").unwrap(),
+            vec![
+                TemplatePart::Field("A".into()),
+                TemplatePart::Text("\\".into()),
+                TemplatePart::Field("B".into())
+            ]
+        );
+        assert!(parse_template("{A").is_err());
+    }
+}

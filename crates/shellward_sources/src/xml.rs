@@ -1,0 +1,270 @@
+//! Windows events rendered as XML: Event Viewer and `wevtutil qe /f:xml` exports, `evtx_dump -o xml`,
+//! and Splunk's `XmlWinEventLog` (one event per line, single-quoted attributes).
+//!
+//! [`Framer`] finds each `<Event ...> ... </Event>` in the stream, whatever lies between them
+//! (`<?xml?>` declarations, `<Events>` wrappers, `Record N` headers, newlines or nothing), and
+//! [`decode`] turns one into an event with the same field names as the binary and JSON renderings.
+
+use crate::problem::DecodeError;
+use crate::windows;
+use memchr::memmem;
+use quick_xml::events::Event as XmlEvent;
+use shellward_event::{Event, FieldName, Format, Provenance, Value};
+use std::io::Read;
+use std::sync::Arc;
+
+/// The largest event kept, in bytes.
+const MAX_RECORD: usize = 16 << 20;
+const READ_SIZE: usize = 1 << 20;
+
+/// Cuts an XML stream into `<Event>` elements (see the module documentation).
+pub(crate) struct Framer<R> {
+    reader: R,
+    window: Vec<u8>,
+    pos: usize,
+    eof: bool,
+    line: u64,
+}
+
+/// What the framer found next: an event's text and the line it starts on, or a problem.
+pub(crate) type Frame = Result<(u64, Vec<u8>), (u64, DecodeError)>;
+
+impl<R: Read> Framer<R> {
+    pub(crate) fn new(reader: R) -> Self {
+        Framer { reader, window: Vec::new(), pos: 0, eof: false, line: 1 }
+    }
+
+    fn fill(&mut self) -> Result<bool, DecodeError> {
+        if self.eof {
+            return Ok(false);
+        }
+        self.window.drain(..self.pos);
+        self.pos = 0;
+        let start = self.window.len();
+        self.window.resize(start + READ_SIZE, 0);
+        let n = loop {
+            match self.reader.read(&mut self.window[start..]) {
+                Ok(n) => break n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    self.window.truncate(start);
+                    self.eof = true;
+                    return Err(e.into());
+                }
+            }
+        };
+        self.window.truncate(start + n);
+        self.eof = n == 0;
+        Ok(n > 0)
+    }
+
+    /// Moves past `n` bytes of the window, counting lines.
+    fn advance(&mut self, n: usize) {
+        self.line +=
+            memchr::memchr_iter(b'\n', &self.window[self.pos..self.pos + n]).count() as u64;
+        self.pos += n;
+    }
+
+    /// The next event; `None` at the end of input.
+    pub(crate) fn next_frame(&mut self) -> Option<Frame> {
+        let start = memmem::Finder::new(b"<Event");
+        // Find the start of an event.
+        loop {
+            let rest = &self.window[self.pos..];
+            let found = start.find_iter(rest).find(|&i| {
+                rest.get(i + 6)
+                    .is_some_and(|b| matches!(b, b' ' | b'>' | b'\t' | b'\r' | b'\n' | b'/'))
+            });
+            match found {
+                Some(i) => {
+                    self.advance(i);
+                    break;
+                }
+                None => {
+                    // Keep a tail that could hold the start of `<Event `.
+                    let keep = rest.len().min(6);
+                    self.advance(rest.len() - keep);
+                    match self.fill() {
+                        Ok(true) => {}
+                        Ok(false) => return None,
+                        Err(e) => return Some(Err((self.line, e))),
+                    }
+                }
+            }
+        }
+        let line = self.line;
+        let end = memmem::Finder::new(b"</Event>");
+        let mut searched = 0;
+        loop {
+            let rest = &self.window[self.pos..];
+            if let Some(i) = end.find(&rest[searched..]) {
+                let len = searched + i + b"</Event>".len();
+                let bytes = rest[..len].to_vec();
+                self.advance(len);
+                return Some(Ok((line, bytes)));
+            }
+            searched = rest.len().saturating_sub(7);
+            if rest.len() > MAX_RECORD {
+                // Skip the oversized event: drop what we have and look for the next start.
+                self.advance(rest.len());
+                return Some(Err((line, DecodeError::TooLarge { limit: MAX_RECORD })));
+            }
+            match self.fill() {
+                Ok(true) => {}
+                Ok(false) => {
+                    let n = self.window.len() - self.pos;
+                    self.advance(n);
+                    return Some(Err((line, DecodeError::Truncated)));
+                }
+                Err(e) => return Some(Err((line, e))),
+            }
+        }
+    }
+}
+
+/// Where an XML element sits in a Windows event.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Section {
+    Other,
+    System,
+    EventData,
+    UserData,
+}
+
+/// Decodes one `<Event>` element.
+pub(crate) fn decode(bytes: &[u8], path: &Arc<str>, line: u64) -> Result<Event, DecodeError> {
+    let text = std::str::from_utf8(bytes).map_err(|e| DecodeError::Xml(e.to_string()))?;
+    let provenance = Provenance { path: Arc::clone(path), record: line, format: Format::EvtxXml };
+    let mut builder = Builder::new(Event::new(provenance));
+    let mut reader = quick_xml::Reader::from_str(text);
+    loop {
+        match reader.read_event().map_err(|e| DecodeError::Xml(e.to_string()))? {
+            XmlEvent::Start(start) => builder.open(&start)?,
+            XmlEvent::Empty(start) => {
+                builder.open(&start)?;
+                builder.close();
+            }
+            XmlEvent::End(_) => builder.close(),
+            XmlEvent::Text(t) => builder.text.push_str(&t.xml10_content()),
+            XmlEvent::CData(c) => builder.text.push_str(&c.into_inner()),
+            XmlEvent::GeneralRef(r) => {
+                builder.text.push('&');
+                builder.text.push_str(&r.xml10_content());
+                builder.text.push(';');
+            }
+            XmlEvent::Eof => return Err(DecodeError::Xml("unclosed element".into())),
+            _ => {}
+        }
+        if builder.stack.is_empty() {
+            break;
+        }
+    }
+    let mut event = builder.event;
+    if let Some(list) = builder.positional {
+        event.push("Data", Value::List(list));
+    }
+    windows::finish(&mut event);
+    Ok(event)
+}
+
+/// The state of one XML event being read.
+struct Builder {
+    event: Event,
+    /// Open elements: name and whether a child element was seen.
+    stack: Vec<(String, bool)>,
+    section: Section,
+    /// Raw text of the innermost element, references not yet resolved.
+    text: String,
+    /// The `Name` attribute of the open `<Data>`.
+    data_name: Option<String>,
+    /// Unnamed `<Data>` values, in order.
+    positional: Option<Vec<Value>>,
+}
+
+impl Builder {
+    fn new(event: Event) -> Self {
+        Builder {
+            event,
+            stack: Vec::new(),
+            section: Section::Other,
+            text: String::new(),
+            data_name: None,
+            positional: None,
+        }
+    }
+
+    fn open(&mut self, start: &quick_xml::events::BytesStart<'_>) -> Result<(), DecodeError> {
+        let name = start.local_name().as_ref().to_owned();
+        let depth = self.stack.len();
+        if depth == 0 && name != "Event" {
+            return Err(DecodeError::Xml(format!("<{name}> is not a Windows <Event>")));
+        }
+        if depth == 1 {
+            self.section = match name.as_str() {
+                "System" => Section::System,
+                "EventData" => Section::EventData,
+                "UserData" => Section::UserData,
+                _ => Section::Other,
+            };
+        }
+        if let Some(parent) = self.stack.last_mut() {
+            parent.1 = true;
+        }
+        self.text.clear();
+        if depth == 2 {
+            for attr in start.attributes().flatten() {
+                let key = attr.key.local_name().as_ref().to_owned();
+                let value = attr
+                    .normalized_value(quick_xml::XmlVersion::Implicit1_0)
+                    .map(|v| v.into_owned())
+                    .unwrap_or_default();
+                match self.section {
+                    Section::System => {
+                        let field = windows::system_attribute_name(&name, &key);
+                        self.event.push(FieldName::Owned(field), typed(value));
+                    }
+                    Section::EventData if name == "Data" && key == "Name" => {
+                        self.data_name = Some(value);
+                    }
+                    _ => {}
+                }
+            }
+        }
+        self.stack.push((name, false));
+        Ok(())
+    }
+
+    fn close(&mut self) {
+        let Some((name, had_child)) = self.stack.pop() else { return };
+        let text = match quick_xml::escape::unescape(&self.text) {
+            Ok(t) => t.into_owned(),
+            Err(_) => self.text.clone(),
+        };
+        self.text.clear();
+        let depth = self.stack.len();
+        match self.section {
+            Section::System if depth == 2 && !had_child && !text.is_empty() => {
+                self.event.push(FieldName::Owned(name), typed(text));
+            }
+            Section::EventData if depth == 2 => match (name.as_str(), self.data_name.take()) {
+                ("Data", Some(field)) => self.event.push(FieldName::Owned(field), Value::Str(text)),
+                ("Data", None) => {
+                    self.positional.get_or_insert_with(Vec::new).push(Value::Str(text))
+                }
+                _ => self.event.push(FieldName::Owned(name), Value::Str(text)),
+            },
+            Section::UserData if depth >= 3 && !had_child => {
+                self.event.push(FieldName::Owned(name), Value::Str(text));
+            }
+            _ => {}
+        }
+    }
+}
+
+/// System values that are plain decimal numbers become integers, as in the binary rendering.
+fn typed(text: String) -> Value {
+    match text.parse::<i64>() {
+        Ok(n) if !text.starts_with('+') && (text == "0" || !text.starts_with('0')) => Value::Int(n),
+        _ => Value::Str(text),
+    }
+}

@@ -1,0 +1,34 @@
+//! Test support: where the shared corpora are.
+//!
+//! Tests and benchmarks may read `../shared` (real public telemetry and rules; CI has it). In a
+//! user's clone it is absent, and such tests skip with a visible message; with
+//! `SHELLWARD_REQUIRE_SHARED=1` (set by `.ci/run`) a missing directory fails the test instead, so CI
+//! can never pass by skipping.
+
+use std::path::PathBuf;
+
+/// The repository root.
+pub fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// `../shared/<relative>` (or `$SHELLWARD_SHARED/<relative>`), if it exists. When it does not, prints
+/// why the calling test skips, or panics if `SHELLWARD_REQUIRE_SHARED=1`.
+pub fn shared(relative: &str) -> Option<PathBuf> {
+    let base = std::env::var_os("SHELLWARD_SHARED")
+        .map_or_else(|| repo_root().join("../shared"), PathBuf::from);
+    let path = base.join(relative);
+    if path.exists() {
+        return Some(path);
+    }
+    let required = std::env::var("SHELLWARD_REQUIRE_SHARED").is_ok_and(|v| v == "1");
+    assert!(!required, "SHELLWARD_REQUIRE_SHARED=1 but {} is missing", path.display());
+    #[allow(clippy::print_stderr)]
+    {
+        eprintln!(
+            "SKIPPED: {} is not present (shared corpora are optional outside CI)",
+            path.display()
+        );
+    }
+    None
+}
