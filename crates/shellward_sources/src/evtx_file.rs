@@ -8,21 +8,29 @@
 
 use crate::Sink;
 use crate::json::evtx_json;
-use crate::problem::{DecodeError, Location, Problem};
+use crate::problem::{DecodeError, Location, Problem, Severity};
 use evtx::err::EvtxError;
 use evtx::{EvtxParser, ParserSettings};
-use shellward_event::{Event, Format, Provenance};
-use std::io::{Read, Seek};
+use shellward_event::{Event, Format, Provenance, Value};
+use std::io::{Read, Seek, SeekFrom};
 use std::ops::ControlFlow;
 use std::sync::Arc;
 
 /// Reads every record of an EVTX file into `sink`.
 pub(crate) fn read<R: Read + Seek + Send + 'static>(
-    source: R,
+    mut source: R,
     path: &Arc<str>,
     threads: usize,
     sink: &mut dyn Sink,
 ) -> ControlFlow<()> {
+    // The evtx crate silently ignores a partial last chunk; a truncated log should say so.
+    let partial = source.seek(SeekFrom::End(0)).ok().and_then(|len| {
+        let body = len.checked_sub(FILE_HEADER)?;
+        (body % CHUNK != 0).then_some((body / CHUNK, body % CHUNK))
+    });
+    if source.rewind().is_err() {
+        return ControlFlow::Continue(());
+    }
     let parser = match EvtxParser::from_read_seek(source) {
         Ok(p) => p,
         Err(e) => {
@@ -42,7 +50,19 @@ pub(crate) fn read<R: Read + Seek + Send + 'static>(
     });
     for result in records {
         match result {
-            Ok(Ok(event)) => sink.event(event)?,
+            Ok(Ok(event)) => {
+                if let Some(field) = replaced_utf16(&event) {
+                    let error = DecodeError::Evtx(format!(
+                        "invalid UTF-16 in {field}, replaced with U+FFFD (the event is kept)"
+                    ));
+                    let location = Some(Location::Record(event.provenance.record));
+                    sink.problem(Problem {
+                        severity: Severity::Warning,
+                        ..Problem::error(path, location, error)
+                    });
+                }
+                sink.event(event)?;
+            }
             Ok(Err((id, error))) => {
                 sink.problem(Problem::error(path, Some(Location::Record(id)), error))
             }
@@ -52,7 +72,28 @@ pub(crate) fn read<R: Read + Seek + Send + 'static>(
             }
         }
     }
+    if let Some((chunk, bytes)) = partial {
+        let error = DecodeError::Evtx(format!(
+            "file ends {bytes} bytes into chunk {chunk} (truncated); that chunk is not read"
+        ));
+        sink.problem(Problem::error(path, Some(Location::Chunk(chunk)), error));
+    }
     ControlFlow::Continue(())
+}
+
+const FILE_HEADER: u64 = 4096;
+const CHUNK: u64 = 65536;
+
+/// The first field whose text holds U+FFFD: the evtx crate's replacement for invalid UTF-16.
+fn replaced_utf16(event: &Event) -> Option<String> {
+    fn has(v: &Value) -> bool {
+        match v {
+            Value::Str(s) => memchr::memmem::find(s.as_bytes(), "\u{FFFD}".as_bytes()).is_some(),
+            Value::List(items) => items.iter().any(has),
+            _ => false,
+        }
+    }
+    event.fields().find(|(_, v)| has(v)).map(|(n, _)| n.to_owned())
 }
 
 /// Builds the event from a record's JSON rendering.

@@ -145,7 +145,7 @@ pub(crate) fn decode(bytes: &[u8], path: &Arc<str>, line: u64) -> Result<Event, 
                 builder.close();
             }
             XmlEvent::End(_) => builder.close(),
-            XmlEvent::Text(t) => builder.text.push_str(&t.xml10_content()),
+            XmlEvent::Text(t) => builder.text.push_str(&t.into_inner()),
             XmlEvent::CData(c) => builder.text.push_str(&c.into_inner()),
             XmlEvent::GeneralRef(r) => {
                 builder.text.push('&');
@@ -160,9 +160,6 @@ pub(crate) fn decode(bytes: &[u8], path: &Arc<str>, line: u64) -> Result<Event, 
         }
     }
     let mut event = builder.event;
-    if let Some(list) = builder.positional {
-        event.push("Data", Value::List(list));
-    }
     windows::finish(&mut event);
     Ok(event)
 }
@@ -177,8 +174,6 @@ struct Builder {
     text: String,
     /// The `Name` attribute of the open `<Data>`.
     data_name: Option<String>,
-    /// Unnamed `<Data>` values, in order.
-    positional: Option<Vec<Value>>,
 }
 
 impl Builder {
@@ -189,7 +184,6 @@ impl Builder {
             section: Section::Other,
             text: String::new(),
             data_name: None,
-            positional: None,
         }
     }
 
@@ -248,9 +242,11 @@ impl Builder {
             }
             Section::EventData if depth == 2 => match (name.as_str(), self.data_name.take()) {
                 ("Data", Some(field)) => self.event.push(FieldName::Owned(field), Value::Str(text)),
-                ("Data", None) => {
-                    self.positional.get_or_insert_with(Vec::new).push(Value::Str(text))
-                }
+                // Unnamed `<Data>` values form the positional list `Data`, where the first one was.
+                ("Data", None) => match self.event.get_mut("Data") {
+                    Some(Value::List(items)) => items.push(Value::Str(text)),
+                    _ => self.event.push("Data", Value::List(vec![Value::Str(text)])),
+                },
                 _ => self.event.push(FieldName::Owned(name), Value::Str(text)),
             },
             Section::UserData if depth >= 3 && !had_child => {

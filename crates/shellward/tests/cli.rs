@@ -1,0 +1,70 @@
+//! The `shellward` binary end to end: output, exit codes, stdin, problems on stderr.
+
+#![allow(clippy::unwrap_used)]
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+fn shellward() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_shellward"))
+}
+
+fn fixture(name: &str) -> std::path::PathBuf {
+    std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shellward_sources/tests/fixtures").join(name)
+}
+
+#[test]
+fn events_prints_json_lines_and_exits_0() {
+    let out = shellward().arg("events").arg(fixture("mssql_15457_xp_cmdshell_enabled.evtx")).output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let lines: Vec<serde_json::Value> =
+        String::from_utf8(out.stdout).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(lines.len(), 2);
+    assert_eq!(lines[0]["fields"]["ConfigOption"], "xp_cmdshell");
+    assert_eq!(lines[0]["source"]["format"], "evtx");
+    assert!(String::from_utf8(out.stderr).unwrap().contains("1 file(s), 2 event(s)"));
+}
+
+#[test]
+fn bad_input_exits_3_and_keeps_the_good_records() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("a.json"), "{\"Channel\":\"System\",\"EventID\":7045}\nnot json\n").unwrap();
+    std::fs::copy(fixture("exchange_6_install_transportagent_failed.evtx"), dir.path().join("b.evtx")).unwrap();
+    let out = shellward().arg("events").arg(dir.path()).output().unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    assert_eq!(String::from_utf8(out.stdout).unwrap().lines().count(), 5);
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(stderr.contains("a.json: line 2: not a record: not json"), "{stderr}");
+}
+
+#[test]
+fn stdin_limit_and_logsource_filter() {
+    let mut child = shellward()
+        .args(["events", "-", "--logsource", "service=security", "--limit", "1"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"{\"Channel\":\"System\",\"EventID\":7045}\n{\"Channel\":\"Security\",\"EventID\":4688}\n{\"Channel\":\"Security\",\"EventID\":4624}\n")
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(stdout.lines().count(), 1);
+    assert!(stdout.contains("\"EventID\":4688"));
+}
+
+#[test]
+fn control_characters_from_input_are_escaped_on_stderr() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("x.json"), "\u{1b}[31mevil\n").unwrap();
+    let out = shellward().args(["events"]).arg(dir.path().join("x.json")).output().unwrap();
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(!stderr.contains('\u{1b}'), "{stderr}");
+    assert_eq!(out.status.code(), Some(3));
+}
