@@ -10,15 +10,24 @@ fn shellward() -> Command {
 }
 
 fn fixture(name: &str) -> std::path::PathBuf {
-    std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shellward_sources/tests/fixtures").join(name)
+    std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../shellward_sources/tests/fixtures")
+        .join(name)
 }
 
 #[test]
 fn events_prints_json_lines_and_exits_0() {
-    let out = shellward().arg("events").arg(fixture("mssql_15457_xp_cmdshell_enabled.evtx")).output().unwrap();
+    let out = shellward()
+        .arg("events")
+        .arg(fixture("mssql_15457_xp_cmdshell_enabled.evtx"))
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(0));
-    let lines: Vec<serde_json::Value> =
-        String::from_utf8(out.stdout).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let lines: Vec<serde_json::Value> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     assert_eq!(lines.len(), 2);
     assert_eq!(lines[0]["fields"]["ConfigOption"], "xp_cmdshell");
     assert_eq!(lines[0]["source"]["format"], "evtx");
@@ -28,8 +37,16 @@ fn events_prints_json_lines_and_exits_0() {
 #[test]
 fn bad_input_exits_3_and_keeps_the_good_records() {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("a.json"), "{\"Channel\":\"System\",\"EventID\":7045}\nnot json\n").unwrap();
-    std::fs::copy(fixture("exchange_6_install_transportagent_failed.evtx"), dir.path().join("b.evtx")).unwrap();
+    std::fs::write(
+        dir.path().join("a.json"),
+        "{\"Channel\":\"System\",\"EventID\":7045}\nnot json\n",
+    )
+    .unwrap();
+    std::fs::copy(
+        fixture("exchange_6_install_transportagent_failed.evtx"),
+        dir.path().join("b.evtx"),
+    )
+    .unwrap();
     let out = shellward().arg("events").arg(dir.path()).output().unwrap();
     assert_eq!(out.status.code(), Some(3));
     assert_eq!(String::from_utf8(out.stdout).unwrap().lines().count(), 5);
