@@ -22,7 +22,7 @@ pub(crate) fn error(message: &str) {
 pub(crate) struct Problems {
     verbose: bool,
     per_file: HashMap<Arc<str>, usize>,
-    /// Files with errors, and how many were not printed.
+    /// How many errors, warnings and notes were seen.
     pub(crate) errors: u64,
     pub(crate) warnings: u64,
     pub(crate) notes: u64,

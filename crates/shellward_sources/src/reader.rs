@@ -1,7 +1,7 @@
 //! Reading inputs: containers, sniffing, and the decoders, in parallel with ordered output.
 
 use crate::inputs::{InputFile, Source};
-use crate::problem::{DecodeError, Location, Problem, Severity};
+use crate::problem::{DecodeError, Location, Problem};
 use crate::sniff::{self, Kind, TextKind};
 use crate::utf16::Utf16Reader;
 use crate::{evtx_file, json, xml};
@@ -381,12 +381,5 @@ impl Collector {
             }
         }
         ControlFlow::Continue(())
-    }
-}
-
-impl Severity {
-    /// Whether problems of this severity make the run's exit code 3.
-    pub fn is_error(self) -> bool {
-        self == Severity::Error
     }
 }
