@@ -1,0 +1,103 @@
+//! Alerts: the output contract of ARCHITECTURE.md ("Alerts"), one JSON object per rule match.
+//!
+//! The entity sections (`process`, `parent`, `file`, `registry`, `network`) are read from the
+//! event's taxonomy fields by a fixed table, so every source that names its fields after the Sigma
+//! taxonomy fills them the same way; a section the event has nothing for is `null`. `event` holds
+//! every normalized field of the event, not only the ones the rule tested: an analyst triaging an
+//! alert wants the record, and the rule is one lookup away.
+
+use serde_json::{Map, Value as Json, json};
+use shellward_event::Event;
+
+use crate::rule::RuleInfo;
+
+/// Alert sections and the taxonomy fields they are read from: (section, [(key, field)]).
+pub const SECTIONS: &[(&str, &[(&str, &str)])] = &[
+    (
+        "process",
+        &[
+            ("image", "Image"),
+            ("command_line", "CommandLine"),
+            ("pid", "ProcessId"),
+            ("guid", "ProcessGuid"),
+            ("current_directory", "CurrentDirectory"),
+            ("integrity_level", "IntegrityLevel"),
+            ("original_file_name", "OriginalFileName"),
+            ("hashes", "Hashes"),
+        ],
+    ),
+    (
+        "parent",
+        &[
+            ("image", "ParentImage"),
+            ("command_line", "ParentCommandLine"),
+            ("pid", "ParentProcessId"),
+            ("guid", "ParentProcessGuid"),
+            ("user", "ParentUser"),
+        ],
+    ),
+    ("file", &[("path", "TargetFilename"), ("loaded_image", "ImageLoaded"), ("hashes", "Hashes")]),
+    ("registry", &[("key", "TargetObject"), ("value", "Details"), ("event_type", "EventType")]),
+    (
+        "network",
+        &[
+            ("src_ip", "SourceIp"),
+            ("src_port", "SourcePort"),
+            ("dst_ip", "DestinationIp"),
+            ("dst_port", "DestinationPort"),
+            ("dst_host", "DestinationHostname"),
+            ("protocol", "Protocol"),
+            ("initiated", "Initiated"),
+        ],
+    ),
+];
+
+/// Builds the alert object for `event` matched by `rule`.
+pub fn alert_json(event: &Event, rule: &RuleInfo) -> Json {
+    let mut alert = Map::new();
+    alert.insert("time".into(), event.time.map_or(Json::Null, |t| Json::String(rfc3339(t))));
+    alert.insert("host".into(), event.host.as_deref().map_or(Json::Null, |h| Json::String(h.to_string())));
+    alert.insert(
+        "rule".into(),
+        json!({"id": rule.id, "title": rule.title, "level": rule.level, "tags": rule.tags}),
+    );
+    alert.insert("detection_type".into(), json!(rule.detection_type));
+    alert.insert("user".into(), field(event, "User"));
+    for (section, keys) in SECTIONS {
+        let mut object = Map::new();
+        for (key, name) in *keys {
+            // File hashes belong to the process for process events; show them once.
+            if *section == "file" && *key == "hashes" && object.is_empty() {
+                continue;
+            }
+            if let Some(value) = event.get(name).filter(|v| !v.is_null()) {
+                object.insert((*key).into(), json!(value));
+            }
+        }
+        let section_value = if object.is_empty() { Json::Null } else { Json::Object(object) };
+        alert.insert((*section).into(), section_value);
+    }
+    alert.insert(
+        "source".into(),
+        json!({
+            "path": &*event.provenance.path,
+            "record": event.provenance.record,
+            "format": event.provenance.format.name(),
+        }),
+    );
+    let mut fields = Map::new();
+    for (name, value) in event.fields() {
+        fields.entry(name.to_string()).or_insert_with(|| json!(value));
+    }
+    alert.insert("event".into(), Json::Object(fields));
+    Json::Object(alert)
+}
+
+fn field(event: &Event, name: &str) -> Json {
+    event.get(name).filter(|v| !v.is_null()).map_or(Json::Null, |v| json!(v))
+}
+
+/// RFC 3339 in UTC with millisecond precision, e.g. `2021-03-14T01:40:19.123Z`.
+pub fn rfc3339(time: shellward_event::Timestamp) -> String {
+    format!("{time:.3}")
+}

@@ -1,0 +1,43 @@
+//! The Sigma engine: compiles parsed rules against the event model and evaluates them.
+//!
+//! # Design
+//!
+//! Rules arrive parsed (`shellward_sigma`, which wraps `rsigma-parser`). Compilation turns each
+//! rule into a [`CompiledRule`]: its logsource ([`RuleLogSource`]), its search identifiers as
+//! vectors of items, each item a list of matchers, and its condition with every selector
+//! (`1 of sel_*`, `all of them`) already expanded to identifier indexes. All value modifiers are
+//! applied at compile time (`windash` and `base64offset` become several alternatives, `wide` and
+//! `base64` rewrite the value, `contains`/`startswith`/`endswith` become wildcards), so evaluation
+//! only compares text, numbers, networks and regexes.
+//!
+//! Anything the engine cannot do exactly is a [`CompileError`] naming the rule, the construct and
+//! its line; a rule is never half-run.
+//!
+//! This crate holds the *reference* evaluator: [`CompiledRule::matches`] walks the condition and
+//! checks each item directly, with no prefilter and no sharing between rules. It is written to be
+//! obviously right; the fast evaluator is checked against it.
+//!
+//! The semantics are SIGMA.md §6 (Sigma v2.1): case-insensitive whole-value matching unless
+//! `cased`; `*`/`?` wildcards; numbers in rules compare as text; lists are OR (`|all`: AND); an item
+//! on an absent field is false except `null`; `neq` needs the field; `exists` is presence (a null
+//! value is present); keywords are substring searches over every field.
+
+mod alert;
+mod cidr;
+mod condition;
+mod detection;
+mod encode;
+mod error;
+mod item;
+mod level;
+mod logsource;
+mod pattern;
+mod rule;
+mod ruleset;
+
+pub use alert::{SECTIONS, alert_json, rfc3339};
+pub use error::CompileError;
+pub use level::Level;
+pub use logsource::RuleLogSource;
+pub use rule::{CompiledRule, RuleInfo};
+pub use ruleset::RuleSet;

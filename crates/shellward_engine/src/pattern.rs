@@ -1,0 +1,218 @@
+//! Sigma string values as patterns: literal text, `*` (any run) and `?` (one character), matched
+//! against the whole value, case-insensitively unless `cased`.
+//!
+//! A pattern is kept as [`Piece`]s (the parser already resolved the escapes `\*`, `\?`, `\\`).
+//! Matching folds both sides with the same lowercase function, then takes a fast path for the
+//! four shapes nearly every rule uses (exact, prefix, suffix, substring) and a backtracking glob for
+//! the rest.
+
+use std::borrow::Cow;
+
+/// One element of a Sigma string value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Piece {
+    /// Literal text.
+    Text(String),
+    /// `*`: any run of characters, possibly empty.
+    Any,
+    /// `?`: exactly one character.
+    One,
+}
+
+/// Lowercases text for case-insensitive comparison, borrowing when nothing changes.
+pub(crate) fn fold(text: &str) -> Cow<'_, str> {
+    if text.is_ascii() {
+        if text.bytes().any(|b| b.is_ascii_uppercase()) {
+            Cow::Owned(text.to_ascii_lowercase())
+        } else {
+            Cow::Borrowed(text)
+        }
+    } else {
+        Cow::Owned(text.to_lowercase())
+    }
+}
+
+/// A compiled wildcard pattern.
+#[derive(Debug, Clone)]
+pub(crate) struct Glob {
+    shape: Shape,
+    cased: bool,
+}
+
+#[derive(Debug, Clone)]
+enum Shape {
+    Exact(String),
+    Prefix(String),
+    Suffix(String),
+    Contains(String),
+    /// Literal text around a `*` in the middle: `prefix*suffix`.
+    Both(String, String),
+    General(Vec<Unit>),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Unit {
+    Char(char),
+    One,
+    Any,
+}
+
+impl Glob {
+    /// Compiles pieces; literal text is folded unless `cased`.
+    pub(crate) fn new(pieces: &[Piece], cased: bool) -> Glob {
+        let pieces = normalize(pieces, cased);
+        let shape = match pieces.as_slice() {
+            [] => Shape::Exact(String::new()),
+            [Piece::Text(t)] => Shape::Exact(t.clone()),
+            [Piece::Text(t), Piece::Any] => Shape::Prefix(t.clone()),
+            [Piece::Any, Piece::Text(t)] => Shape::Suffix(t.clone()),
+            [Piece::Any, Piece::Text(t), Piece::Any] => Shape::Contains(t.clone()),
+            [Piece::Any] => Shape::Prefix(String::new()),
+            [Piece::Text(a), Piece::Any, Piece::Text(b)] => Shape::Both(a.clone(), b.clone()),
+            _ => Shape::General(
+                pieces
+                    .iter()
+                    .flat_map(|p| match p {
+                        Piece::Text(t) => t.chars().map(Unit::Char).collect::<Vec<_>>(),
+                        Piece::Any => vec![Unit::Any],
+                        Piece::One => vec![Unit::One],
+                    })
+                    .collect(),
+            ),
+        };
+        Glob { shape, cased }
+    }
+
+    /// Whether the whole `value` matches.
+    pub(crate) fn matches(&self, value: &str) -> bool {
+        let value = if self.cased { Cow::Borrowed(value) } else { fold(value) };
+        let value = value.as_ref();
+        match &self.shape {
+            Shape::Exact(t) => value == t,
+            Shape::Prefix(t) => value.starts_with(t.as_str()),
+            Shape::Suffix(t) => value.ends_with(t.as_str()),
+            Shape::Contains(t) => value.contains(t.as_str()),
+            Shape::Both(a, b) => {
+                value.len() >= a.len() + b.len()
+                    && value.starts_with(a.as_str())
+                    && value.ends_with(b.as_str())
+            }
+            Shape::General(units) => glob(units, value),
+        }
+    }
+
+    /// The literal text of an exact pattern, if it is one.
+    #[cfg(test)]
+    pub(crate) fn exact(&self) -> Option<&str> {
+        match &self.shape {
+            Shape::Exact(t) => Some(t),
+            _ => None,
+        }
+    }
+}
+
+/// Folds text, merges adjacent text and collapses runs of `*`.
+fn normalize(pieces: &[Piece], cased: bool) -> Vec<Piece> {
+    let mut out: Vec<Piece> = Vec::with_capacity(pieces.len());
+    for piece in pieces {
+        match (piece, out.last_mut()) {
+            (Piece::Text(t), _) if t.is_empty() => {}
+            (Piece::Text(t), Some(Piece::Text(prev))) => {
+                prev.push_str(&if cased { Cow::Borrowed(t.as_str()) } else { fold(t) });
+            }
+            (Piece::Text(t), _) => {
+                let t = if cased { t.clone() } else { fold(t).into_owned() };
+                out.push(Piece::Text(t));
+            }
+            (Piece::Any, Some(Piece::Any)) => {}
+            (other, _) => out.push(other.clone()),
+        }
+    }
+    out
+}
+
+/// Classic wildcard matching with one backtrack point per `*`: linear in practice, O(n·m) at worst.
+fn glob(units: &[Unit], value: &str) -> bool {
+    let chars: Vec<char> = value.chars().collect();
+    let (mut p, mut v) = (0usize, 0usize);
+    let mut star: Option<(usize, usize)> = None;
+    while v < chars.len() {
+        match units.get(p) {
+            Some(Unit::Any) => {
+                star = Some((p, v));
+                p += 1;
+            }
+            Some(Unit::One) => {
+                p += 1;
+                v += 1;
+            }
+            Some(Unit::Char(c)) if *c == chars[v] => {
+                p += 1;
+                v += 1;
+            }
+            _ => match star {
+                Some((sp, sv)) => {
+                    p = sp + 1;
+                    v = sv + 1;
+                    star = Some((sp, sv + 1));
+                }
+                None => return false,
+            },
+        }
+    }
+    units[p..].iter().all(|u| *u == Unit::Any)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pieces(pattern: &str) -> Vec<Piece> {
+        pattern
+            .chars()
+            .map(|c| match c {
+                '*' => Piece::Any,
+                '?' => Piece::One,
+                c => Piece::Text(c.to_string()),
+            })
+            .collect()
+    }
+
+    fn m(pattern: &str, value: &str) -> bool {
+        Glob::new(&pieces(pattern), false).matches(value)
+    }
+
+    #[test]
+    fn shapes() {
+        assert!(m("abc", "ABC"));
+        assert!(!m("abc", "abcd"));
+        assert!(m("ab*", "ABxyz"));
+        assert!(m("*yz", "ABxyz"));
+        assert!(m("*x*", "ABxyz"));
+        assert!(m("a*z", "az"));
+        assert!(!m("ab*ba", "aba"));
+        assert!(m("*", ""));
+        assert!(m("", ""));
+        assert!(!m("", "a"));
+    }
+
+    #[test]
+    fn general_glob() {
+        assert!(m("a?c", "abc"));
+        assert!(!m("a?c", "ac"));
+        assert!(m("*a*b*c*", "xxaxxbxxcxx"));
+        assert!(!m("*a*b*c*", "xxcxxbxxaxx"));
+        assert!(m("?*", "x"));
+        assert!(!m("?*", ""));
+        assert!(m("*\\cmd.exe*/c*", r"C:\Windows\System32\cmd.exe /c whoami"));
+        assert!(m("é?", "ÉA"));
+    }
+
+    #[test]
+    fn cased_patterns_do_not_fold() {
+        let glob = Glob::new(&[Piece::Text("Abc".into())], true);
+        assert!(glob.matches("Abc"));
+        assert!(!glob.matches("abc"));
+        assert_eq!(Glob::new(&[Piece::Text("AbC".into())], false).exact(), Some("abc"));
+    }
+}

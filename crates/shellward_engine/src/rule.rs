@@ -1,0 +1,147 @@
+//! A compiled rule: its metadata, logsource, search identifiers, condition and filters.
+
+use std::collections::HashMap;
+
+use rsigma_parser::{Detections, SigmaRule};
+use shellward_event::Event;
+
+use crate::condition::{self, Cond};
+use crate::detection::{self, Det};
+use crate::error::CompileError;
+use crate::level::Level;
+use crate::logsource::RuleLogSource;
+
+/// What is known about a rule besides its logic: what alerts and `rules list` show.
+#[derive(Debug, Clone)]
+pub struct RuleInfo {
+    /// `id` (a UUID in SigmaHQ).
+    pub id: Option<String>,
+    /// `name`, the identifier correlation rules and filters may use.
+    pub name: Option<String>,
+    /// `title`.
+    pub title: String,
+    /// `level` (`medium` when the rule gives none).
+    pub level: Level,
+    /// `status`, as written.
+    pub status: Option<String>,
+    /// `tags`.
+    pub tags: Vec<String>,
+    /// shellward's `detection_type` attribute (the seeds' categories), if any.
+    pub detection_type: Option<String>,
+    /// `description`.
+    pub description: Option<String>,
+    /// `author`.
+    pub author: Option<String>,
+    /// `references`.
+    pub references: Vec<String>,
+    /// `falsepositives`.
+    pub falsepositives: Vec<String>,
+    /// The logsource.
+    pub logsource: RuleLogSource,
+    /// The rule file (or `builtin:NAME`).
+    pub origin: String,
+    /// The line of the rule's document in that file.
+    pub line: u32,
+}
+
+impl RuleInfo {
+    /// The id if the rule has one, else its title.
+    pub fn key(&self) -> &str {
+        self.id.as_deref().unwrap_or(&self.title)
+    }
+
+    /// Whether `reference` (an id, name or title, as correlations and filters cite rules) names
+    /// this rule.
+    pub fn is_named(&self, reference: &str) -> bool {
+        self.id.as_deref() == Some(reference) || self.name.as_deref() == Some(reference) || self.title == reference
+    }
+}
+
+/// A rule ready to match events.
+#[derive(Debug, Clone)]
+pub struct CompiledRule {
+    /// Metadata.
+    pub info: RuleInfo,
+    logsource: RuleLogSource,
+    detections: Vec<Det>,
+    /// The condition list (ORed).
+    conditions: Vec<Cond>,
+    /// Conditions of the filters applied to this rule (all must hold).
+    filters: Vec<Cond>,
+}
+
+impl CompiledRule {
+    /// Compiles a parsed rule.
+    pub(crate) fn compile(rule: &SigmaRule, origin: String, line: u32) -> Result<CompiledRule, CompileError> {
+        let mut detections = Vec::new();
+        let conditions = compile_detections(&rule.detection, &mut detections)?;
+        let logsource = RuleLogSource::new(&rule.logsource);
+        let detection_type = rule.custom_attributes.get("detection_type").and_then(|v| v.as_str()).map(str::to_string);
+        let info = RuleInfo {
+            id: rule.id.clone(),
+            name: rule.name.clone(),
+            title: rule.title.clone(),
+            level: rule.level.map_or(Level::Medium, Level::from_sigma),
+            status: rule.status.map(|s| format!("{s:?}").to_lowercase()),
+            tags: rule.tags.clone(),
+            detection_type,
+            description: rule.description.clone(),
+            author: rule.author.clone(),
+            references: rule.references.clone(),
+            falsepositives: rule.falsepositives.clone(),
+            logsource: logsource.clone(),
+            origin,
+            line,
+        };
+        Ok(CompiledRule { info, logsource, detections, conditions, filters: Vec::new() })
+    }
+
+    /// Adds a filter's detections; the rule then also needs the filter's condition.
+    pub(crate) fn add_filter(&mut self, filter: &Detections) -> Result<(), CompileError> {
+        let conditions = compile_detections(filter, &mut self.detections)?;
+        self.filters.push(if conditions.len() == 1 {
+            conditions.into_iter().next().unwrap_or(Cond::Or(Vec::new()))
+        } else {
+            Cond::Or(conditions)
+        });
+        Ok(())
+    }
+
+    /// The rule's logsource.
+    pub fn logsource(&self) -> &RuleLogSource {
+        &self.logsource
+    }
+
+    /// Reference evaluation: whether the event meets the logsource and the condition, and every
+    /// filter. Each search identifier is evaluated at most once per event.
+    pub fn matches(&self, event: &Event) -> bool {
+        if !self.logsource.matches(&event.logsource) {
+            return false;
+        }
+        let mut memo: Vec<Option<bool>> = vec![None; self.detections.len()];
+        let mut det = |i: usize| match memo[i] {
+            Some(known) => known,
+            None => {
+                let result = self.detections[i].matches(event);
+                memo[i] = Some(result);
+                result
+            }
+        };
+        self.conditions.iter().any(|c| c.eval(&mut det)) && self.filters.iter().all(|f| f.eval(&mut det))
+    }
+}
+
+/// Compiles a detection section's identifiers (appended to `out`) and returns its conditions.
+fn compile_detections(detections: &Detections, out: &mut Vec<Det>) -> Result<Vec<Cond>, CompileError> {
+    let mut names: Vec<&String> = detections.named.keys().collect();
+    names.sort();
+    let mut index = HashMap::new();
+    for name in names {
+        index.insert(name.clone(), out.len());
+        out.push(detection::compile(name, &detections.named[name])?);
+    }
+    if detections.conditions.is_empty() {
+        return Err(CompileError::Condition("no condition".into()));
+    }
+    detections.conditions.iter().map(|c| condition::compile(c, &index)).collect()
+}

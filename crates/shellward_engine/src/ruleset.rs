@@ -1,0 +1,121 @@
+//! The set of compiled rules a hunt runs, built from everything loaded, with the diagnostics of
+//! what could not be used.
+
+use rsigma_parser::FilterRuleTarget;
+use shellward_event::Event;
+use shellward_sigma::{Diagnostic, Loaded, RuleText, Severity};
+
+use crate::error::CompileError;
+use crate::logsource::RuleLogSource;
+use crate::rule::CompiledRule;
+
+/// Compiled rules, immutable once built and shared by every worker.
+#[derive(Debug, Default)]
+pub struct RuleSet {
+    rules: Vec<CompiledRule>,
+}
+
+impl RuleSet {
+    /// Compiles every loaded rule and applies the loaded filters. Rules that cannot be compiled
+    /// are left out, each with an error diagnostic naming the rule, the construct and its line.
+    pub fn compile(loaded: &Loaded) -> (RuleSet, Vec<Diagnostic>) {
+        let mut diagnostics = Vec::new();
+        let mut rules = Vec::with_capacity(loaded.rules.len());
+        for loaded_rule in &loaded.rules {
+            let origin = loaded_rule.text.origin.to_string();
+            match CompiledRule::compile(&loaded_rule.rule, origin, loaded_rule.line) {
+                Ok(rule) => rules.push(rule),
+                Err(error) => diagnostics.push(located(&loaded_rule.text, loaded_rule.line, &loaded_rule.rule.title, &error)),
+            }
+        }
+        let mut seen = std::collections::HashMap::new();
+        for rule in &rules {
+            if let Some(id) = &rule.info.id {
+                if let Some(first) = seen.insert(id.clone(), rule.info.origin.clone()) {
+                    diagnostics.push(warning(&rule.info.origin, Some(rule.info.line), &rule.info.title, format!("duplicate rule id {id} (also in {first})")));
+                }
+            }
+        }
+        for filter in &loaded.filters {
+            let scope = filter.rule.logsource.as_ref().map(RuleLogSource::new).unwrap_or_default();
+            let mut applied = 0;
+            for rule in rules.iter_mut() {
+                let targeted = match &filter.rule.rules {
+                    FilterRuleTarget::Any => true,
+                    FilterRuleTarget::Specific(names) => names.iter().any(|n| rule.info.is_named(n)),
+                };
+                if !targeted || !scope.within(rule.logsource()) {
+                    continue;
+                }
+                if let Err(error) = rule.add_filter(&filter.rule.detection) {
+                    diagnostics.push(located(&filter.text, filter.line, &filter.rule.title, &error));
+                    break;
+                }
+                applied += 1;
+            }
+            if applied == 0 {
+                diagnostics.push(warning(&filter.text.origin.to_string(), Some(filter.line), &filter.rule.title, "filter applies to no loaded rule".to_string()));
+            }
+        }
+        for correlation in &loaded.correlations {
+            diagnostics.push(warning(
+                &correlation.text.origin.to_string(),
+                Some(correlation.line),
+                &correlation.rule.title,
+                format!(
+                    "correlation rules ({}) are not evaluated by this version; the rules it references still run",
+                    correlation.rule.correlation_type.as_str()
+                ),
+            ));
+        }
+        (RuleSet { rules }, diagnostics)
+    }
+
+    /// The rules, in load order.
+    pub fn rules(&self) -> &[CompiledRule] {
+        &self.rules
+    }
+
+    /// How many rules there are.
+    pub fn len(&self) -> usize {
+        self.rules.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.rules.is_empty()
+    }
+
+    /// Keeps only the rules `keep` accepts (e.g. at or above a level).
+    pub fn retain(&mut self, keep: impl FnMut(&CompiledRule) -> bool) {
+        self.rules.retain(keep);
+    }
+
+    /// Reference evaluation: the indexes of the rules the event matches, in rule order, into `out`
+    /// (cleared first).
+    pub fn matching(&self, event: &Event, out: &mut Vec<usize>) {
+        out.clear();
+        out.extend(self.rules.iter().enumerate().filter(|(_, rule)| rule.matches(event)).map(|(i, _)| i));
+    }
+}
+
+fn located(text: &RuleText, line: u32, title: &str, error: &CompileError) -> Diagnostic {
+    let key = error.key();
+    let field = key.split('|').next().unwrap_or(key);
+    let position = text
+        .line_of(&format!("{key}:"), line)
+        .or_else(|| text.line_of(key, line))
+        .or_else(|| if field.is_empty() { None } else { text.line_of(field, line) });
+    Diagnostic {
+        origin: text.origin.to_string(),
+        line: Some(position.map_or(line, |p| p.0)),
+        column: position.map(|p| p.1),
+        severity: Severity::Error,
+        rule: Some(title.to_string()),
+        message: error.to_string(),
+    }
+}
+
+fn warning(origin: &str, line: Option<u32>, title: &str, message: String) -> Diagnostic {
+    Diagnostic { origin: origin.to_string(), line, column: None, severity: Severity::Warning, rule: Some(title.to_string()), message }
+}
