@@ -56,7 +56,10 @@ pub const SECTIONS: &[(&str, &[(&str, &str)])] = &[
 pub fn alert_json(event: &Event, rule: &RuleInfo) -> Json {
     let mut alert = Map::new();
     alert.insert("time".into(), event.time.map_or(Json::Null, |t| Json::String(rfc3339(t))));
-    alert.insert("host".into(), event.host.as_deref().map_or(Json::Null, |h| Json::String(h.to_string())));
+    alert.insert(
+        "host".into(),
+        event.host.as_deref().map_or(Json::Null, |h| Json::String(h.to_string())),
+    );
     alert.insert(
         "rule".into(),
         json!({"id": rule.id, "title": rule.title, "level": rule.level, "tags": rule.tags}),

@@ -19,20 +19,32 @@ pub(crate) enum Cond {
 }
 
 /// Compiles a condition; `names` maps each identifier to its index.
-pub(crate) fn compile(expr: &ConditionExpr, names: &HashMap<String, usize>) -> Result<Cond, CompileError> {
+pub(crate) fn compile(
+    expr: &ConditionExpr,
+    names: &HashMap<String, usize>,
+) -> Result<Cond, CompileError> {
     Ok(match expr {
         ConditionExpr::Identifier(name) => Cond::Det(*names.get(name).ok_or_else(|| {
             CompileError::Condition(format!("'{name}' is not a search identifier of this rule"))
         })?),
         ConditionExpr::Not(inner) => Cond::Not(Box::new(compile(inner, names)?)),
-        ConditionExpr::And(parts) => Cond::And(parts.iter().map(|p| compile(p, names)).collect::<Result<_, _>>()?),
-        ConditionExpr::Or(parts) => Cond::Or(parts.iter().map(|p| compile(p, names)).collect::<Result<_, _>>()?),
+        ConditionExpr::And(parts) => {
+            Cond::And(parts.iter().map(|p| compile(p, names)).collect::<Result<_, _>>()?)
+        }
+        ConditionExpr::Or(parts) => {
+            Cond::Or(parts.iter().map(|p| compile(p, names)).collect::<Result<_, _>>()?)
+        }
         ConditionExpr::Selector { quantifier, pattern } => {
-            let mut matched: Vec<(&String, usize)> =
-                names.iter().filter(|(name, _)| selects(pattern, name)).map(|(n, i)| (n, *i)).collect();
+            let mut matched: Vec<(&String, usize)> = names
+                .iter()
+                .filter(|(name, _)| selects(pattern, name))
+                .map(|(n, i)| (n, *i))
+                .collect();
             matched.sort();
             if matched.is_empty() {
-                return Err(CompileError::Condition(format!("'{quantifier} of {pattern}' matches no search identifier")));
+                return Err(CompileError::Condition(format!(
+                    "'{quantifier} of {pattern}' matches no search identifier"
+                )));
             }
             let indexes: Vec<usize> = matched.into_iter().map(|(_, i)| i).collect();
             let needed = match quantifier {
@@ -52,7 +64,8 @@ fn selects(pattern: &SelectorPattern, name: &str) -> bool {
     match pattern {
         SelectorPattern::Them => !name.starts_with('_'),
         SelectorPattern::Pattern(pattern) => {
-            (pattern.starts_with('_') || !name.starts_with('_')) && name_glob(pattern.as_bytes(), name.as_bytes())
+            (pattern.starts_with('_') || !name.starts_with('_'))
+                && name_glob(pattern.as_bytes(), name.as_bytes())
         }
     }
 }

@@ -24,7 +24,9 @@ impl Literal {
     pub(crate) fn into_pieces(self) -> Vec<Piece> {
         match self {
             Literal::Text(pieces) => pieces,
-            Literal::Bytes(bytes) => vec![Piece::Text(String::from_utf8_lossy(&bytes).into_owned())],
+            Literal::Bytes(bytes) => {
+                vec![Piece::Text(String::from_utf8_lossy(&bytes).into_owned())]
+            }
         }
     }
 
@@ -84,7 +86,10 @@ pub(crate) fn windash(literal: Literal) -> Result<Vec<Literal>, CompileError> {
     if positions.len() > MAX_WINDASH {
         return Err(CompileError::invalid(
             "windash",
-            format!("{} dashes would expand to too many variants (at most {MAX_WINDASH})", positions.len()),
+            format!(
+                "{} dashes would expand to too many variants (at most {MAX_WINDASH})",
+                positions.len()
+            ),
         ));
     }
     let mut variants = Vec::new();
@@ -134,7 +139,11 @@ pub(crate) enum Utf16 {
 }
 
 /// Encodes the value as UTF-16.
-pub(crate) fn utf16(literal: &Literal, form: Utf16, modifier: &str) -> Result<Literal, CompileError> {
+pub(crate) fn utf16(
+    literal: &Literal,
+    form: Utf16,
+    modifier: &str,
+) -> Result<Literal, CompileError> {
     let Literal::Text(pieces) = literal else {
         return Err(CompileError::invalid(modifier, "the value is already encoded"));
     };

@@ -51,7 +51,11 @@ pub(crate) enum Matcher {
     /// `null`: the field is absent or null.
     Null,
     /// `|fieldref`: compare with another field of the same event.
-    FieldRef { field: String, position: Position, cased: bool },
+    FieldRef {
+        field: String,
+        position: Position,
+        cased: bool,
+    },
 }
 
 /// Where a compared text must sit in the event value.
@@ -137,7 +141,9 @@ impl Flags {
                 Position::Contains
             }
             (Some(a), b) if a == b => a,
-            _ => return Err(CompileError::invalid(key, "conflicting contains/startswith/endswith")),
+            _ => {
+                return Err(CompileError::invalid(key, "conflicting contains/startswith/endswith"));
+            }
         });
         Ok(())
     }
@@ -152,14 +158,24 @@ impl Flags {
             self.position.is_some() && !self.fieldref,
         ];
         if operators.iter().filter(|&&b| b).count() > 1 {
-            return Err(CompileError::invalid(key, "modifiers that each decide the comparison cannot be combined (re, cidr, lt/gt, exists, fieldref, contains/startswith/endswith)"));
+            return Err(CompileError::invalid(
+                key,
+                "modifiers that each decide the comparison cannot be combined (re, cidr, lt/gt, exists, fieldref, contains/startswith/endswith)",
+            ));
         }
-        let special = self.re || self.cidr || self.compare.is_some() || self.exists || self.fieldref;
+        let special =
+            self.re || self.cidr || self.compare.is_some() || self.exists || self.fieldref;
         if special && !self.transforms.is_empty() {
-            return Err(CompileError::invalid(key, "encoding modifiers (base64, wide, windash, ...) only apply to plain string matches"));
+            return Err(CompileError::invalid(
+                key,
+                "encoding modifiers (base64, wide, windash, ...) only apply to plain string matches",
+            ));
         }
         if !self.re && (self.re_flags.0 || self.re_flags.1 || self.re_flags.2) {
-            return Err(CompileError::invalid(key, "the regex flags i, m and s need the re modifier"));
+            return Err(CompileError::invalid(
+                key,
+                "the regex flags i, m and s need the re modifier",
+            ));
         }
         if self.exists && (self.neq || self.all) {
             return Err(CompileError::invalid(key, "exists takes no other modifier"));
@@ -189,7 +205,10 @@ pub(crate) fn compile(item: &DetectionItem) -> Result<Item, CompileError> {
     let mut flags = Flags::read(&key, &item.field.modifiers)?;
     if field.is_none() {
         if flags.neq || flags.exists || flags.fieldref {
-            return Err(CompileError::invalid(&key, "a keyword search cannot use neq, exists or fieldref"));
+            return Err(CompileError::invalid(
+                &key,
+                "a keyword search cannot use neq, exists or fieldref",
+            ));
         }
         if flags.position.is_none() && !flags.re && !flags.cidr && flags.compare.is_none() {
             flags.position = Some(Position::Contains);
@@ -245,9 +264,18 @@ fn pieces_of(value: &SigmaValue) -> Vec<Piece> {
     }
 }
 
-fn compile_value(key: &str, value: &SigmaValue, flags: &Flags) -> Result<Vec<Matcher>, CompileError> {
+fn compile_value(
+    key: &str,
+    value: &SigmaValue,
+    flags: &Flags,
+) -> Result<Vec<Matcher>, CompileError> {
     if matches!(value, SigmaValue::Null) {
-        if !flags.transforms.is_empty() || flags.re || flags.cidr || flags.compare.is_some() || flags.fieldref {
+        if !flags.transforms.is_empty()
+            || flags.re
+            || flags.cidr
+            || flags.compare.is_some()
+            || flags.fieldref
+        {
             return Err(CompileError::invalid(key, "null cannot be combined with this modifier"));
         }
         return Ok(vec![Matcher::Null]);
@@ -318,16 +346,22 @@ fn regex_error(key: &str, pattern: &str, error: &regex::Error) -> CompileError {
             key,
         )
     } else {
-        CompileError::invalid(key, format!("bad regular expression: {}", message.lines().last().unwrap_or("")))
+        CompileError::invalid(
+            key,
+            format!("bad regular expression: {}", message.lines().last().unwrap_or("")),
+        )
     }
 }
 
 /// Adds the wildcards `contains`, `startswith` and `endswith` imply, unless already there.
 fn wrap(pieces: &mut Vec<Piece>, position: Position) {
-    if matches!(position, Position::Contains | Position::End) && pieces.first() != Some(&Piece::Any) {
+    if matches!(position, Position::Contains | Position::End) && pieces.first() != Some(&Piece::Any)
+    {
         pieces.insert(0, Piece::Any);
     }
-    if matches!(position, Position::Contains | Position::Start) && pieces.last() != Some(&Piece::Any) {
+    if matches!(position, Position::Contains | Position::Start)
+        && pieces.last() != Some(&Piece::Any)
+    {
         pieces.push(Piece::Any);
     }
 }
@@ -368,13 +402,17 @@ impl Matcher {
             (Matcher::Glob(glob), Some(v)) => glob.matches(&v.as_text()),
             (Matcher::Regex(regex), Some(v)) => regex.is_match(&v.as_text()),
             (Matcher::Cidr(cidr), Some(v)) => cidr.contains(&v.as_text()),
-            (Matcher::Compare(ordering, equal, number), Some(v)) => {
-                number_of(v).and_then(|n| n.partial_cmp(number)).is_some_and(|o| o == *ordering || (*equal && o == Ordering::Equal))
-            }
+            (Matcher::Compare(ordering, equal, number), Some(v)) => number_of(v)
+                .and_then(|n| n.partial_cmp(number))
+                .is_some_and(|o| o == *ordering || (*equal && o == Ordering::Equal)),
             (Matcher::FieldRef { field, position, cased }, Some(v)) => {
                 let Some(other) = event.get(field).filter(|o| !o.is_null()) else { return false };
                 let (value, other) = (v.as_text(), other.as_text());
-                let (value, other) = if *cased { (value, other) } else { (fold(&value).into_owned().into(), fold(&other).into_owned().into()) };
+                let (value, other) = if *cased {
+                    (value, other)
+                } else {
+                    (fold(&value).into_owned().into(), fold(&other).into_owned().into())
+                };
                 let (value, other): (&str, &str) = (&value, &other);
                 match position {
                     Position::Whole => value == other,

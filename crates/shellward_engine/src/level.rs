@@ -20,7 +20,8 @@ pub enum Level {
 
 impl Level {
     /// Every level, least severe first.
-    pub const ALL: [Level; 5] = [Level::Informational, Level::Low, Level::Medium, Level::High, Level::Critical];
+    pub const ALL: [Level; 5] =
+        [Level::Informational, Level::Low, Level::Medium, Level::High, Level::Critical];
 
     /// The Sigma name.
     pub fn name(self) -> &'static str {
@@ -58,7 +59,9 @@ impl FromStr for Level {
         Level::ALL
             .into_iter()
             .find(|l| l.name() == s || (s == "info" && *l == Level::Informational))
-            .ok_or_else(|| format!("unknown level '{s}' (informational, low, medium, high, critical)"))
+            .ok_or_else(|| {
+                format!("unknown level '{s}' (informational, low, medium, high, critical)")
+            })
     }
 }
 

@@ -39,7 +39,9 @@ impl RuleLogSource {
             && part(self.service.as_deref(), event.service)
             && match (self.category.as_deref(), event.category) {
                 (None, _) => true,
-                (Some("registry_event"), Some(have)) => REGISTRY_CATEGORIES.iter().any(|c| have.eq_ignore_ascii_case(c)),
+                (Some("registry_event"), Some(have)) => {
+                    REGISTRY_CATEGORIES.iter().any(|c| have.eq_ignore_ascii_case(c))
+                }
                 (Some(want), have) => part(Some(want), have),
             }
     }
@@ -82,14 +84,23 @@ mod tests {
 
     #[test]
     fn parts_the_rule_names_must_match() {
-        let sysmon_1 = LogSource { product: Some("windows"), category: Some("process_creation"), service: Some("sysmon") };
-        let security_4624 = LogSource { product: Some("windows"), category: None, service: Some("security") };
+        let sysmon_1 = LogSource {
+            product: Some("windows"),
+            category: Some("process_creation"),
+            service: Some("sysmon"),
+        };
+        let security_4624 =
+            LogSource { product: Some("windows"), category: None, service: Some("security") };
         assert!(rule(Some("windows"), Some("process_creation"), None).matches(&sysmon_1));
         assert!(rule(Some("windows"), None, Some("sysmon")).matches(&sysmon_1));
         assert!(!rule(Some("windows"), Some("process_creation"), None).matches(&security_4624));
         assert!(rule(Some("windows"), None, Some("security")).matches(&security_4624));
         assert!(!rule(Some("linux"), None, None).matches(&sysmon_1));
-        let set = LogSource { product: Some("windows"), category: Some("registry_set"), service: Some("sysmon") };
+        let set = LogSource {
+            product: Some("windows"),
+            category: Some("registry_set"),
+            service: Some("sysmon"),
+        };
         assert!(rule(Some("windows"), Some("registry_event"), None).matches(&set));
         assert!(!rule(Some("windows"), Some("registry_add"), None).matches(&set));
     }

@@ -53,7 +53,9 @@ impl RuleInfo {
     /// Whether `reference` (an id, name or title, as correlations and filters cite rules) names
     /// this rule.
     pub fn is_named(&self, reference: &str) -> bool {
-        self.id.as_deref() == Some(reference) || self.name.as_deref() == Some(reference) || self.title == reference
+        self.id.as_deref() == Some(reference)
+            || self.name.as_deref() == Some(reference)
+            || self.title == reference
     }
 }
 
@@ -72,11 +74,19 @@ pub struct CompiledRule {
 
 impl CompiledRule {
     /// Compiles a parsed rule.
-    pub(crate) fn compile(rule: &SigmaRule, origin: String, line: u32) -> Result<CompiledRule, CompileError> {
+    pub(crate) fn compile(
+        rule: &SigmaRule,
+        origin: String,
+        line: u32,
+    ) -> Result<CompiledRule, CompileError> {
         let mut detections = Vec::new();
         let conditions = compile_detections(&rule.detection, &mut detections)?;
         let logsource = RuleLogSource::new(&rule.logsource);
-        let detection_type = rule.custom_attributes.get("detection_type").and_then(|v| v.as_str()).map(str::to_string);
+        let detection_type = rule
+            .custom_attributes
+            .get("detection_type")
+            .and_then(|v| v.as_str())
+            .map(str::to_string);
         let info = RuleInfo {
             id: rule.id.clone(),
             name: rule.name.clone(),
@@ -127,12 +137,16 @@ impl CompiledRule {
                 result
             }
         };
-        self.conditions.iter().any(|c| c.eval(&mut det)) && self.filters.iter().all(|f| f.eval(&mut det))
+        self.conditions.iter().any(|c| c.eval(&mut det))
+            && self.filters.iter().all(|f| f.eval(&mut det))
     }
 }
 
 /// Compiles a detection section's identifiers (appended to `out`) and returns its conditions.
-fn compile_detections(detections: &Detections, out: &mut Vec<Det>) -> Result<Vec<Cond>, CompileError> {
+fn compile_detections(
+    detections: &Detections,
+    out: &mut Vec<Det>,
+) -> Result<Vec<Cond>, CompileError> {
     let mut names: Vec<&String> = detections.named.keys().collect();
     names.sort();
     let mut index = HashMap::new();

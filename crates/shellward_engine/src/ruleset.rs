@@ -25,14 +25,24 @@ impl RuleSet {
             let origin = loaded_rule.text.origin.to_string();
             match CompiledRule::compile(&loaded_rule.rule, origin, loaded_rule.line) {
                 Ok(rule) => rules.push(rule),
-                Err(error) => diagnostics.push(located(&loaded_rule.text, loaded_rule.line, &loaded_rule.rule.title, &error)),
+                Err(error) => diagnostics.push(located(
+                    &loaded_rule.text,
+                    loaded_rule.line,
+                    &loaded_rule.rule.title,
+                    &error,
+                )),
             }
         }
         let mut seen = std::collections::HashMap::new();
         for rule in &rules {
             if let Some(id) = &rule.info.id {
                 if let Some(first) = seen.insert(id.clone(), rule.info.origin.clone()) {
-                    diagnostics.push(warning(&rule.info.origin, Some(rule.info.line), &rule.info.title, format!("duplicate rule id {id} (also in {first})")));
+                    diagnostics.push(warning(
+                        &rule.info.origin,
+                        Some(rule.info.line),
+                        &rule.info.title,
+                        format!("duplicate rule id {id} (also in {first})"),
+                    ));
                 }
             }
         }
@@ -42,19 +52,31 @@ impl RuleSet {
             for rule in rules.iter_mut() {
                 let targeted = match &filter.rule.rules {
                     FilterRuleTarget::Any => true,
-                    FilterRuleTarget::Specific(names) => names.iter().any(|n| rule.info.is_named(n)),
+                    FilterRuleTarget::Specific(names) => {
+                        names.iter().any(|n| rule.info.is_named(n))
+                    }
                 };
                 if !targeted || !scope.within(rule.logsource()) {
                     continue;
                 }
                 if let Err(error) = rule.add_filter(&filter.rule.detection) {
-                    diagnostics.push(located(&filter.text, filter.line, &filter.rule.title, &error));
+                    diagnostics.push(located(
+                        &filter.text,
+                        filter.line,
+                        &filter.rule.title,
+                        &error,
+                    ));
                     break;
                 }
                 applied += 1;
             }
             if applied == 0 {
-                diagnostics.push(warning(&filter.text.origin.to_string(), Some(filter.line), &filter.rule.title, "filter applies to no loaded rule".to_string()));
+                diagnostics.push(warning(
+                    &filter.text.origin.to_string(),
+                    Some(filter.line),
+                    &filter.rule.title,
+                    "filter applies to no loaded rule".to_string(),
+                ));
             }
         }
         for correlation in &loaded.correlations {
@@ -95,7 +117,9 @@ impl RuleSet {
     /// (cleared first).
     pub fn matching(&self, event: &Event, out: &mut Vec<usize>) {
         out.clear();
-        out.extend(self.rules.iter().enumerate().filter(|(_, rule)| rule.matches(event)).map(|(i, _)| i));
+        out.extend(
+            self.rules.iter().enumerate().filter(|(_, rule)| rule.matches(event)).map(|(i, _)| i),
+        );
     }
 }
 
@@ -117,5 +141,12 @@ fn located(text: &RuleText, line: u32, title: &str, error: &CompileError) -> Dia
 }
 
 fn warning(origin: &str, line: Option<u32>, title: &str, message: String) -> Diagnostic {
-    Diagnostic { origin: origin.to_string(), line, column: None, severity: Severity::Warning, rule: Some(title.to_string()), message }
+    Diagnostic {
+        origin: origin.to_string(),
+        line,
+        column: None,
+        severity: Severity::Warning,
+        rule: Some(title.to_string()),
+        message,
+    }
 }

@@ -76,6 +76,15 @@ impl Event {
         self.fields.iter().map(|(n, v)| (n.as_ref(), v))
     }
 
+    /// Renames fields in place: `rename` returns the new name for a field, or `None` to keep it.
+    pub fn rename_fields(&mut self, mut rename: impl FnMut(&str) -> Option<String>) {
+        for (name, _) in &mut self.fields {
+            if let Some(new) = rename(name) {
+                *name = FieldName::Owned(new);
+            }
+        }
+    }
+
     /// How many fields the event has.
     pub fn len(&self) -> usize {
         self.fields.len()

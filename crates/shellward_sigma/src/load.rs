@@ -123,7 +123,8 @@ fn collect_files(path: &Path, files: &mut Vec<PathBuf>, diagnostics: &mut Vec<Di
 }
 
 fn is_yaml(path: &Path) -> bool {
-    path.extension().is_some_and(|ext| ext.eq_ignore_ascii_case("yml") || ext.eq_ignore_ascii_case("yaml"))
+    path.extension()
+        .is_some_and(|ext| ext.eq_ignore_ascii_case("yml") || ext.eq_ignore_ascii_case("yaml"))
 }
 
 fn file_error(path: &Path, message: String) -> Diagnostic {
@@ -169,7 +170,8 @@ pub fn load_text(origin: Origin, text: String) -> Loaded {
 /// Turns one of the parser's error strings into a diagnostic, recovering the YAML position from
 /// `at line N column M` or pointing at the `condition` key for condition errors.
 fn parse_error(text: &RuleText, message: &str) -> Diagnostic {
-    let (mut line, mut column) = yaml_position(message).map_or((None, None), |(l, c)| (Some(l), Some(c)));
+    let (mut line, mut column) =
+        yaml_position(message).map_or((None, None), |(l, c)| (Some(l), Some(c)));
     if line.is_none() && message.contains("Condition") {
         if let Some((l, c)) = text.line_of("condition:", 1) {
             line = Some(l);

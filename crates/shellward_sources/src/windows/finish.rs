@@ -6,6 +6,8 @@ use shellward_event::{Event, FieldName, Timestamp, Value};
 /// Completes a Windows event whose builder has filled in the system and event data fields.
 pub(crate) fn finish(event: &mut Event) {
     let tables = Tables::get();
+    // Sigma names event data fields with spaces ("Source Name", Defender) without them.
+    event.rename_fields(|name| name.contains(' ').then(|| name.replace(' ', "")));
     event.logsource.product = Some("windows");
     event.host = event.get_str("Computer").map(str::to_owned);
     event.time = event
