@@ -18,8 +18,128 @@ pub(crate) struct Args {
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum Command {
+    /// Run Sigma rules (the built-in T1505 pack and your own) over telemetry and report alerts.
+    Hunt(HuntArgs),
+    /// List, show and check rules.
+    #[command(subcommand)]
+    Rules(RulesCommand),
     /// Print the normalized events decoded from telemetry, as JSON lines: exactly what rules see.
     Events(EventsArgs),
+}
+
+/// Which rules to load.
+#[derive(Debug, Clone, ClapArgs)]
+pub(crate) struct RuleSelection {
+    /// A Sigma rule file or a directory of them (recursively); repeat for several.
+    #[arg(long = "rules", short = 'r', value_name = "PATH")]
+    pub(crate) rules: Vec<PathBuf>,
+
+    /// Do not load the built-in rule pack.
+    #[arg(long)]
+    pub(crate) no_builtin: bool,
+}
+
+/// Arguments of `shellward hunt`.
+#[derive(Debug, ClapArgs)]
+pub(crate) struct HuntArgs {
+    /// Files or directories to hunt through (directories recursively; `-` for standard input).
+    #[arg(required = true, value_name = "PATH")]
+    pub(crate) paths: Vec<PathBuf>,
+
+    #[command(flatten)]
+    pub(crate) selection: RuleSelection,
+
+    /// Output format: a table for reading, JSON lines (the alert contract) or CSV.
+    #[arg(long, short = 'f', value_enum, default_value_t = OutputFormat::Table)]
+    pub(crate) format: OutputFormat,
+
+    /// Write alerts to this file instead of standard output.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub(crate) output: Option<PathBuf>,
+
+    /// Only events at or after this time: a duration back from now (`90s`, `30m`, `24h`, `7d`) or
+    /// an RFC 3339 time. Events without a time are kept.
+    #[arg(long, value_name = "WHEN")]
+    pub(crate) since: Option<String>,
+
+    /// Only events before this time (same forms as --since).
+    #[arg(long, value_name = "WHEN")]
+    pub(crate) until: Option<String>,
+
+    /// Only run rules at or above this level.
+    #[arg(long, value_name = "LEVEL")]
+    pub(crate) min_level: Option<Level>,
+
+    /// Exit with status 1 if an alert at or above this level is found (for pipelines).
+    #[arg(long, value_name = "LEVEL")]
+    pub(crate) fail_on: Option<Level>,
+
+    /// Read every input as this format instead of recognizing it from its content.
+    #[arg(long, value_name = "FORMAT", default_value = "auto", value_parser = INPUT_FORMATS)]
+    pub(crate) input_format: String,
+
+    /// Also list skipped files and every rule problem.
+    #[arg(long, short)]
+    pub(crate) verbose: bool,
+}
+
+/// The formats `--input-format` accepts.
+const INPUT_FORMATS: [&str; 7] =
+    ["auto", "evtx", "evtx-json", "evtx-xml", "winlogbeat", "flat-json", "json"];
+
+/// A rule level on the command line.
+pub(crate) type Level = shellward_engine::Level;
+
+/// How `hunt` prints alerts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum OutputFormat {
+    /// Aligned columns with a summary per rule and per host.
+    Table,
+    /// One JSON object per alert (the contract in ARCHITECTURE.md).
+    Jsonl,
+    /// One row per alert with the key fields.
+    Csv,
+}
+
+/// `shellward rules ...`.
+#[derive(Debug, Subcommand)]
+pub(crate) enum RulesCommand {
+    /// List rules with their level, log source and ATT&CK tags.
+    List(RulesListArgs),
+    /// Show one rule: where it is, what it needs, and its YAML.
+    Show(RulesShowArgs),
+    /// Check rule files: report every error and unsupported construct with its location.
+    Check(RulesCheckArgs),
+}
+
+/// Arguments of `rules list`.
+#[derive(Debug, ClapArgs)]
+pub(crate) struct RulesListArgs {
+    #[command(flatten)]
+    pub(crate) selection: RuleSelection,
+
+    /// Print JSON lines instead of a table.
+    #[arg(long)]
+    pub(crate) json: bool,
+}
+
+/// Arguments of `rules show`.
+#[derive(Debug, ClapArgs)]
+pub(crate) struct RulesShowArgs {
+    /// The rule's id, name or title (an unambiguous id prefix is enough).
+    #[arg(value_name = "ID")]
+    pub(crate) id: String,
+
+    #[command(flatten)]
+    pub(crate) selection: RuleSelection,
+}
+
+/// Arguments of `rules check`.
+#[derive(Debug, ClapArgs)]
+pub(crate) struct RulesCheckArgs {
+    /// Rule files or directories.
+    #[arg(required = true, value_name = "PATH")]
+    pub(crate) paths: Vec<PathBuf>,
 }
 
 /// Arguments of `shellward events`.
@@ -40,9 +160,7 @@ pub(crate) struct EventsArgs {
     pub(crate) limit: Option<u64>,
 
     /// Read every input as this format instead of recognizing it from its content.
-    #[arg(long, value_name = "FORMAT", default_value = "auto", value_parser = [
-        "auto", "evtx", "evtx-json", "evtx-xml", "winlogbeat", "flat-json", "json"
-    ])]
+    #[arg(long, value_name = "FORMAT", default_value = "auto", value_parser = INPUT_FORMATS)]
     pub(crate) input_format: String,
 
     /// Also list files that were skipped because no decoder recognizes them.

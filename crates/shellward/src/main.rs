@@ -1,9 +1,11 @@
 //! The `shellward` command line: argument parsing and wiring only; the work is in the library
-//! crates. Exit codes: 0 the run completed, 2 usage error, 3 some input could not be read (the
-//! rest was still processed and reported).
+//! crates. Exit codes: 0 the run completed (whatever it found), 1 `--fail-on` saw an alert at or
+//! above its level, 2 usage or rule error, 3 some input could not be read (the rest was still
+//! processed and reported).
 
 mod args;
 mod commands;
+mod output;
 mod report;
 
 use clap::Parser;
@@ -17,6 +19,8 @@ fn main() -> ExitCode {
     }
     let result = match args.command {
         args::Command::Events(events) => commands::events::run(&events, args.threads),
+        args::Command::Hunt(hunt) => commands::hunt::run(&hunt, args.threads),
+        args::Command::Rules(rules) => commands::rules::run(&rules),
     };
     match result {
         Ok(code) => code,

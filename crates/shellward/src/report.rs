@@ -17,6 +17,16 @@ pub(crate) fn error(message: &str) {
     eprintln!("shellward: error: {message}");
 }
 
+/// Prints a note.
+pub(crate) fn note(message: &str) {
+    eprintln!("shellward: {message}");
+}
+
+/// Prints a rule diagnostic (`file:line:col: error: rule "title": message`).
+pub(crate) fn diagnostic(diagnostic: &shellward_sigma::Diagnostic) {
+    eprintln!("{}", escape(&diagnostic.to_string()));
+}
+
 /// Counts and prints input problems.
 #[derive(Debug, Default)]
 pub(crate) struct Problems {
@@ -91,15 +101,20 @@ impl Problems {
 }
 
 /// Escapes control characters so that text from the input (file names, record contents in error
-/// messages) cannot move the cursor or recolour a terminal.
+/// messages) cannot move the cursor or recolour a terminal, and the invisible formatting characters
+/// (bidirectional overrides such as U+202E, zero-width spaces) that make `gpj.exe` read `exe.jpg`.
 pub(crate) fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
-        if c.is_control() {
+        if c.is_control() || is_invisible_format(c) {
             out.extend(c.escape_default());
         } else {
             out.push(c);
         }
     }
     out
+}
+
+fn is_invisible_format(c: char) -> bool {
+    matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2069}' | '\u{FEFF}')
 }

@@ -35,15 +35,15 @@ impl RuleSet {
         }
         let mut seen = std::collections::HashMap::new();
         for rule in &rules {
-            if let Some(id) = &rule.info.id {
-                if let Some(first) = seen.insert(id.clone(), rule.info.origin.clone()) {
-                    diagnostics.push(warning(
-                        &rule.info.origin,
-                        Some(rule.info.line),
-                        &rule.info.title,
-                        format!("duplicate rule id {id} (also in {first})"),
-                    ));
-                }
+            if let Some(id) = &rule.info.id
+                && let Some(first) = seen.insert(id.clone(), rule.info.origin.clone())
+            {
+                diagnostics.push(warning(
+                    &rule.info.origin,
+                    Some(rule.info.line),
+                    &rule.info.title,
+                    format!("duplicate rule id {id} (also in {first})"),
+                ));
             }
         }
         for filter in &loaded.filters {

@@ -9,8 +9,13 @@ use shellward_sigma::{Origin, load_text};
 
 /// An event of `windows/process_creation` with the given fields.
 fn event(fields: &[(&str, Value)]) -> Event {
-    let mut event = Event::new(Provenance { path: "t.jsonl".into(), record: 1, format: Format::Json });
-    event.logsource = LogSource { product: Some("windows"), category: Some("process_creation"), service: Some("sysmon") };
+    let mut event =
+        Event::new(Provenance { path: "t.jsonl".into(), record: 1, format: Format::Json });
+    event.logsource = LogSource {
+        product: Some("windows"),
+        category: Some("process_creation"),
+        service: Some("sysmon"),
+    };
     for (name, value) in fields {
         event.push(name.to_string(), value.clone());
     }
@@ -23,17 +28,21 @@ fn s(text: &str) -> Value {
 
 /// Whether a rule with this `detection:` body fires on the event.
 fn fires(detection: &str, fields: &[(&str, Value)]) -> bool {
-    let yaml = format!("title: t\nlogsource:\n  product: windows\n  category: process_creation\ndetection:\n{detection}");
+    let yaml = format!(
+        "title: t\nlogsource:\n  product: windows\n  category: process_creation\ndetection:\n{detection}"
+    );
     let set = common::ruleset(&yaml);
     set.rules()[0].matches(&event(fields))
 }
 
 /// The one diagnostic compiling this detection gives.
 fn load_error(detection: &str) -> String {
-    let yaml = format!("title: broken rule\nlogsource:\n  product: windows\ndetection:\n{detection}");
+    let yaml =
+        format!("title: broken rule\nlogsource:\n  product: windows\ndetection:\n{detection}");
     let loaded = load_text(Origin::Builtin("b.yml".into()), yaml);
     let (_, diagnostics) = shellward_engine::RuleSet::compile(&loaded);
-    let all: Vec<String> = loaded.diagnostics.iter().chain(&diagnostics).map(ToString::to_string).collect();
+    let all: Vec<String> =
+        loaded.diagnostics.iter().chain(&diagnostics).map(ToString::to_string).collect();
     assert_eq!(all.len(), 1, "{all:?}");
     all[0].clone()
 }
@@ -86,7 +95,8 @@ fn contains_startswith_endswith_and_all() {
     assert!(!fires(d, &[("Image", s(r"d:\c:\windows\x.exe"))]));
     let d = "  sel:\n    Image|endswith:\n      - '\\cmd.exe'\n      - '\\powershell.exe'\n  condition: sel\n";
     assert!(fires(d, &[("Image", s(r"C:\x\powershell.exe"))]), "lists are OR");
-    let d = "  sel:\n    CommandLine|contains|all:\n      - 'net'\n      - 'user'\n  condition: sel\n";
+    let d =
+        "  sel:\n    CommandLine|contains|all:\n      - 'net'\n      - 'user'\n  condition: sel\n";
     assert!(fires(d, &[("CommandLine", s("net user x"))]));
     assert!(!fires(d, &[("CommandLine", s("net group"))]), "|all is AND");
     let d = "  sel:\n    CommandLine|startswith|endswith: 'mid'\n  condition: sel\n";
@@ -96,7 +106,10 @@ fn contains_startswith_endswith_and_all() {
 #[test]
 fn regular_expressions_and_flags() {
     let d = "  sel:\n    CommandLine|re: '-e(nc)?\\s+[A-Za-z0-9+/=]{8,}'\n  condition: sel\n";
-    assert!(fires(d, &[("CommandLine", s("powershell -enc SQBFAFgAIAAoAE4A"))]), "search, not anchored");
+    assert!(
+        fires(d, &[("CommandLine", s("powershell -enc SQBFAFgAIAAoAE4A"))]),
+        "search, not anchored"
+    );
     let d = "  sel:\n    CommandLine|re: 'WHOAMI'\n  condition: sel\n";
     assert!(!fires(d, &[("CommandLine", s("whoami"))]), "re is case-sensitive");
     let d = "  sel:\n    CommandLine|re|i: 'WHOAMI'\n  condition: sel\n";
@@ -124,7 +137,10 @@ fn cidr_networks() {
 fn windash_tries_every_dash() {
     let d = "  sel:\n    CommandLine|windash|contains: ' -encodedcommand '\n  condition: sel\n";
     for dash in ['-', '/', '\u{2013}', '\u{2014}', '\u{2015}'] {
-        assert!(fires(d, &[("CommandLine", s(&format!("powershell {dash}encodedcommand x")))]), "{dash}");
+        assert!(
+            fires(d, &[("CommandLine", s(&format!("powershell {dash}encodedcommand x")))]),
+            "{dash}"
+        );
     }
     assert!(!fires(d, &[("CommandLine", s("powershell +encodedcommand x"))]));
 }
@@ -137,12 +153,17 @@ fn base64_and_base64offset() {
     // The value at each of the three byte offsets inside a longer base64 text.
     for prefix in ["", "a", "ab"] {
         let encoded = base64_encode(format!("{prefix}http://evil.example/x").as_bytes());
-        assert!(fires(d, &[("CommandLine", s(&format!("powershell -e {encoded}")))]), "offset {}", prefix.len());
+        assert!(
+            fires(d, &[("CommandLine", s(&format!("powershell -e {encoded}")))]),
+            "offset {}",
+            prefix.len()
+        );
     }
     assert!(!fires(d, &[("CommandLine", s(&base64_encode(b"https://no")))]));
     // wide|base64offset: PowerShell's -EncodedCommand is base64 of UTF-16LE.
     let d = "  sel:\n    CommandLine|wide|base64offset|contains: 'Invoke-Expression'\n  condition: sel\n";
-    let utf16: Vec<u8> = "IEX; Invoke-Expression $x".encode_utf16().flat_map(u16::to_le_bytes).collect();
+    let utf16: Vec<u8> =
+        "IEX; Invoke-Expression $x".encode_utf16().flat_map(u16::to_le_bytes).collect();
     assert!(fires(d, &[("CommandLine", s(&format!("powershell -enc {}", base64_encode(&utf16))))]));
 }
 
@@ -225,9 +246,13 @@ fn list_values_match_any_element() {
 #[test]
 fn keyword_searches() {
     let d = "  keywords:\n    - 'mimikatz'\n    - 'sekurlsa'\n  condition: keywords\n";
-    assert!(fires(d, &[("CommandLine", s("run MimiKatz.exe"))]), "substring, any field, case-insensitive");
+    assert!(
+        fires(d, &[("CommandLine", s("run MimiKatz.exe"))]),
+        "substring, any field, case-insensitive"
+    );
     assert!(!fires(d, &[("CommandLine", s("notepad"))]));
-    let d = "  keywords:\n    '|all':\n      - 'net'\n      - 'localgroup'\n  condition: keywords\n";
+    let d =
+        "  keywords:\n    '|all':\n      - 'net'\n      - 'localgroup'\n  condition: keywords\n";
     assert!(fires(d, &[("Image", s("net.exe")), ("CommandLine", s("x localgroup admins"))]));
     assert!(!fires(d, &[("CommandLine", s("net user"))]));
 }
@@ -241,14 +266,23 @@ fn condition_forms() {
     assert!(!fires(&with("all of selection_*"), &[("A", s("1"))]));
     assert!(fires(&with("all of selection_*"), &ab));
     assert!(fires(&with("all of selection_* and not 1 of filter_*"), &ab));
-    assert!(!fires(&with("all of selection_* and not 1 of filter_*"), &[("A", s("1")), ("B", s("1")), ("C", s("1"))]));
+    assert!(!fires(
+        &with("all of selection_* and not 1 of filter_*"),
+        &[("A", s("1")), ("B", s("1")), ("C", s("1"))]
+    ));
     assert!(fires(&with("1 of them"), &[("C", s("1"))]));
     assert!(!fires(&with("1 of them"), &[("H", s("1"))]), "them skips _ identifiers");
     assert!(fires(&with("1 of _*"), &[("H", s("1"))]));
     assert!(!fires(&with("all of them"), &ab), "all of them needs filter_c too");
-    assert!(fires(&with("selection_a and (selection_b or filter_c) and not _hidden"), &[("A", s("1")), ("C", s("1"))]));
+    assert!(fires(
+        &with("selection_a and (selection_b or filter_c) and not _hidden"),
+        &[("A", s("1")), ("C", s("1"))]
+    ));
     assert!(fires(&with("not (selection_a or selection_b)"), &[("C", s("1"))]));
-    assert!(fires(&with("selection_a or selection_b and filter_c"), &[("A", s("1"))]), "and binds tighter");
+    assert!(
+        fires(&with("selection_a or selection_b and filter_c"), &[("A", s("1"))]),
+        "and binds tighter"
+    );
     assert!(fires(&with("2 of selection_* "), &ab));
     // A list of conditions: any of them.
     let list = format!("{d}  condition:\n    - selection_a and filter_c\n    - selection_b\n");
@@ -264,14 +298,25 @@ fn filters_apply_to_the_rules_they_name() {
     let yaml = "title: Shell from web server\nid: 11111111-1111-1111-1111-111111111111\nlogsource:\n  product: windows\n  category: process_creation\ndetection:\n  sel:\n    ParentImage|endswith: '\\w3wp.exe'\n  condition: sel\n---\ntitle: Ignore the health probe\nlogsource:\n  product: windows\n  category: process_creation\nfilter:\n  rules:\n    - 11111111-1111-1111-1111-111111111111\n  selection:\n    CommandLine|contains: 'healthcheck'\n  condition: not selection\n";
     let set = common::ruleset(yaml);
     let rule = &set.rules()[0];
-    assert!(rule.matches(&event(&[("ParentImage", s(r"c:\w\w3wp.exe")), ("CommandLine", s("cmd /c whoami"))])));
-    assert!(!rule.matches(&event(&[("ParentImage", s(r"c:\w\w3wp.exe")), ("CommandLine", s("cmd /c healthcheck"))])));
+    assert!(rule.matches(&event(&[
+        ("ParentImage", s(r"c:\w\w3wp.exe")),
+        ("CommandLine", s("cmd /c whoami"))
+    ])));
+    assert!(!rule.matches(&event(&[
+        ("ParentImage", s(r"c:\w\w3wp.exe")),
+        ("CommandLine", s("cmd /c healthcheck"))
+    ])));
 }
 
 #[test]
 fn logsource_routes_events() {
-    let set = common::ruleset("title: t\nlogsource:\n  product: windows\n  service: security\ndetection:\n  sel:\n    A: 1\n  condition: sel\n");
-    assert!(!set.rules()[0].matches(&event(&[("A", s("1"))])), "a sysmon event is not a security event");
+    let set = common::ruleset(
+        "title: t\nlogsource:\n  product: windows\n  service: security\ndetection:\n  sel:\n    A: 1\n  condition: sel\n",
+    );
+    assert!(
+        !set.rules()[0].matches(&event(&[("A", s("1"))])),
+        "a sysmon event is not a security event"
+    );
 }
 
 #[test]
@@ -303,7 +348,8 @@ fn base64_encode(bytes: &[u8]) -> String {
     const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut out = String::new();
     for chunk in bytes.chunks(3) {
-        let n = chunk.iter().enumerate().fold(0u32, |n, (i, b)| n | (u32::from(*b) << (16 - 8 * i)));
+        let n =
+            chunk.iter().enumerate().fold(0u32, |n, (i, b)| n | (u32::from(*b) << (16 - 8 * i)));
         for i in 0..4 {
             if i <= chunk.len() {
                 out.push(ALPHABET[(n >> (18 - 6 * i)) as usize & 63] as char);

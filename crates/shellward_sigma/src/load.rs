@@ -172,19 +172,19 @@ pub fn load_text(origin: Origin, text: String) -> Loaded {
 fn parse_error(text: &RuleText, message: &str) -> Diagnostic {
     let (mut line, mut column) =
         yaml_position(message).map_or((None, None), |(l, c)| (Some(l), Some(c)));
-    if line.is_none() && message.contains("Condition") {
-        if let Some((l, c)) = text.line_of("condition:", 1) {
-            line = Some(l);
-            column = Some(c);
-        }
+    if line.is_none()
+        && message.contains("Condition")
+        && let Some((l, c)) = text.line_of("condition:", 1)
+    {
+        line = Some(l);
+        column = Some(c);
     }
-    if line.is_none() {
-        if let Some(modifier) = quoted_after(message, "Unknown modifier '") {
-            if let Some((l, c)) = text.line_of(&format!("|{modifier}"), 1) {
-                line = Some(l);
-                column = Some(c + 1);
-            }
-        }
+    if line.is_none()
+        && let Some(modifier) = quoted_after(message, "Unknown modifier '")
+        && let Some((l, c)) = text.line_of(&format!("|{modifier}"), 1)
+    {
+        line = Some(l);
+        column = Some(c + 1);
     }
     Diagnostic {
         origin: text.origin.to_string(),
@@ -202,9 +202,9 @@ fn quoted_after<'a>(message: &'a str, prefix: &str) -> Option<&'a str> {
     Some(&rest[..rest.find('\'')?])
 }
 
-/// Finds `line N column M` in a YAML error message.
+/// Finds the first `line N column M` (where the parser stopped) in a YAML error message.
 fn yaml_position(message: &str) -> Option<(u32, u32)> {
-    let at = message.rfind("line ")?;
+    let at = message.find("line ")?;
     let mut words = message[at..].split_whitespace();
     let _ = words.next();
     let line = words.next()?.trim_end_matches(',').parse().ok()?;

@@ -1,0 +1,236 @@
+//! `shellward hunt`: run the rules over telemetry and report alerts.
+
+use crate::args::{HuntArgs, OutputFormat};
+use crate::commands::ruleload;
+use crate::output::{AlertWriter, CsvWriter, JsonlWriter, Summary, TableWriter};
+use crate::report::{self, Problems};
+use anyhow::{Context, bail};
+use shellward_engine::RuleSet;
+use shellward_event::{Event, Timestamp};
+use shellward_sources::{Problem, ReadOptions, Sink, format_by_name};
+use std::io::IsTerminal;
+use std::ops::ControlFlow;
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+/// Runs the hunt. Exit code: 1 if `--fail-on` saw an alert at or above its level, else 3 if some
+/// input could not be read, else 0.
+pub(crate) fn run(args: &HuntArgs, threads: Option<usize>) -> anyhow::Result<ExitCode> {
+    let now = Timestamp::now();
+    let since = args.since.as_deref().map(|w| parse_when(w, now)).transpose().context("--since")?;
+    let until = args.until.as_deref().map(|w| parse_when(w, now)).transpose().context("--until")?;
+    let format = match args.input_format.as_str() {
+        "auto" => None,
+        name => Some(format_by_name(name).with_context(|| format!("unknown input format {name}"))?),
+    };
+
+    let mut rules = ruleload::load(&args.selection);
+    ruleload::print_diagnostics(&rules, args.verbose);
+    let loaded = rules.set.len();
+    if let Some(min) = args.min_level {
+        rules.set.retain(|rule| rule.info.level >= min);
+    }
+    if rules.set.is_empty() {
+        if loaded == 0 {
+            bail!("no rules to run (give --rules PATH, or drop --no-builtin)");
+        }
+        bail!("no rule at or above --min-level");
+    }
+    let (rule_errors, _) = rules.counts();
+
+    let mut options = ReadOptions { format, ..ReadOptions::default() };
+    if let Some(threads) = threads {
+        options.threads = threads.max(1);
+    }
+    let (files, expand_problems) = shellward_sources::expand(&args.paths);
+
+    let to_terminal = args.output.is_none() && std::io::stdout().is_terminal();
+    let out: Box<dyn std::io::Write> = match &args.output {
+        Some(path) => Box::new(std::io::BufWriter::new(
+            std::fs::File::create(path)
+                .with_context(|| format!("cannot create {}", path.display()))?,
+        )),
+        None => Box::new(std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock())),
+    };
+    let writer: Box<dyn AlertWriter> = match args.format {
+        OutputFormat::Table => {
+            let color = to_terminal && std::env::var_os("NO_COLOR").is_none();
+            let width = to_terminal.then(terminal_width);
+            Box::new(TableWriter::new(out, color, width))
+        }
+        OutputFormat::Jsonl => Box::new(JsonlWriter::new(out)),
+        OutputFormat::Csv => Box::new(CsvWriter::new(out)),
+    };
+
+    let mut hunter = Hunter {
+        rules: &rules.set,
+        writer,
+        since,
+        until,
+        summary: Summary::default(),
+        problems: Problems::new(args.verbose),
+        events: 0,
+        out_of_range: 0,
+        matched: Vec::new(),
+        write_error: None,
+        progress: Progress::new(std::io::stderr().is_terminal()),
+    };
+    for problem in &expand_problems {
+        hunter.problems.add(problem);
+    }
+    let _ = shellward_sources::read_all(&files, &options, &mut hunter);
+    hunter.progress.clear();
+    if let Some(error) = hunter.write_error.take() {
+        return Err(error).context("writing alerts");
+    }
+    hunter.writer.finish(&hunter.summary).context("writing alerts")?;
+    hunter.problems.summary(files.len(), hunter.events);
+    let mut line =
+        format!("shellward: {} rule(s) run, {} alert(s)", rules.set.len(), hunter.summary.alerts);
+    if rule_errors > 0 {
+        line.push_str(&format!(", {rule_errors} rule(s) could not be loaded"));
+    }
+    if hunter.out_of_range > 0 {
+        line.push_str(&format!(", {} event(s) outside --since/--until", hunter.out_of_range));
+    }
+    report::note(line.trim_start_matches("shellward: "));
+
+    if let (Some(fail_on), Some(max)) = (args.fail_on, hunter.summary.max_level)
+        && max >= fail_on
+    {
+        return Ok(ExitCode::from(1));
+    }
+    Ok(if hunter.problems.errors > 0 { ExitCode::from(3) } else { ExitCode::SUCCESS })
+}
+
+/// The sink that matches each decoded event and writes its alerts.
+struct Hunter<'a> {
+    rules: &'a RuleSet,
+    writer: Box<dyn AlertWriter>,
+    since: Option<Timestamp>,
+    until: Option<Timestamp>,
+    summary: Summary,
+    problems: Problems,
+    events: u64,
+    out_of_range: u64,
+    matched: Vec<usize>,
+    write_error: Option<std::io::Error>,
+    progress: Progress,
+}
+
+impl Sink for Hunter<'_> {
+    fn event(&mut self, event: Event) -> ControlFlow<()> {
+        self.events += 1;
+        self.progress.tick(self.events, self.summary.alerts);
+        if let Some(time) = event.time
+            && (self.since.is_some_and(|since| time < since)
+                || self.until.is_some_and(|until| time >= until))
+        {
+            self.out_of_range += 1;
+            return ControlFlow::Continue(());
+        }
+        self.rules.matching(&event, &mut self.matched);
+        for &index in &self.matched {
+            let rule = &self.rules.rules()[index].info;
+            self.summary.add(&event, rule);
+            if let Err(error) = self.writer.alert(&event, rule) {
+                self.write_error = Some(error);
+                return ControlFlow::Break(());
+            }
+        }
+        ControlFlow::Continue(())
+    }
+
+    fn problem(&mut self, problem: Problem) {
+        self.progress.clear();
+        self.problems.add(&problem);
+    }
+}
+
+/// A progress line on standard error, shown once a run has taken more than a second.
+struct Progress {
+    enabled: bool,
+    start: Instant,
+    last: Instant,
+    shown: bool,
+}
+
+impl Progress {
+    fn new(enabled: bool) -> Self {
+        let now = Instant::now();
+        Progress { enabled, start: now, last: now, shown: false }
+    }
+
+    fn tick(&mut self, events: u64, alerts: u64) {
+        if !self.enabled || !events.is_multiple_of(4096) {
+            return;
+        }
+        let now = Instant::now();
+        if now.duration_since(self.start) < Duration::from_secs(1)
+            || now.duration_since(self.last) < Duration::from_millis(200)
+        {
+            return;
+        }
+        self.last = now;
+        self.shown = true;
+        let rate = events as f64 / now.duration_since(self.start).as_secs_f64();
+        #[allow(clippy::print_stderr)]
+        {
+            eprint!("\r\x1b[Kshellward: {events} events, {alerts} alerts ({rate:.0} events/s)");
+        }
+    }
+
+    fn clear(&mut self) {
+        if self.shown {
+            self.shown = false;
+            #[allow(clippy::print_stderr)]
+            {
+                eprint!("\r\x1b[K");
+            }
+        }
+    }
+}
+
+fn terminal_width() -> usize {
+    std::env::var("COLUMNS").ok().and_then(|c| c.parse().ok()).filter(|&w| w >= 40).unwrap_or(160)
+}
+
+/// Parses `--since`/`--until`: `90s`, `30m`, `24h`, `7d` back from `now`, or an RFC 3339 time.
+fn parse_when(text: &str, now: Timestamp) -> anyhow::Result<Timestamp> {
+    let text = text.trim();
+    if let Some(unit) = text.chars().last().filter(|c| c.is_ascii_alphabetic())
+        && let Ok(count) = text[..text.len() - 1].parse::<i64>()
+    {
+        let seconds = match unit {
+            's' => 1,
+            'm' => 60,
+            'h' => 3600,
+            'd' => 86_400,
+            'w' => 604_800,
+            _ => bail!("unknown unit '{unit}' in {text} (s, m, h, d, w)"),
+        };
+        let span = jiff::SignedDuration::from_secs(count.saturating_mul(seconds));
+        return now.checked_sub(span).with_context(|| format!("{text} is too far back"));
+    }
+    text.parse::<Timestamp>()
+        .or_else(|_| format!("{text}T00:00:00Z").parse::<Timestamp>())
+        .with_context(|| format!("'{text}' is neither a duration (24h, 7d) nor an RFC 3339 time"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn when() {
+        let now: Timestamp = "2024-01-02T00:00:00Z".parse().unwrap_or(Timestamp::UNIX_EPOCH);
+        let back =
+            |t: &str| parse_when(t, now).map(|t| t.to_string()).unwrap_or_else(|e| e.to_string());
+        assert_eq!(back("24h"), "2024-01-01T00:00:00Z");
+        assert_eq!(back("90s"), "2024-01-01T23:58:30Z");
+        assert_eq!(back("2023-05-01T10:00:00Z"), "2023-05-01T10:00:00Z");
+        assert_eq!(back("2023-05-01"), "2023-05-01T00:00:00Z");
+        assert!(parse_when("yesterday", now).is_err());
+        assert!(parse_when("5y", now).is_err());
+    }
+}

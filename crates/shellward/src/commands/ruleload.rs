@@ -1,0 +1,64 @@
+//! Loading the rules a command runs: the built-in pack and `--rules` paths, compiled, with their
+//! diagnostics printed on standard error.
+
+use crate::args::RuleSelection;
+use crate::report;
+use shellward_engine::RuleSet;
+use shellward_sigma::{Diagnostic, Loaded, Origin, Severity, load_paths, load_text};
+
+include!(concat!(env!("OUT_DIR"), "/builtin_rules.rs"));
+
+/// Everything loaded, kept for `rules show`, and the compiled set.
+pub(crate) struct Rules {
+    pub(crate) loaded: Loaded,
+    pub(crate) set: RuleSet,
+    pub(crate) diagnostics: Vec<Diagnostic>,
+}
+
+impl Rules {
+    /// Errors (rules left out) and warnings.
+    pub(crate) fn counts(&self) -> (usize, usize) {
+        let errors = self.diagnostics.iter().filter(|d| d.severity == Severity::Error).count();
+        (errors, self.diagnostics.len() - errors)
+    }
+}
+
+/// Loads the built-in pack (unless `--no-builtin`) and every `--rules` path, and compiles them.
+pub(crate) fn load(selection: &RuleSelection) -> Rules {
+    let mut loaded = Loaded::default();
+    if !selection.no_builtin {
+        for (name, text) in BUILTIN_RULES {
+            loaded.extend(load_text(Origin::Builtin((*name).to_string()), (*text).to_string()));
+        }
+    }
+    loaded.extend(load_paths(&selection.rules));
+    compile(loaded)
+}
+
+/// Loads only the given paths.
+pub(crate) fn load_only(paths: &[std::path::PathBuf]) -> Rules {
+    compile(load_paths(paths))
+}
+
+fn compile(loaded: Loaded) -> Rules {
+    let (set, compile_diagnostics) = RuleSet::compile(&loaded);
+    let mut diagnostics = loaded.diagnostics.clone();
+    diagnostics.extend(compile_diagnostics);
+    diagnostics.sort_by(|a, b| (&a.origin, a.line).cmp(&(&b.origin, b.line)));
+    Rules { loaded, set, diagnostics }
+}
+
+/// Prints rule diagnostics: all of them when `all`, else the first few and a count.
+pub(crate) fn print_diagnostics(rules: &Rules, all: bool) {
+    const SHOWN: usize = 10;
+    for (i, diagnostic) in rules.diagnostics.iter().enumerate() {
+        if !all && i == SHOWN {
+            report::note(&format!(
+                "... and {} more rule problem(s) (-v or `shellward rules check` lists them)",
+                rules.diagnostics.len() - SHOWN
+            ));
+            break;
+        }
+        report::diagnostic(diagnostic);
+    }
+}

@@ -1,0 +1,28 @@
+//! JSON lines: one alert object per line, exactly the contract.
+
+use super::{AlertWriter, Out, Summary};
+use shellward_engine::{RuleInfo, alert_json};
+use shellward_event::Event;
+use std::io::{self, Write};
+
+/// Writes alerts as JSON lines.
+pub(crate) struct JsonlWriter {
+    out: Out,
+}
+
+impl JsonlWriter {
+    pub(crate) fn new(out: Out) -> Self {
+        JsonlWriter { out }
+    }
+}
+
+impl AlertWriter for JsonlWriter {
+    fn alert(&mut self, event: &Event, rule: &RuleInfo) -> io::Result<()> {
+        serde_json::to_writer(&mut self.out, &alert_json(event, rule))?;
+        self.out.write_all(b"\n")
+    }
+
+    fn finish(&mut self, _: &Summary) -> io::Result<()> {
+        self.out.flush()
+    }
+}

@@ -1,0 +1,48 @@
+//! Alert sinks: the views of the alert contract `hunt` can print.
+
+mod csv;
+mod jsonl;
+mod table;
+
+use shellward_engine::{Level, RuleInfo};
+use shellward_event::Event;
+use std::collections::BTreeMap;
+use std::io::{self, Write};
+
+pub(crate) use csv::CsvWriter;
+pub(crate) use jsonl::JsonlWriter;
+pub(crate) use table::TableWriter;
+
+/// Receives alerts as they are found, and the totals at the end.
+pub(crate) trait AlertWriter {
+    /// Writes one alert.
+    fn alert(&mut self, event: &Event, rule: &RuleInfo) -> io::Result<()>;
+    /// Writes whatever closes the output (the table's summary) and flushes.
+    fn finish(&mut self, summary: &Summary) -> io::Result<()>;
+}
+
+/// Alert counts by rule and by host.
+#[derive(Debug, Default)]
+pub(crate) struct Summary {
+    /// Alerts per rule: (level, title) → count, most severe first when printed.
+    pub(crate) per_rule: BTreeMap<(std::cmp::Reverse<Level>, String), u64>,
+    /// Alerts per host.
+    pub(crate) per_host: BTreeMap<String, u64>,
+    /// All alerts.
+    pub(crate) alerts: u64,
+    /// The most severe level seen.
+    pub(crate) max_level: Option<Level>,
+}
+
+impl Summary {
+    /// Counts an alert.
+    pub(crate) fn add(&mut self, event: &Event, rule: &RuleInfo) {
+        *self.per_rule.entry((std::cmp::Reverse(rule.level), rule.title.clone())).or_default() += 1;
+        *self.per_host.entry(event.host.clone().unwrap_or_else(|| "-".into())).or_default() += 1;
+        self.alerts += 1;
+        self.max_level = self.max_level.max(Some(rule.level));
+    }
+}
+
+/// A boxed writer for standard output or a file.
+pub(crate) type Out = Box<dyn Write>;

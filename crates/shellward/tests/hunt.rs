@@ -1,0 +1,231 @@
+//! `shellward hunt` and `shellward rules` end to end: alerts in each format (golden files), exit
+//! codes, rule diagnostics.
+
+#![allow(clippy::unwrap_used)]
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+fn shellward(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_shellward"))
+        .current_dir(repo())
+        .env("NO_COLOR", "1")
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+const RULES: &str = "crates/shellward/tests/fixtures/rules";
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8(bytes.to_vec()).unwrap()
+}
+
+#[test]
+fn hunt_table_on_the_samples() {
+    let out = shellward(&["hunt", "samples", "--no-builtin", "--rules", RULES]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    insta::assert_snapshot!("hunt_table", text(&out.stdout));
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("2 rule(s) run, 2 alert(s)"), "{stderr}");
+}
+
+#[test]
+fn hunt_jsonl_follows_the_alert_contract() {
+    let out = shellward(&["hunt", "samples", "--no-builtin", "-r", RULES, "--format", "jsonl"]);
+    assert_eq!(out.status.code(), Some(0));
+    let alerts: Vec<serde_json::Value> =
+        text(&out.stdout).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(alerts.len(), 2);
+    for alert in &alerts {
+        for key in [
+            "time",
+            "host",
+            "rule",
+            "detection_type",
+            "user",
+            "process",
+            "parent",
+            "file",
+            "registry",
+            "network",
+            "source",
+            "event",
+        ] {
+            assert!(alert.get(key).is_some(), "{key} missing from {alert}");
+        }
+    }
+    insta::assert_json_snapshot!("hunt_jsonl", alerts);
+}
+
+#[test]
+fn hunt_csv() {
+    let out = shellward(&["hunt", "samples", "--no-builtin", "-r", RULES, "-f", "csv"]);
+    assert_eq!(out.status.code(), Some(0));
+    insta::assert_snapshot!("hunt_csv", text(&out.stdout));
+}
+
+#[test]
+fn hunt_output_file_and_filters() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("alerts.jsonl");
+    let out = shellward(&[
+        "hunt",
+        "samples",
+        "--no-builtin",
+        "-r",
+        RULES,
+        "-f",
+        "jsonl",
+        "-o",
+        file.to_str().unwrap(),
+        "--min-level",
+        "critical",
+    ]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(out.stdout.is_empty());
+    let written = std::fs::read_to_string(&file).unwrap();
+    assert_eq!(written.lines().count(), 1);
+    assert!(written.contains("xp_cmdshell"));
+    // The web shell sample is from 2026-11-02, the SQL Server one from 2020.
+    let out = shellward(&[
+        "hunt",
+        "samples",
+        "--no-builtin",
+        "-r",
+        RULES,
+        "-f",
+        "jsonl",
+        "--since",
+        "2026-01-01T00:00:00Z",
+    ]);
+    assert_eq!(text(&out.stdout).lines().count(), 1);
+    assert!(text(&out.stderr).contains("outside --since/--until"));
+    let out = shellward(&[
+        "hunt",
+        "samples",
+        "--no-builtin",
+        "-r",
+        RULES,
+        "-f",
+        "jsonl",
+        "--until",
+        "2026-01-01",
+    ]);
+    assert_eq!(text(&out.stdout).lines().count(), 1);
+}
+
+#[test]
+fn hunt_exit_codes() {
+    let fail = shellward(&["hunt", "samples", "--no-builtin", "-r", RULES, "--fail-on", "high"]);
+    assert_eq!(fail.status.code(), Some(1));
+    let pass = shellward(&[
+        "hunt",
+        "samples/iis_webshell_sysmon.jsonl",
+        "--no-builtin",
+        "-r",
+        RULES,
+        "--fail-on",
+        "critical",
+    ]);
+    assert_eq!(pass.status.code(), Some(0));
+    let no_rules = shellward(&["hunt", "samples", "--no-builtin"]);
+    assert_eq!(no_rules.status.code(), Some(2));
+    assert!(text(&no_rules.stderr).contains("no rules to run"));
+    let usage = shellward(&["hunt", "samples", "--format", "xml"]);
+    assert_eq!(usage.status.code(), Some(2));
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("bad.json"),
+        "{\"EventID\": 1, \"Channel\": \"Security\"}\n{broken\n",
+    )
+    .unwrap();
+    let unreadable =
+        shellward(&["hunt", dir.path().to_str().unwrap(), "--no-builtin", "-r", RULES]);
+    assert_eq!(unreadable.status.code(), Some(3), "{}", text(&unreadable.stderr));
+}
+
+#[test]
+fn hunt_runs_the_good_rules_and_names_the_bad_ones() {
+    let out = shellward(&[
+        "hunt",
+        "samples",
+        "--no-builtin",
+        "-r",
+        RULES,
+        "-r",
+        "crates/shellward/tests/fixtures/broken",
+        "-f",
+        "jsonl",
+    ]);
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(text(&out.stdout).lines().count(), 2);
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("2 rule(s) run"), "{stderr}");
+    assert!(stderr.contains("3 rule(s) could not be loaded"), "{stderr}");
+    assert!(stderr.contains("rule(s) could not be loaded"), "{stderr}");
+}
+
+#[test]
+fn rules_check_reports_every_problem_with_its_location() {
+    let out = shellward(&["rules", "check", "crates/shellward/tests/fixtures/broken"]);
+    assert_eq!(out.status.code(), Some(2));
+    insta::assert_snapshot!("rules_check", text(&out.stderr));
+    let good = shellward(&["rules", "check", RULES]);
+    assert_eq!(good.status.code(), Some(0), "{}", text(&good.stderr));
+}
+
+#[test]
+fn rules_list_and_show() {
+    let out = shellward(&["rules", "list", "--no-builtin", "-r", RULES]);
+    assert_eq!(out.status.code(), Some(0));
+    insta::assert_snapshot!("rules_list", text(&out.stdout));
+    let out = shellward(&[
+        "rules",
+        "show",
+        "6f2c0e4e-4c1b-4d8e-9a53-0d7b8c1e5a02",
+        "--no-builtin",
+        "-r",
+        RULES,
+    ]);
+    assert_eq!(out.status.code(), Some(0));
+    insta::assert_snapshot!("rules_show", text(&out.stdout));
+    let ambiguous = shellward(&["rules", "show", "6f2c0e4e", "--no-builtin", "-r", RULES]);
+    assert_eq!(ambiguous.status.code(), Some(2));
+    assert!(text(&ambiguous.stderr).contains("prefix of 2 rule ids"));
+}
+
+#[test]
+fn hunt_with_sigmahq_finds_the_sample_attacks() {
+    let Some(rules) = shellward_testdata::shared("data/sigmahq/rules/windows") else { return };
+    let out = shellward(&[
+        "hunt",
+        "samples",
+        "--no-builtin",
+        "-r",
+        rules.to_str().unwrap(),
+        "-f",
+        "jsonl",
+    ]);
+    assert_eq!(out.status.code(), Some(0));
+    let titles: Vec<String> = text(&out.stdout)
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).unwrap()["rule"]["title"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    for expected in [
+        "Suspicious Process By Web Server Process",
+        "MSSQL XPCmdshell Option Change",
+        "Failed MSExchange Transport Agent Installation",
+    ] {
+        assert!(titles.iter().any(|t| t == expected), "{expected} not in {titles:?}");
+    }
+}
