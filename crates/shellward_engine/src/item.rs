@@ -11,18 +11,19 @@ use std::cmp::Ordering;
 
 use regex::{Regex, RegexBuilder};
 use rsigma_parser::{DetectionItem, Modifier, SigmaValue, StringPart};
-use shellward_event::{Event, Value};
+use shellward_event::Value;
 
 use crate::cidr::Cidr;
 use crate::encode::{self, Literal, Utf16};
 use crate::error::CompileError;
+use crate::fields::{Field, FieldIds, View};
 use crate::pattern::{Glob, Piece, fold};
 
 /// A compiled detection item.
 #[derive(Debug, Clone)]
 pub(crate) struct Item {
     /// The event field; `None` for a keyword search over every field.
-    pub(crate) field: Option<String>,
+    pub(crate) field: Option<Field>,
     pub(crate) test: Test,
 }
 
@@ -52,7 +53,7 @@ pub(crate) enum Matcher {
     Null,
     /// `|fieldref`: compare with another field of the same event.
     FieldRef {
-        field: String,
+        field: Field,
         position: Position,
         cased: bool,
     },
@@ -199,9 +200,9 @@ fn key_of(item: &DetectionItem) -> String {
 }
 
 /// Compiles one detection item. A field-less item is a keyword search (substring semantics).
-pub(crate) fn compile(item: &DetectionItem) -> Result<Item, CompileError> {
+pub(crate) fn compile(item: &DetectionItem, ids: &mut FieldIds) -> Result<Item, CompileError> {
     let key = key_of(item);
-    let field = item.field.name.as_ref().map(|name| unescape_field(name));
+    let field = item.field.name.as_ref().map(|name| ids.field(unescape_field(name)));
     let mut flags = Flags::read(&key, &item.field.modifiers)?;
     if field.is_none() {
         if flags.neq || flags.exists || flags.fieldref {
@@ -229,7 +230,7 @@ pub(crate) fn compile(item: &DetectionItem) -> Result<Item, CompileError> {
     let values = item
         .values
         .iter()
-        .map(|value| compile_value(&key, value, &flags))
+        .map(|value| compile_value(&key, value, &flags, ids))
         .collect::<Result<Vec<_>, _>>()?;
     Ok(Item { field, test: Test::Values { values, all: flags.all, neq: flags.neq } })
 }
@@ -268,6 +269,7 @@ fn compile_value(
     key: &str,
     value: &SigmaValue,
     flags: &Flags,
+    ids: &mut FieldIds,
 ) -> Result<Vec<Matcher>, CompileError> {
     if matches!(value, SigmaValue::Null) {
         if !flags.transforms.is_empty()
@@ -308,7 +310,7 @@ fn compile_value(
         return Ok(vec![Matcher::Compare(ordering, equal, number)]);
     }
     if flags.fieldref {
-        let field = value_text(value).unwrap_or_default();
+        let field = ids.field(value_text(value).unwrap_or_default());
         let position = flags.position.unwrap_or(Position::Whole);
         return Ok(vec![Matcher::FieldRef { field, position, cased: flags.cased }]);
     }
@@ -368,7 +370,7 @@ fn wrap(pieces: &mut Vec<Piece>, position: Position) {
 
 impl Item {
     /// Reference evaluation against an event.
-    pub(crate) fn matches(&self, event: &Event) -> bool {
+    pub(crate) fn matches(&self, event: View<'_>) -> bool {
         let Some(field) = &self.field else { return self.matches_keywords(event) };
         let value = event.get(field);
         match &self.test {
@@ -384,17 +386,20 @@ impl Item {
         }
     }
 
-    fn matches_keywords(&self, event: &Event) -> bool {
+    fn matches_keywords(&self, event: View<'_>) -> bool {
         let Test::Values { values, all, .. } = &self.test else { return false };
         let hit = |group: &Vec<Matcher>| {
-            event.fields().any(|(_, value)| group.iter().any(|m| m.matches(Some(value), event)))
+            event
+                .event
+                .fields()
+                .any(|(_, value)| group.iter().any(|m| m.matches(Some(value), event)))
         };
         if *all { values.iter().all(hit) } else { values.iter().any(hit) }
     }
 }
 
 impl Matcher {
-    fn matches(&self, value: Option<&Value>, event: &Event) -> bool {
+    fn matches(&self, value: Option<&Value>, event: View<'_>) -> bool {
         match (self, value) {
             (Matcher::Null, None | Some(Value::Null)) => true,
             (_, None | Some(Value::Null)) | (Matcher::Null, _) => false,

@@ -13,6 +13,11 @@
 //! Anything the engine cannot do exactly is a [`CompileError`] naming the rule, the construct and
 //! its line; a rule is never half-run.
 //!
+//! Field names are interned to small ids when a [`RuleSet`] is compiled; to evaluate an event the
+//! set binds the event's fields to those ids once ([`Scratch`]), so every item reads its field by
+//! index. A rule evaluated on its own ([`CompiledRule::matches`]) reads fields by name; both paths
+//! are exercised by the tests.
+//!
 //! This crate holds the *reference* evaluator: [`CompiledRule::matches`] walks the condition and
 //! checks each item directly, with no prefilter and no sharing between rules. It is written to be
 //! obviously right; the fast evaluator is checked against it.
@@ -28,6 +33,7 @@ mod condition;
 mod detection;
 mod encode;
 mod error;
+mod fields;
 mod item;
 mod level;
 mod logsource;
@@ -37,6 +43,7 @@ mod ruleset;
 
 pub use alert::{SECTIONS, alert_json, rfc3339};
 pub use error::CompileError;
+pub use fields::Scratch;
 pub use level::Level;
 pub use logsource::RuleLogSource;
 pub use rule::{CompiledRule, RuleInfo};

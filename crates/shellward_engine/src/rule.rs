@@ -8,6 +8,7 @@ use shellward_event::Event;
 use crate::condition::{self, Cond};
 use crate::detection::{self, Det};
 use crate::error::CompileError;
+use crate::fields::{FieldIds, View};
 use crate::level::Level;
 use crate::logsource::RuleLogSource;
 
@@ -78,9 +79,10 @@ impl CompiledRule {
         rule: &SigmaRule,
         origin: String,
         line: u32,
+        ids: &mut FieldIds,
     ) -> Result<CompiledRule, CompileError> {
         let mut detections = Vec::new();
-        let conditions = compile_detections(&rule.detection, &mut detections)?;
+        let conditions = compile_detections(&rule.detection, &mut detections, ids)?;
         let logsource = RuleLogSource::new(&rule.logsource);
         let detection_type = rule
             .custom_attributes
@@ -107,8 +109,12 @@ impl CompiledRule {
     }
 
     /// Adds a filter's detections; the rule then also needs the filter's condition.
-    pub(crate) fn add_filter(&mut self, filter: &Detections) -> Result<(), CompileError> {
-        let conditions = compile_detections(filter, &mut self.detections)?;
+    pub(crate) fn add_filter(
+        &mut self,
+        filter: &Detections,
+        ids: &mut FieldIds,
+    ) -> Result<(), CompileError> {
+        let conditions = compile_detections(filter, &mut self.detections, ids)?;
         self.filters.push(if conditions.len() == 1 {
             conditions.into_iter().next().unwrap_or(Cond::Or(Vec::new()))
         } else {
@@ -125,7 +131,12 @@ impl CompiledRule {
     /// Reference evaluation: whether the event meets the logsource and the condition, and every
     /// filter. Each search identifier is evaluated at most once per event.
     pub fn matches(&self, event: &Event) -> bool {
-        if !self.logsource.matches(&event.logsource) {
+        self.matches_view(View::by_name(event))
+    }
+
+    /// Evaluation through a view of the event (by name, or by ids bound by the rule set).
+    pub(crate) fn matches_view(&self, event: View<'_>) -> bool {
+        if !self.logsource.matches(&event.event.logsource) {
             return false;
         }
         let mut memo: Vec<Option<bool>> = vec![None; self.detections.len()];
@@ -146,13 +157,14 @@ impl CompiledRule {
 fn compile_detections(
     detections: &Detections,
     out: &mut Vec<Det>,
+    ids: &mut FieldIds,
 ) -> Result<Vec<Cond>, CompileError> {
     let mut names: Vec<&String> = detections.named.keys().collect();
     names.sort();
     let mut index = HashMap::new();
     for name in names {
         index.insert(name.clone(), out.len());
-        out.push(detection::compile(name, &detections.named[name])?);
+        out.push(detection::compile(name, &detections.named[name], ids)?);
     }
     if detections.conditions.is_empty() {
         return Err(CompileError::Condition("no condition".into()));

@@ -6,6 +6,7 @@ use shellward_event::Event;
 use shellward_sigma::{Diagnostic, Loaded, RuleText, Severity};
 
 use crate::error::CompileError;
+use crate::fields::{FieldIds, Scratch, View};
 use crate::logsource::RuleLogSource;
 use crate::rule::CompiledRule;
 
@@ -13,6 +14,7 @@ use crate::rule::CompiledRule;
 #[derive(Debug, Default)]
 pub struct RuleSet {
     rules: Vec<CompiledRule>,
+    fields: FieldIds,
 }
 
 impl RuleSet {
@@ -20,10 +22,11 @@ impl RuleSet {
     /// are left out, each with an error diagnostic naming the rule, the construct and its line.
     pub fn compile(loaded: &Loaded) -> (RuleSet, Vec<Diagnostic>) {
         let mut diagnostics = Vec::new();
+        let mut fields = FieldIds::default();
         let mut rules = Vec::with_capacity(loaded.rules.len());
         for loaded_rule in &loaded.rules {
             let origin = loaded_rule.text.origin.to_string();
-            match CompiledRule::compile(&loaded_rule.rule, origin, loaded_rule.line) {
+            match CompiledRule::compile(&loaded_rule.rule, origin, loaded_rule.line, &mut fields) {
                 Ok(rule) => rules.push(rule),
                 Err(error) => diagnostics.push(located(
                     &loaded_rule.text,
@@ -59,7 +62,7 @@ impl RuleSet {
                 if !targeted || !scope.within(rule.logsource()) {
                     continue;
                 }
-                if let Err(error) = rule.add_filter(&filter.rule.detection) {
+                if let Err(error) = rule.add_filter(&filter.rule.detection, &mut fields) {
                     diagnostics.push(located(
                         &filter.text,
                         filter.line,
@@ -90,7 +93,7 @@ impl RuleSet {
                 ),
             ));
         }
-        (RuleSet { rules }, diagnostics)
+        (RuleSet { rules, fields }, diagnostics)
     }
 
     /// The rules, in load order.
@@ -114,11 +117,18 @@ impl RuleSet {
     }
 
     /// Reference evaluation: the indexes of the rules the event matches, in rule order, into `out`
-    /// (cleared first).
-    pub fn matching(&self, event: &Event, out: &mut Vec<usize>) {
+    /// (cleared first). The event's fields are bound to the rule set's field ids once, in
+    /// `scratch` (reused from event to event), and every rule reads them by id.
+    pub fn matching(&self, event: &Event, scratch: &mut Scratch, out: &mut Vec<usize>) {
         out.clear();
+        scratch.bind(&self.fields, event);
+        let view = View::bound(event, scratch);
         out.extend(
-            self.rules.iter().enumerate().filter(|(_, rule)| rule.matches(event)).map(|(i, _)| i),
+            self.rules
+                .iter()
+                .enumerate()
+                .filter(|(_, rule)| rule.matches_view(view))
+                .map(|(i, _)| i),
         );
     }
 }

@@ -72,10 +72,19 @@ fn same_matches_as_rsigma_eval() {
     let mut differences = Vec::new();
     let mut explained_seen = BTreeSet::new();
     let mut out = Vec::new();
+    let mut scratch = shellward_engine::Scratch::default();
     for event in &read.events {
-        ours.matching(event, &mut out);
+        ours.matching(event, &mut scratch, &mut out);
         let our_titles: BTreeSet<usize> = out.iter().copied().collect();
         matched += out.len();
+        // The rule set reads fields by bound id; each rule on its own reads them by name.
+        let by_name: BTreeSet<usize> =
+            (0..ours.len()).filter(|&i| ours.rules()[i].matches(event)).collect();
+        assert_eq!(
+            by_name, our_titles,
+            "{} record {}",
+            event.provenance.path, event.provenance.record
+        );
         let json = json_of(event);
         let results = theirs.evaluate(&JsonEvent::borrow(&json));
         let their_titles: BTreeSet<usize> = results

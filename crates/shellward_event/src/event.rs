@@ -85,6 +85,11 @@ impl Event {
         }
     }
 
+    /// The field at a position of [`Event::fields`].
+    pub fn field_at(&self, index: usize) -> Option<(&str, &Value)> {
+        self.fields.get(index).map(|(n, v)| (n.as_ref(), v))
+    }
+
     /// How many fields the event has.
     pub fn len(&self) -> usize {
         self.fields.len()

@@ -5,7 +5,7 @@ use crate::commands::ruleload;
 use crate::output::{AlertWriter, CsvWriter, JsonlWriter, Summary, TableWriter};
 use crate::report::{self, Problems};
 use anyhow::{Context, bail};
-use shellward_engine::RuleSet;
+use shellward_engine::{RuleSet, Scratch};
 use shellward_event::{Event, Timestamp};
 use shellward_sources::{Problem, ReadOptions, Sink, format_by_name};
 use std::io::IsTerminal;
@@ -72,6 +72,7 @@ pub(crate) fn run(args: &HuntArgs, threads: Option<usize>) -> anyhow::Result<Exi
         events: 0,
         out_of_range: 0,
         matched: Vec::new(),
+        scratch: Scratch::default(),
         write_error: None,
         progress: Progress::new(std::io::stderr().is_terminal()),
     };
@@ -114,6 +115,7 @@ struct Hunter<'a> {
     events: u64,
     out_of_range: u64,
     matched: Vec<usize>,
+    scratch: Scratch,
     write_error: Option<std::io::Error>,
     progress: Progress,
 }
@@ -129,7 +131,7 @@ impl Sink for Hunter<'_> {
             self.out_of_range += 1;
             return ControlFlow::Continue(());
         }
-        self.rules.matching(&event, &mut self.matched);
+        self.rules.matching(&event, &mut self.scratch, &mut self.matched);
         for &index in &self.matched {
             let rule = &self.rules.rules()[index].info;
             self.summary.add(&event, rule);
