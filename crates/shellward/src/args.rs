@@ -42,9 +42,8 @@ pub(crate) struct RuleSelection {
 /// Arguments of `shellward hunt`.
 #[derive(Debug, ClapArgs)]
 pub(crate) struct HuntArgs {
-    /// Files or directories to hunt through (directories recursively; `-` for standard input).
-    #[arg(required = true, value_name = "PATH")]
-    pub(crate) paths: Vec<PathBuf>,
+    #[command(flatten)]
+    pub(crate) input: InputArgs,
 
     #[command(flatten)]
     pub(crate) selection: RuleSelection,
@@ -73,10 +72,6 @@ pub(crate) struct HuntArgs {
     /// Exit with status 1 if an alert at or above this level is found (for pipelines).
     #[arg(long, value_name = "LEVEL")]
     pub(crate) fail_on: Option<Level>,
-
-    /// Read every input as this format instead of recognizing it from its content.
-    #[arg(long, value_name = "FORMAT", default_value = "auto", value_parser = INPUT_FORMATS)]
-    pub(crate) input_format: String,
 
     /// Also list skipped files and every rule problem.
     #[arg(long, short)]
@@ -142,13 +137,24 @@ pub(crate) struct RulesCheckArgs {
     pub(crate) paths: Vec<PathBuf>,
 }
 
-/// Arguments of `shellward events`.
+/// The telemetry a command reads.
 #[derive(Debug, ClapArgs)]
-pub(crate) struct EventsArgs {
+pub(crate) struct InputArgs {
     /// Files or directories to read (directories recursively; `-` for standard input). EVTX, JSON
     /// (evtx_dump, Winlogbeat, flattened exports) and XML event logs, plain, gzip or zip.
     #[arg(required = true, value_name = "PATH")]
     pub(crate) paths: Vec<PathBuf>,
+
+    /// Read every input as this format instead of recognizing it from its content.
+    #[arg(long, value_name = "FORMAT", default_value = "auto", value_parser = INPUT_FORMATS)]
+    pub(crate) input_format: String,
+}
+
+/// Arguments of `shellward events`.
+#[derive(Debug, ClapArgs)]
+pub(crate) struct EventsArgs {
+    #[command(flatten)]
+    pub(crate) input: InputArgs,
 
     /// Keep only events of this log source: `product=windows`, `category=process_creation`,
     /// `service=sysmon`, or a bare name matching any of the three. Repeat to require several.
@@ -158,10 +164,6 @@ pub(crate) struct EventsArgs {
     /// Stop after N events.
     #[arg(long, value_name = "N")]
     pub(crate) limit: Option<u64>,
-
-    /// Read every input as this format instead of recognizing it from its content.
-    #[arg(long, value_name = "FORMAT", default_value = "auto", value_parser = INPUT_FORMATS)]
-    pub(crate) input_format: String,
 
     /// Also list files that were skipped because no decoder recognizes them.
     #[arg(long, short)]

@@ -21,13 +21,20 @@ fn repo() -> PathBuf {
 
 const RULES: &str = "crates/shellward/tests/fixtures/rules";
 
+/// `shellward hunt samples --no-builtin --rules RULES` plus `extra`.
+fn hunt_samples(extra: &[&str]) -> Output {
+    let mut args = vec!["hunt", "samples", "--no-builtin", "-r", RULES];
+    args.extend_from_slice(extra);
+    shellward(&args)
+}
+
 fn text(bytes: &[u8]) -> String {
     String::from_utf8(bytes.to_vec()).unwrap()
 }
 
 #[test]
 fn hunt_table_on_the_samples() {
-    let out = shellward(&["hunt", "samples", "--no-builtin", "--rules", RULES]);
+    let out = hunt_samples(&[]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     insta::assert_snapshot!("hunt_table", text(&out.stdout));
     let stderr = text(&out.stderr);
@@ -36,7 +43,7 @@ fn hunt_table_on_the_samples() {
 
 #[test]
 fn hunt_jsonl_follows_the_alert_contract() {
-    let out = shellward(&["hunt", "samples", "--no-builtin", "-r", RULES, "--format", "jsonl"]);
+    let out = hunt_samples(&["--format", "jsonl"]);
     assert_eq!(out.status.code(), Some(0));
     let alerts: Vec<serde_json::Value> =
         text(&out.stdout).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
@@ -64,7 +71,7 @@ fn hunt_jsonl_follows_the_alert_contract() {
 
 #[test]
 fn hunt_csv() {
-    let out = shellward(&["hunt", "samples", "--no-builtin", "-r", RULES, "-f", "csv"]);
+    let out = hunt_samples(&["-f", "csv"]);
     assert_eq!(out.status.code(), Some(0));
     insta::assert_snapshot!("hunt_csv", text(&out.stdout));
 }
@@ -73,55 +80,24 @@ fn hunt_csv() {
 fn hunt_output_file_and_filters() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("alerts.jsonl");
-    let out = shellward(&[
-        "hunt",
-        "samples",
-        "--no-builtin",
-        "-r",
-        RULES,
-        "-f",
-        "jsonl",
-        "-o",
-        file.to_str().unwrap(),
-        "--min-level",
-        "critical",
-    ]);
+    let out =
+        hunt_samples(&["-f", "jsonl", "-o", file.to_str().unwrap(), "--min-level", "critical"]);
     assert_eq!(out.status.code(), Some(0));
     assert!(out.stdout.is_empty());
     let written = std::fs::read_to_string(&file).unwrap();
     assert_eq!(written.lines().count(), 1);
     assert!(written.contains("xp_cmdshell"));
     // The web shell sample is from 2026-11-02, the SQL Server one from 2020.
-    let out = shellward(&[
-        "hunt",
-        "samples",
-        "--no-builtin",
-        "-r",
-        RULES,
-        "-f",
-        "jsonl",
-        "--since",
-        "2026-01-01T00:00:00Z",
-    ]);
+    let out = hunt_samples(&["-f", "jsonl", "--since", "2026-01-01T00:00:00Z"]);
     assert_eq!(text(&out.stdout).lines().count(), 1);
     assert!(text(&out.stderr).contains("outside --since/--until"));
-    let out = shellward(&[
-        "hunt",
-        "samples",
-        "--no-builtin",
-        "-r",
-        RULES,
-        "-f",
-        "jsonl",
-        "--until",
-        "2026-01-01",
-    ]);
+    let out = hunt_samples(&["-f", "jsonl", "--until", "2026-01-01"]);
     assert_eq!(text(&out.stdout).lines().count(), 1);
 }
 
 #[test]
 fn hunt_exit_codes() {
-    let fail = shellward(&["hunt", "samples", "--no-builtin", "-r", RULES, "--fail-on", "high"]);
+    let fail = hunt_samples(&["--fail-on", "high"]);
     assert_eq!(fail.status.code(), Some(1));
     let pass = shellward(&[
         "hunt",
@@ -151,17 +127,7 @@ fn hunt_exit_codes() {
 
 #[test]
 fn hunt_runs_the_good_rules_and_names_the_bad_ones() {
-    let out = shellward(&[
-        "hunt",
-        "samples",
-        "--no-builtin",
-        "-r",
-        RULES,
-        "-r",
-        "crates/shellward/tests/fixtures/broken",
-        "-f",
-        "jsonl",
-    ]);
+    let out = hunt_samples(&["-r", "crates/shellward/tests/fixtures/broken", "-f", "jsonl"]);
     assert_eq!(out.status.code(), Some(0));
     assert_eq!(text(&out.stdout).lines().count(), 2);
     let stderr = text(&out.stderr);

@@ -22,6 +22,7 @@
 //! - **Parallel, in order.** Small files are decoded several at a time, large files by chunks or
 //!   batches of records, and the sink receives everything in input order, so output is deterministic.
 
+mod collect;
 mod evtx_file;
 mod inputs;
 mod json;
@@ -32,6 +33,7 @@ mod utf16;
 mod windows;
 mod xml;
 
+pub use collect::{Collected, collect};
 pub use inputs::{InputFile, Source, expand};
 pub use problem::{DecodeError, Location, Problem, Severity};
 pub use reader::{ReadOptions, Sink, read_all, read_input};

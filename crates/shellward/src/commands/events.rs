@@ -4,7 +4,7 @@ use crate::args::EventsArgs;
 use crate::report::Problems;
 use anyhow::{Context, bail};
 use shellward_event::{Event, LogSource};
-use shellward_sources::{Problem, ReadOptions, Sink, format_by_name};
+use shellward_sources::{Problem, Sink};
 use std::io::Write;
 use std::ops::ControlFlow;
 use std::process::ExitCode;
@@ -13,15 +13,8 @@ use std::process::ExitCode;
 pub(crate) fn run(args: &EventsArgs, threads: Option<usize>) -> anyhow::Result<ExitCode> {
     let filters =
         args.logsource.iter().map(|f| parse_filter(f)).collect::<anyhow::Result<Vec<_>>>()?;
-    let format = match args.input_format.as_str() {
-        "auto" => None,
-        name => Some(format_by_name(name).with_context(|| format!("unknown input format {name}"))?),
-    };
-    let mut options = ReadOptions { format, ..ReadOptions::default() };
-    if let Some(threads) = threads {
-        options.threads = threads.max(1);
-    }
-    let (files, expand_problems) = shellward_sources::expand(&args.paths);
+    let options = super::read_options(&args.input, threads)?;
+    let (files, expand_problems) = shellward_sources::expand(&args.input.paths);
     let stdout = std::io::stdout();
     let mut printer = Printer {
         out: std::io::BufWriter::with_capacity(1 << 16, stdout.lock()),

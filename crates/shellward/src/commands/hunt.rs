@@ -7,7 +7,7 @@ use crate::report::{self, Problems};
 use anyhow::{Context, bail};
 use shellward_engine::{RuleSet, Scratch};
 use shellward_event::{Event, Timestamp};
-use shellward_sources::{Problem, ReadOptions, Sink, format_by_name};
+use shellward_sources::{Problem, Sink};
 use std::io::IsTerminal;
 use std::ops::ControlFlow;
 use std::process::ExitCode;
@@ -19,10 +19,7 @@ pub(crate) fn run(args: &HuntArgs, threads: Option<usize>) -> anyhow::Result<Exi
     let now = Timestamp::now();
     let since = args.since.as_deref().map(|w| parse_when(w, now)).transpose().context("--since")?;
     let until = args.until.as_deref().map(|w| parse_when(w, now)).transpose().context("--until")?;
-    let format = match args.input_format.as_str() {
-        "auto" => None,
-        name => Some(format_by_name(name).with_context(|| format!("unknown input format {name}"))?),
-    };
+    let options = super::read_options(&args.input, threads)?;
 
     let mut rules = ruleload::load(&args.selection);
     ruleload::print_diagnostics(&rules, args.verbose);
@@ -38,11 +35,7 @@ pub(crate) fn run(args: &HuntArgs, threads: Option<usize>) -> anyhow::Result<Exi
     }
     let (rule_errors, _) = rules.counts();
 
-    let mut options = ReadOptions { format, ..ReadOptions::default() };
-    if let Some(threads) = threads {
-        options.threads = threads.max(1);
-    }
-    let (files, expand_problems) = shellward_sources::expand(&args.paths);
+    let (files, expand_problems) = shellward_sources::expand(&args.input.paths);
 
     let to_terminal = args.output.is_none() && std::io::stdout().is_terminal();
     let out: Box<dyn std::io::Write> = match &args.output {

@@ -4,3 +4,20 @@ pub(crate) mod events;
 pub(crate) mod hunt;
 pub(crate) mod ruleload;
 pub(crate) mod rules;
+
+use crate::args::InputArgs;
+use anyhow::Context;
+use shellward_sources::{ReadOptions, format_by_name};
+
+/// The decoder options `--input-format` and `--threads` ask for.
+fn read_options(input: &InputArgs, threads: Option<usize>) -> anyhow::Result<ReadOptions> {
+    let format = match input.input_format.as_str() {
+        "auto" => None,
+        name => Some(format_by_name(name).with_context(|| format!("unknown input format {name}"))?),
+    };
+    let mut options = ReadOptions { format, ..ReadOptions::default() };
+    if let Some(threads) = threads {
+        options.threads = threads.max(1);
+    }
+    Ok(options)
+}

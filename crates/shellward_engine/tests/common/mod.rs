@@ -2,35 +2,12 @@
 
 #![allow(dead_code, clippy::unwrap_used)]
 
-use shellward_event::Event;
-use shellward_sources::{Problem, ReadOptions, Sink};
-use std::ops::ControlFlow;
+use shellward_sources::{Collected, ReadOptions};
 use std::path::{Path, PathBuf};
-
-/// Everything a read produced.
-#[derive(Default)]
-pub(crate) struct Collected {
-    pub(crate) events: Vec<Event>,
-    pub(crate) problems: Vec<Problem>,
-}
-
-impl Sink for Collected {
-    fn event(&mut self, event: Event) -> ControlFlow<()> {
-        self.events.push(event);
-        ControlFlow::Continue(())
-    }
-    fn problem(&mut self, problem: Problem) {
-        self.problems.push(problem);
-    }
-}
 
 /// Reads every event under the paths (files or directories).
 pub(crate) fn read_events(paths: &[PathBuf]) -> Collected {
-    let (files, problems) = shellward_sources::expand(paths);
-    let mut out = Collected { problems, ..Collected::default() };
-    let _ =
-        shellward_sources::read_all(&files, &ReadOptions { format: None, threads: 1 }, &mut out);
-    out
+    shellward_sources::collect(paths, &ReadOptions { format: None, threads: 1 })
 }
 
 /// Reads one file.

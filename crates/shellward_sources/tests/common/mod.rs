@@ -2,34 +2,10 @@
 
 #![allow(dead_code, clippy::unwrap_used)]
 
-use shellward_event::Event;
-use shellward_sources::{InputFile, Problem, ReadOptions, Sink, Source};
-use std::ops::ControlFlow;
+use shellward_sources::{InputFile, ReadOptions, Source};
 use std::path::{Path, PathBuf};
 
-/// Everything a read produced, in order.
-#[derive(Default)]
-pub(crate) struct Collected {
-    pub(crate) events: Vec<Event>,
-    pub(crate) problems: Vec<Problem>,
-}
-
-impl Sink for Collected {
-    fn event(&mut self, event: Event) -> ControlFlow<()> {
-        self.events.push(event);
-        ControlFlow::Continue(())
-    }
-    fn problem(&mut self, problem: Problem) {
-        self.problems.push(problem);
-    }
-}
-
-impl Collected {
-    /// Problems as `Display` strings.
-    pub(crate) fn problem_texts(&self) -> Vec<String> {
-        self.problems.iter().map(ToString::to_string).collect()
-    }
-}
+pub(crate) use shellward_sources::Collected;
 
 /// Reads one file, naming it `name` in provenance and problems.
 pub(crate) fn read_named(path: &Path, name: &str, threads: usize) -> Collected {
