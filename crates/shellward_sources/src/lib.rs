@@ -30,6 +30,7 @@ mod problem;
 mod reader;
 mod sniff;
 mod utf16;
+mod window;
 mod windows;
 mod xml;
 

@@ -6,6 +6,7 @@
 //! [`decode`] turns one into an event with the same field names as the binary and JSON renderings.
 
 use crate::problem::DecodeError;
+use crate::window::Window;
 use crate::windows;
 use memchr::memmem;
 use quick_xml::events::Event as XmlEvent;
@@ -15,14 +16,10 @@ use std::sync::Arc;
 
 /// The largest event kept, in bytes.
 const MAX_RECORD: usize = 16 << 20;
-const READ_SIZE: usize = 1 << 20;
 
 /// Cuts an XML stream into `<Event>` elements (see the module documentation).
 pub(crate) struct Framer<R> {
-    reader: R,
-    window: Vec<u8>,
-    pos: usize,
-    eof: bool,
+    win: Window<R>,
     line: u64,
 }
 
@@ -31,38 +28,14 @@ pub(crate) type Frame = Result<(u64, Vec<u8>), (u64, DecodeError)>;
 
 impl<R: Read> Framer<R> {
     pub(crate) fn new(reader: R) -> Self {
-        Framer { reader, window: Vec::new(), pos: 0, eof: false, line: 1 }
-    }
-
-    fn fill(&mut self) -> Result<bool, DecodeError> {
-        if self.eof {
-            return Ok(false);
-        }
-        self.window.drain(..self.pos);
-        self.pos = 0;
-        let start = self.window.len();
-        self.window.resize(start + READ_SIZE, 0);
-        let n = loop {
-            match self.reader.read(&mut self.window[start..]) {
-                Ok(n) => break n,
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                Err(e) => {
-                    self.window.truncate(start);
-                    self.eof = true;
-                    return Err(e.into());
-                }
-            }
-        };
-        self.window.truncate(start + n);
-        self.eof = n == 0;
-        Ok(n > 0)
+        Framer { win: Window::new(reader), line: 1 }
     }
 
     /// Moves past `n` bytes of the window, counting lines.
     fn advance(&mut self, n: usize) {
-        self.line +=
-            memchr::memchr_iter(b'\n', &self.window[self.pos..self.pos + n]).count() as u64;
-        self.pos += n;
+        self.line += memchr::memchr_iter(b'\n', &self.win.bytes[self.win.pos..self.win.pos + n])
+            .count() as u64;
+        self.win.pos += n;
     }
 
     /// The next event; `None` at the end of input.
@@ -70,7 +43,7 @@ impl<R: Read> Framer<R> {
         let start = memmem::Finder::new(b"<Event");
         // Find the start of an event.
         loop {
-            let rest = &self.window[self.pos..];
+            let rest = self.win.rest();
             let found = start.find_iter(rest).find(|&i| {
                 rest.get(i + 6)
                     .is_some_and(|b| matches!(b, b' ' | b'>' | b'\t' | b'\r' | b'\n' | b'/'))
@@ -84,7 +57,7 @@ impl<R: Read> Framer<R> {
                     // Keep a tail that could hold the start of `<Event `.
                     let keep = rest.len().min(6);
                     self.advance(rest.len() - keep);
-                    match self.fill() {
+                    match self.win.fill().map_err(DecodeError::from) {
                         Ok(true) => {}
                         Ok(false) => return None,
                         Err(e) => return Some(Err((self.line, e))),
@@ -96,7 +69,7 @@ impl<R: Read> Framer<R> {
         let end = memmem::Finder::new(b"</Event>");
         let mut searched = 0;
         loop {
-            let rest = &self.window[self.pos..];
+            let rest = self.win.rest();
             if let Some(i) = end.find(&rest[searched..]) {
                 let len = searched + i + b"</Event>".len();
                 let bytes = rest[..len].to_vec();
@@ -109,10 +82,10 @@ impl<R: Read> Framer<R> {
                 self.advance(rest.len());
                 return Some(Err((line, DecodeError::TooLarge { limit: MAX_RECORD })));
             }
-            match self.fill() {
+            match self.win.fill().map_err(DecodeError::from) {
                 Ok(true) => {}
                 Ok(false) => {
-                    let n = self.window.len() - self.pos;
+                    let n = self.win.bytes.len() - self.win.pos;
                     self.advance(n);
                     return Some(Err((line, DecodeError::Truncated)));
                 }

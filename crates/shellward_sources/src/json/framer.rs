@@ -10,11 +10,11 @@
 //! kept, and the read window grows only to hold one record.
 
 use crate::problem::DecodeError;
+use crate::window::Window;
 use std::io::Read;
 
 /// The largest record kept, in bytes.
 pub(crate) const MAX_RECORD: usize = 64 << 20;
-const READ_SIZE: usize = 1 << 20;
 
 /// What the framer found next.
 #[derive(Debug)]
@@ -27,64 +27,32 @@ pub(crate) enum Frame {
 
 /// See the module documentation.
 pub(crate) struct Framer<R> {
-    reader: R,
-    window: Vec<u8>,
-    pos: usize,
-    eof: bool,
+    win: Window<R>,
     line: u64,
 }
 
 impl<R: Read> Framer<R> {
     pub(crate) fn new(reader: R) -> Self {
-        Framer { reader, window: Vec::new(), pos: 0, eof: false, line: 1 }
-    }
-
-    /// Reads more input into the window; false at the end of input.
-    fn fill(&mut self) -> std::io::Result<bool> {
-        if self.eof {
-            return Ok(false);
-        }
-        if self.pos > 0 {
-            self.window.drain(..self.pos);
-            self.pos = 0;
-        }
-        let start = self.window.len();
-        self.window.resize(start + READ_SIZE, 0);
-        let n = loop {
-            match self.reader.read(&mut self.window[start..]) {
-                Ok(n) => break n,
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-                Err(e) => {
-                    self.window.truncate(start);
-                    return Err(e);
-                }
-            }
-        };
-        self.window.truncate(start + n);
-        if n == 0 {
-            self.eof = true;
-        }
-        Ok(n > 0)
+        Framer { win: Window::new(reader), line: 1 }
     }
 
     /// The next record or problem; `None` at the end of input.
     pub(crate) fn next_frame(&mut self) -> Option<Frame> {
         loop {
             // Top level: skip separators.
-            while self.pos < self.window.len() {
-                match self.window[self.pos] {
+            while self.win.pos < self.win.bytes.len() {
+                match self.win.bytes[self.win.pos] {
                     b'\n' => self.line += 1,
                     b' ' | b'\t' | b'\r' | b',' | b'[' | b']' | 0xEF | 0xBB | 0xBF => {}
                     b'{' => return Some(self.record()),
                     _ => return self.garbage(),
                 }
-                self.pos += 1;
+                self.win.pos += 1;
             }
-            match self.fill() {
+            match self.win.fill() {
                 Ok(true) => {}
                 Ok(false) => return None,
                 Err(e) => {
-                    self.eof = true;
                     return Some(Frame::Problem { line: self.line, error: e.into() });
                 }
             }
@@ -96,17 +64,17 @@ impl<R: Read> Framer<R> {
         let line = self.line;
         let mut text = Vec::new();
         loop {
-            let rest = &self.window[self.pos..];
+            let rest = self.win.rest();
             match memchr::memchr(b'\n', rest) {
                 Some(i) => {
                     push_bounded(&mut text, &rest[..i]);
-                    self.pos += i;
+                    self.win.pos += i;
                     break;
                 }
                 None => {
                     push_bounded(&mut text, rest);
-                    self.pos = self.window.len();
-                    if !matches!(self.fill(), Ok(true)) {
+                    self.win.pos = self.win.bytes.len();
+                    if !matches!(self.win.fill(), Ok(true)) {
                         break;
                     }
                 }
@@ -121,7 +89,7 @@ impl<R: Read> Framer<R> {
         Some(Frame::Problem { line, error })
     }
 
-    /// A record starting at `self.pos` (a `{`).
+    /// A record starting at `self.win.pos` (a `{`).
     fn record(&mut self) -> Frame {
         let line = self.line;
         if let Some(frame) = self.single_line_record(line) {
@@ -132,21 +100,21 @@ impl<R: Read> Framer<R> {
         let mut escaped = false;
         let mut kept: Vec<u8> = Vec::new();
         let mut too_large = false;
-        let mut scan = self.pos;
+        let mut scan = self.win.pos;
         loop {
-            if scan >= self.window.len() {
-                let from = self.pos;
-                append(&mut kept, &self.window[from..scan], &mut too_large);
-                self.pos = scan;
-                match self.fill() {
+            if scan >= self.win.bytes.len() {
+                let from = self.win.pos;
+                append(&mut kept, &self.win.bytes[from..scan], &mut too_large);
+                self.win.pos = scan;
+                match self.win.fill() {
                     Ok(true) => {
-                        scan = self.pos;
+                        scan = self.win.pos;
                         continue;
                     }
                     _ => return Frame::Problem { line, error: DecodeError::Truncated },
                 }
             }
-            let b = self.window[scan];
+            let b = self.win.bytes[scan];
             scan += 1;
             if b == b'\n' {
                 self.line += 1;
@@ -166,9 +134,9 @@ impl<R: Read> Framer<R> {
                 b'}' => {
                     depth -= 1;
                     if depth == 0 {
-                        let from = self.pos;
-                        append(&mut kept, &self.window[from..scan], &mut too_large);
-                        self.pos = scan;
+                        let from = self.win.pos;
+                        append(&mut kept, &self.win.bytes[from..scan], &mut too_large);
+                        self.win.pos = scan;
                         if too_large {
                             return Frame::Problem {
                                 line,
@@ -186,7 +154,7 @@ impl<R: Read> Framer<R> {
     /// The JSON-lines fast path: a line that starts with `{` and ends with `}` is taken whole, without
     /// scanning it byte by byte. (If it is not one object after all, the parser says so.)
     fn single_line_record(&mut self, line: u64) -> Option<Frame> {
-        let rest = &self.window[self.pos..];
+        let rest = self.win.rest();
         let end = memchr::memchr(b'\n', rest)?;
         let text = rest[..end].trim_ascii_end();
         if text.last() != Some(&b'}') || text.len() > MAX_RECORD {
@@ -196,7 +164,7 @@ impl<R: Read> Framer<R> {
             return None;
         }
         let bytes = text.to_vec();
-        self.pos += end;
+        self.win.pos += end;
         Some(Frame::Record { line, bytes })
     }
 }
