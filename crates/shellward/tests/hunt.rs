@@ -195,3 +195,25 @@ fn hunt_with_sigmahq_finds_the_sample_attacks() {
         assert!(titles.iter().any(|t| t == expected), "{expected} not in {titles:?}");
     }
 }
+
+#[test]
+fn the_table_escapes_attacker_controlled_text() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("evil.jsonl");
+    let line = serde_json::json!({
+        "Channel": "Microsoft-Windows-Sysmon/Operational", "EventID": 1, "Computer": "WEB01\u{1b}]0;owned\u{7}",
+        "UtcTime": "2026-11-02 09:15:41.532", "Image": "C:\\Windows\\System32\\cmd.exe",
+        "ParentImage": "C:\\Windows\\System32\\inetsrv\\w3wp.exe",
+        "CommandLine": "cmd /c echo \u{1b}[2J\u{1b}[31mgotcha \u{202e}txt.exe",
+    });
+    std::fs::write(&input, format!("{line}\n")).unwrap();
+    let out = shellward(&["hunt", input.to_str().unwrap(), "--no-builtin", "-r", RULES]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let table = text(&out.stdout);
+    assert!(table.contains("Shell Spawned By A Web Server Process"), "{table}");
+    assert!(
+        !table.contains('\u{1b}') && !table.contains('\u{7}') && !table.contains('\u{202e}'),
+        "{table:?}"
+    );
+    assert!(table.contains(r"\u{1b}[2J") && table.contains(r"\u{202e}txt.exe"), "{table}");
+}
