@@ -20,6 +20,7 @@ pub(crate) fn finish(event: &mut Event) {
     }
     let Some(channel) = event.get_str("Channel").map(str::to_owned) else { return };
     event.logsource.service = tables.service(&channel);
+    event.logsource.product = Some(tables.product(&channel));
     let Some(event_id) = event.get("EventID").and_then(Value::as_i64) else { return };
     let mut added: Vec<(FieldName, Value)> = Vec::new();
     for rule in tables.rules(&channel, event_id) {

@@ -44,6 +44,8 @@ pub(crate) struct EventRule {
 pub(crate) struct Tables {
     /// Lower-cased channel name to Sigma service.
     services: HashMap<String, &'static str>,
+    /// Lower-cased channel name to Sigma product, for channels that are not Windows' own.
+    products: HashMap<String, &'static str>,
     /// (lower-cased channel, event id) to the rules for it, in file order.
     events: HashMap<(String, i64), Vec<EventRule>>,
     /// ECS field to taxonomy field.
@@ -72,6 +74,12 @@ impl Tables {
             .copied()
     }
 
+    /// The Sigma product of a channel: `windows` unless the table says otherwise (Sysmon for Linux
+    /// writes the same event schema under `Linux-Sysmon/Operational`).
+    pub(crate) fn product(&self, channel: &str) -> &'static str {
+        self.products.get(&channel.to_ascii_lowercase()).copied().unwrap_or("windows")
+    }
+
     /// The rules for an event of `channel` with `event_id`.
     pub(crate) fn rules(&self, channel: &str, event_id: i64) -> &[EventRule] {
         let key = (channel.to_ascii_lowercase(), event_id);
@@ -82,8 +90,12 @@ impl Tables {
         let windows: WindowsFile = toml::from_str(windows).map_err(|e| e.to_string())?;
         let ecs: EcsFile = toml::from_str(ecs).map_err(|e| e.to_string())?;
         let mut services = HashMap::new();
+        let mut products = HashMap::new();
         for c in windows.channel {
             services.insert(c.name.to_ascii_lowercase(), leak(c.service));
+            if let Some(product) = c.product {
+                products.insert(c.name.to_ascii_lowercase(), leak(product));
+            }
         }
         let mut events: HashMap<(String, i64), Vec<EventRule>> = HashMap::new();
         for e in windows.event {
@@ -114,7 +126,7 @@ impl Tables {
             .into_iter()
             .map(|(name, t)| Ok((leak(name), parse_template(&t)?)))
             .collect::<Result<_, String>>()?;
-        Ok(Tables { services, events, ecs_fields, ecs_templates })
+        Ok(Tables { services, products, events, ecs_fields, ecs_templates })
     }
 }
 
@@ -153,6 +165,7 @@ struct WindowsFile {
 struct ChannelEntry {
     name: String,
     service: String,
+    product: Option<String>,
 }
 
 #[derive(Deserialize)]

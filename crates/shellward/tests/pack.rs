@@ -1,0 +1,133 @@
+//! The built-in pack under `rules/`: every rule loads cleanly, has a positive and a negative
+//! scenario beside it (`NAME.match.jsonl`, `NAME.nomatch.jsonl`), fires on every event of the
+//! first and on none of the second; and the pack is quiet on benign corpora.
+
+#![allow(clippy::unwrap_used, clippy::print_stderr)]
+
+use shellward_engine::{Level, RuleSet, Scratch};
+use shellward_sigma::load_paths;
+use shellward_sources::{ReadOptions, collect};
+use std::path::{Path, PathBuf};
+
+fn pack() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../rules")
+}
+
+fn compile_pack() -> (shellward_sigma::Loaded, RuleSet) {
+    let loaded = load_paths(&[pack()]);
+    assert!(loaded.diagnostics.is_empty(), "{:?}", loaded.diagnostics);
+    let (set, diagnostics) = RuleSet::compile(&loaded);
+    let text: Vec<String> = diagnostics.iter().map(ToString::to_string).collect();
+    assert!(text.is_empty(), "{}", text.join("\n"));
+    (loaded, set)
+}
+
+fn events(path: &Path) -> Vec<shellward_event::Event> {
+    let read = collect(&[path.to_path_buf()], &ReadOptions { format: None, threads: 1 });
+    assert!(read.problems.is_empty(), "{:?}", read.problem_texts());
+    read.events
+}
+
+#[test]
+fn every_rule_has_metadata_and_scenarios_that_pass() {
+    let (loaded, set) = compile_pack();
+    assert!(set.len() >= 25, "{} rules", set.len());
+    let mut failures = Vec::new();
+    for (loaded_rule, rule) in loaded.rules.iter().zip(set.rules()) {
+        let shellward_sigma::Origin::File(path) = &loaded_rule.text.origin else { unreachable!() };
+        let info = &rule.info;
+        let attrs = &loaded_rule.rule.custom_attributes;
+        for key in ["detection_type", "investigation", "response"] {
+            if !attrs.contains_key(key) {
+                failures.push(format!("{}: no {key}", path.display()));
+            }
+        }
+        if !info.tags.iter().any(|t| t.starts_with("attack.t1505"))
+            || info.falsepositives.is_empty()
+        {
+            failures.push(format!("{}: needs a T1505 tag and false positives", path.display()));
+        }
+        for (suffix, must_fire) in [("match", true), ("nomatch", false)] {
+            let scenario = path.with_extension(format!("{suffix}.jsonl"));
+            if !scenario.exists() {
+                failures.push(format!("{}: missing", scenario.display()));
+                continue;
+            }
+            let events = events(&scenario);
+            if events.is_empty() {
+                failures.push(format!("{}: no events", scenario.display()));
+            }
+            for event in &events {
+                if rule.matches(event) != must_fire {
+                    failures.push(format!(
+                        "{} record {}: rule {} {}",
+                        scenario.display(),
+                        event.provenance.record,
+                        info.title,
+                        if must_fire { "did not fire" } else { "fired" }
+                    ));
+                }
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// High and critical alerts of the pack on a corpus, as `(file, record, title)`.
+fn severe_alerts(set: &RuleSet, corpus: &Path) -> Vec<String> {
+    let read = collect(&[corpus.to_path_buf()], &ReadOptions { format: None, threads: 2 });
+    let (mut scratch, mut out, mut alerts) = (Scratch::default(), Vec::new(), Vec::new());
+    for event in &read.events {
+        set.matching(event, &mut scratch, &mut out);
+        for &i in &out {
+            let info = &set.rules()[i].info;
+            eprintln!(
+                "{}: {} record {}: {}",
+                info.level, event.provenance.path, event.provenance.record, info.title
+            );
+            if info.level >= Level::High {
+                alerts.push(format!(
+                    "{} record {}: {}",
+                    event.provenance.path, event.provenance.record, info.title
+                ));
+            }
+        }
+    }
+    alerts
+}
+
+#[test]
+fn no_high_or_critical_alert_on_benign_corpora() {
+    let (_, set) = compile_pack();
+    for corpus in ["data/evtx-samples", "data/otrf"] {
+        let Some(path) = shellward_testdata::shared(corpus) else { return };
+        let alerts = severe_alerts(&set, &path);
+        assert!(alerts.is_empty(), "{corpus}:\n{}", alerts.join("\n"));
+    }
+}
+
+#[test]
+fn the_t1505_attack_files_of_evtx_to_mitre_fire() {
+    let (_, set) = compile_pack();
+    let Some(root) = shellward_testdata::shared("data/evtx-to-mitre") else { return };
+    let mut files: Vec<PathBuf> = Vec::new();
+    for dir in [
+        "TA0003-Persistence/T1505.001-SQL Stored Procedures",
+        "TA0003-Persistence/T1505-Server Software Component",
+    ] {
+        for entry in std::fs::read_dir(root.join(dir)).unwrap() {
+            files.push(entry.unwrap().path());
+        }
+    }
+    files.push(root.join("TA0002-Execution/T1059.003-Windows Command Shell/ID4688-SQL Server payload injectection for reverse shell (MSF).evtx"));
+    files.sort();
+    assert_eq!(files.len(), 8);
+    let (mut scratch, mut out) = (Scratch::default(), Vec::new());
+    for file in &files {
+        let fired = events(file).iter().any(|event| {
+            set.matching(event, &mut scratch, &mut out);
+            !out.is_empty()
+        });
+        assert!(fired, "nothing fired on {}", file.display());
+    }
+}
