@@ -23,8 +23,17 @@ pub(crate) enum Command {
     /// List, show and check rules.
     #[command(subcommand)]
     Rules(RulesCommand),
+    /// Replay the five T1505 attack tests through the rules and show what fires.
+    Selftest(SelftestArgs),
     /// Print the normalized events decoded from telemetry, as JSON lines: exactly what rules see.
     Events(EventsArgs),
+}
+
+/// Arguments of `shellward selftest`.
+#[derive(Debug, ClapArgs)]
+pub(crate) struct SelftestArgs {
+    #[command(flatten)]
+    pub(crate) selection: RuleSelection,
 }
 
 /// Which rules to load.

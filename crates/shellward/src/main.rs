@@ -21,6 +21,7 @@ fn main() -> ExitCode {
         args::Command::Events(events) => commands::events::run(&events, args.threads),
         args::Command::Hunt(hunt) => commands::hunt::run(&hunt, args.threads),
         args::Command::Rules(rules) => commands::rules::run(&rules),
+        args::Command::Selftest(selftest) => commands::selftest::run(&selftest),
     };
     match result {
         Ok(code) => code,

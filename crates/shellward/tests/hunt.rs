@@ -217,3 +217,20 @@ fn the_table_escapes_attacker_controlled_text() {
     );
     assert!(table.contains(r"\u{1b}[2J") && table.contains(r"\u{202e}txt.exe"), "{table}");
 }
+
+#[test]
+fn selftest_detects_all_five_attack_tests() {
+    let out = shellward(&["selftest"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
+    insta::assert_snapshot!("selftest", text(&out.stdout));
+    let weak = shellward(&["selftest", "--no-builtin", "-r", RULES]);
+    assert_eq!(weak.status.code(), Some(1), "an undetected test fails the run");
+    assert!(text(&weak.stdout).contains("MISSED"));
+}
+
+#[test]
+fn the_builtin_pack_on_the_samples() {
+    let out = shellward(&["hunt", "samples"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    insta::assert_snapshot!("hunt_builtin_samples", text(&out.stdout));
+}

@@ -37,7 +37,7 @@ mod xml;
 pub use collect::{Collected, collect};
 pub use inputs::{InputFile, Source, expand};
 pub use problem::{DecodeError, Location, Problem, Severity};
-pub use reader::{ReadOptions, Sink, read_all, read_input};
+pub use reader::{ReadOptions, Sink, read_all, read_bytes, read_input};
 pub use shellward_event::Format;
 
 /// The formats `--input-format` accepts, by name.

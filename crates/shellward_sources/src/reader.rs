@@ -110,6 +110,18 @@ pub fn read_input(file: &InputFile, options: &ReadOptions, sink: &mut dyn Sink) 
     }
 }
 
+/// Reads telemetry held in memory (embedded test data, a network payload), named `name` in
+/// provenance and problems.
+pub fn read_bytes(
+    name: &str,
+    bytes: &[u8],
+    options: &ReadOptions,
+    sink: &mut dyn Sink,
+) -> ControlFlow<()> {
+    let name: Arc<str> = name.into();
+    read_stream(&mut &bytes[..], None, &name, true, options, sink, 0)
+}
+
 /// Reads a stream whose format is not known yet. `on_disk` is its path when it is a plain file (so
 /// EVTX and zip can seek in it without a temporary copy).
 fn read_stream(

@@ -4,6 +4,7 @@ pub(crate) mod events;
 pub(crate) mod hunt;
 pub(crate) mod ruleload;
 pub(crate) mod rules;
+pub(crate) mod selftest;
 
 use crate::args::InputArgs;
 use anyhow::Context;

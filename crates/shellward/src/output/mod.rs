@@ -2,7 +2,7 @@
 
 mod csv;
 mod jsonl;
-mod table;
+pub(crate) mod table;
 
 use shellward_engine::{Level, RuleInfo};
 use shellward_event::Event;
