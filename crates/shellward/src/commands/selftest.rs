@@ -18,32 +18,35 @@ struct AttackTest {
     events: &'static str,
 }
 
+/// An attack test whose events are `rules/selftest/NAME.jsonl`.
+macro_rules! attack_test {
+    ($name:literal, $what:literal) => {
+        AttackTest {
+            name: $name,
+            what: $what,
+            events: include_str!(concat!("../../../../rules/selftest/", $name, ".jsonl")),
+        }
+    };
+}
+
 const TESTS: [AttackTest; 5] = [
-    AttackTest {
-        name: "1_aspx_web_shell_iis",
-        what: "ASPX web shell dropped in the IIS web root and run (T1505.003)",
-        events: include_str!("../../../../rules/selftest/1_aspx_web_shell_iis.jsonl"),
-    },
-    AttackTest {
-        name: "2_mssql_xp_cmdshell",
-        what: "SQL Server xp_cmdshell enabled and used to run commands (T1505.001)",
-        events: include_str!("../../../../rules/selftest/2_mssql_xp_cmdshell.jsonl"),
-    },
-    AttackTest {
-        name: "3_iis_native_module_appcmd",
-        what: "IIS native module registered with appcmd (T1505.004)",
-        events: include_str!("../../../../rules/selftest/3_iis_native_module_appcmd.jsonl"),
-    },
-    AttackTest {
-        name: "4_php_web_shell_linux_apache",
-        what: "PHP web shell on Linux Apache runs a shell (T1505.003)",
-        events: include_str!("../../../../rules/selftest/4_php_web_shell_linux_apache.jsonl"),
-    },
-    AttackTest {
-        name: "5_exchange_transport_agent",
-        what: "Exchange transport agent installed (T1505.002)",
-        events: include_str!("../../../../rules/selftest/5_exchange_transport_agent.jsonl"),
-    },
+    attack_test!(
+        "1_aspx_web_shell_iis",
+        "ASPX web shell dropped in the IIS web root and run (T1505.003)"
+    ),
+    attack_test!(
+        "2_mssql_xp_cmdshell",
+        "SQL Server xp_cmdshell enabled and used to run commands (T1505.001)"
+    ),
+    attack_test!(
+        "3_iis_native_module_appcmd",
+        "IIS native module registered with appcmd (T1505.004)"
+    ),
+    attack_test!(
+        "4_php_web_shell_linux_apache",
+        "PHP web shell on Linux Apache runs a shell (T1505.003)"
+    ),
+    attack_test!("5_exchange_transport_agent", "Exchange transport agent installed (T1505.002)"),
 ];
 
 /// Runs the tests.
