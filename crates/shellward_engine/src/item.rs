@@ -7,6 +7,7 @@
 //! matches when any element does; numbers and booleans in rules compare as text, so `4688` matches
 //! the event value `"4688"` and `4688`.
 
+use std::borrow::Cow;
 use std::cmp::Ordering;
 
 use regex::{Regex, RegexBuilder};
@@ -416,9 +417,9 @@ impl Matcher {
                 let (value, other) = if *cased {
                     (value, other)
                 } else {
-                    (fold(&value).into_owned().into(), fold(&other).into_owned().into())
+                    (Cow::Owned(fold(&value).into_owned()), Cow::Owned(fold(&other).into_owned()))
                 };
-                let (value, other): (&str, &str) = (&value, &other);
+                let (value, other) = (value.as_ref(), other.as_ref());
                 match position {
                     Position::Whole => value == other,
                     Position::Contains => value.contains(other),

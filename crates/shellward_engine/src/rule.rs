@@ -65,7 +65,6 @@ impl RuleInfo {
 pub struct CompiledRule {
     /// Metadata.
     pub info: RuleInfo,
-    logsource: RuleLogSource,
     detections: Vec<Det>,
     /// The condition list (ORed).
     conditions: Vec<Cond>,
@@ -101,11 +100,11 @@ impl CompiledRule {
             author: rule.author.clone(),
             references: rule.references.clone(),
             falsepositives: rule.falsepositives.clone(),
-            logsource: logsource.clone(),
+            logsource,
             origin,
             line,
         };
-        Ok(CompiledRule { info, logsource, detections, conditions, filters: Vec::new() })
+        Ok(CompiledRule { info, detections, conditions, filters: Vec::new() })
     }
 
     /// Adds a filter's detections; the rule then also needs the filter's condition.
@@ -125,7 +124,7 @@ impl CompiledRule {
 
     /// The rule's logsource.
     pub fn logsource(&self) -> &RuleLogSource {
-        &self.logsource
+        &self.info.logsource
     }
 
     /// Reference evaluation: whether the event meets the logsource and the condition, and every
@@ -136,7 +135,7 @@ impl CompiledRule {
 
     /// Evaluation through a view of the event (by name, or by ids bound by the rule set).
     pub(crate) fn matches_view(&self, event: View<'_>) -> bool {
-        if !self.logsource.matches(&event.event.logsource) {
+        if !self.info.logsource.matches(&event.event.logsource) {
             return false;
         }
         let mut memo: Vec<Option<bool>> = vec![None; self.detections.len()];

@@ -89,7 +89,7 @@ pub(crate) fn run(args: &HuntArgs, threads: Option<usize>) -> anyhow::Result<Exi
     }
     report::note(line.trim_start_matches("shellward: "));
 
-    if let (Some(fail_on), Some(max)) = (args.fail_on, hunter.summary.max_level)
+    if let (Some(fail_on), Some(max)) = (args.fail_on, hunter.summary.max_level())
         && max >= fail_on
     {
         return Ok(ExitCode::from(1));

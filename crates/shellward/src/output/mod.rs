@@ -30,8 +30,6 @@ pub(crate) struct Summary {
     pub(crate) per_host: BTreeMap<String, u64>,
     /// All alerts.
     pub(crate) alerts: u64,
-    /// The most severe level seen.
-    pub(crate) max_level: Option<Level>,
 }
 
 impl Summary {
@@ -40,7 +38,11 @@ impl Summary {
         *self.per_rule.entry((std::cmp::Reverse(rule.level), rule.title.clone())).or_default() += 1;
         *self.per_host.entry(event.host.clone().unwrap_or_else(|| "-".into())).or_default() += 1;
         self.alerts += 1;
-        self.max_level = self.max_level.max(Some(rule.level));
+    }
+
+    /// The most severe level among the alerts (`per_rule` is ordered most severe first).
+    pub(crate) fn max_level(&self) -> Option<Level> {
+        self.per_rule.keys().next().map(|(level, _)| level.0)
     }
 }
 
