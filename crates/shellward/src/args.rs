@@ -88,8 +88,8 @@ pub(crate) struct HuntArgs {
 }
 
 /// The formats `--input-format` accepts.
-const INPUT_FORMATS: [&str; 7] =
-    ["auto", "evtx", "evtx-json", "evtx-xml", "winlogbeat", "flat-json", "json"];
+const INPUT_FORMATS: [&str; 8] =
+    ["auto", "evtx", "evtx-json", "evtx-xml", "winlogbeat", "flat-json", "json", "esxi-log"];
 
 /// A rule level on the command line.
 pub(crate) type Level = shellward_engine::Level;

@@ -1,5 +1,5 @@
 //! The built-in pack under `rules/`: every rule loads cleanly, has a positive and a negative
-//! scenario beside it (`NAME.match.jsonl`, `NAME.nomatch.jsonl`), fires on every event of the
+//! scenario beside it (`NAME.match.jsonl`, `NAME.nomatch.jsonl`, or `.log` for raw log lines), fires on every event of the
 //! first and on none of the second; and the pack is quiet on benign corpora.
 
 #![allow(clippy::unwrap_used, clippy::print_stderr)]
@@ -48,7 +48,12 @@ fn every_rule_has_metadata_and_scenarios_that_pass() {
             failures.push(format!("{}: needs a T1505 tag and false positives", path.display()));
         }
         for (suffix, must_fire) in [("match", true), ("nomatch", false)] {
-            let scenario = path.with_extension(format!("{suffix}.jsonl"));
+            // JSON events, or raw log lines for the line-oriented sources (ESXi).
+            let scenario = ["jsonl", "log"]
+                .iter()
+                .map(|ext| path.with_extension(format!("{suffix}.{ext}")))
+                .find(|p| p.exists())
+                .unwrap_or_else(|| path.with_extension(format!("{suffix}.jsonl")));
             if !scenario.exists() {
                 failures.push(format!("{}: missing", scenario.display()));
                 continue;

@@ -22,6 +22,8 @@ pub enum Format {
     FlatJson,
     /// JSON of no known shape: its fields are flattened with dotted names and it has no log source.
     Json,
+    /// VMware ESXi logs (`shell.log`, `hostd.log`, `esxupdate.log`, ...), raw or forwarded by syslog.
+    EsxiLog,
 }
 
 impl Format {
@@ -34,6 +36,7 @@ impl Format {
             Format::Winlogbeat => "winlogbeat",
             Format::FlatJson => "flat-json",
             Format::Json => "json",
+            Format::EsxiLog => "esxi-log",
         }
     }
 }

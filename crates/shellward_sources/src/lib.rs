@@ -6,11 +6,12 @@
 //! paths ─► inputs::expand ─► reader (per file: gzip/zip opened, content sniffed)
 //!            ├─ EVTX ─────────► evtx_file ─┐  (evtx crate, chunk-parallel)
 //!            ├─ JSON ─► json::framer ──────┼─► one builder per record shape ─► windows::finish ─► Sink
-//!            └─ XML ──► xml::Framer ───────┘  (records decoded in parallel batches)
+//!            ├─ XML ──► xml::Framer ───────┘  (records decoded in parallel batches)
+//!            └─ lines ─► lines::LineFramer ─► esxi ─────────────────────────────────► Sink
 //! ```
 //!
 //! - **Sniffing, not extensions.** Each file is recognized by its first bytes (EVTX magic, gzip, zip,
-//!   UTF-16 byte order marks, then `{`/`[` for JSON and `<` for XML), because collected telemetry is
+//!   UTF-16 byte order marks, then `{`/`[` for JSON, `<` for XML, and the first line's layout for line logs), because collected telemetry is
 //!   named anything. `--input-format` ([`ReadOptions::format`]) overrides it.
 //! - **One normalizer per source family.** Every rendering of a Windows event (binary, JSON, XML,
 //!   Winlogbeat, flattened) is built into the same raw field names and then completed by
@@ -23,9 +24,11 @@
 //!   batches of records, and the sink receives everything in input order, so output is deterministic.
 
 mod collect;
+mod esxi;
 mod evtx_file;
 mod inputs;
 mod json;
+mod lines;
 mod problem;
 mod reader;
 mod sniff;
@@ -49,6 +52,7 @@ pub fn format_by_name(name: &str) -> Option<Format> {
         Format::Winlogbeat,
         Format::FlatJson,
         Format::Json,
+        Format::EsxiLog,
     ]
     .into_iter()
     .find(|f| f.name() == name)

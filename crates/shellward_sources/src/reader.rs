@@ -4,7 +4,7 @@ use crate::inputs::{InputFile, Source};
 use crate::problem::{DecodeError, Location, Problem};
 use crate::sniff::{self, Kind, TextKind};
 use crate::utf16::Utf16Reader;
-use crate::{evtx_file, json, xml};
+use crate::{esxi, evtx_file, json, lines, xml};
 use rayon::prelude::*;
 use shellward_event::{Event, Format};
 use std::io::{BufReader, Cursor, Read, Seek};
@@ -190,7 +190,7 @@ fn read_stream(
     }
 }
 
-/// Text after sniffing: JSON or XML framing, records decoded in parallel batches.
+/// Text after sniffing: JSON, XML or line framing, records decoded in parallel batches.
 fn read_text(
     reader: &mut dyn Read,
     head: &[u8],
@@ -202,6 +202,7 @@ fn read_text(
 ) -> ControlFlow<()> {
     let kind = match forced {
         Some(Format::EvtxXml) => TextKind::Xml,
+        Some(Format::EsxiLog) => TextKind::Esxi,
         Some(_) => TextKind::Json,
         None => sniff::text_kind(head),
     };
@@ -220,6 +221,15 @@ fn read_text(
         }
         TextKind::Xml => {
             let mut framer = xml::Framer::new(reader);
+            while let Some(frame) = framer.next_frame() {
+                match frame {
+                    Ok((line, bytes)) => batch.push(line, bytes, sink)?,
+                    Err((line, error)) => batch.problem(line, error, sink)?,
+                }
+            }
+        }
+        TextKind::Esxi => {
+            let mut framer = lines::LineFramer::new(reader);
             while let Some(frame) = framer.next_frame() {
                 match frame {
                     Ok((line, bytes)) => batch.push(line, bytes, sink)?,
@@ -266,6 +276,7 @@ impl<'a> Batch<'a> {
     fn decode(&self, line: u64, bytes: &[u8]) -> Result<Event, DecodeError> {
         match self.kind {
             TextKind::Xml => xml::decode(bytes, self.name, line),
+            TextKind::Esxi => esxi::decode(bytes, self.name, line),
             _ => json::decode(bytes, self.name, line, self.forced),
         }
     }

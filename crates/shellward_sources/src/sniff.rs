@@ -19,6 +19,8 @@ pub(crate) enum Kind {
 pub(crate) enum TextKind {
     Json,
     Xml,
+    /// VMware ESXi log lines.
+    Esxi,
     Unknown,
 }
 
@@ -38,7 +40,7 @@ pub(crate) fn kind(head: &[u8]) -> Kind {
 }
 
 /// Classifies decoded text by its first significant character: `{` or `[` is JSON, `<` is XML;
-/// `Record N` headers (evtx_dump) are looked past.
+/// `Record N` headers (evtx_dump) are looked past; otherwise the first line's layout decides.
 pub(crate) fn text_kind(head: &[u8]) -> TextKind {
     let mut rest = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(head);
     loop {
@@ -50,6 +52,7 @@ pub(crate) fn text_kind(head: &[u8]) -> TextKind {
                 Some(i) => rest = &rest[i + 1..],
                 None => return TextKind::Unknown,
             },
+            _ if crate::esxi::sniff(rest) => return TextKind::Esxi,
             _ => return TextKind::Unknown,
         }
     }
@@ -88,5 +91,6 @@ mod tests {
         assert_eq!(text_kind(b"Record 1\n<Event"), TextKind::Xml);
         assert_eq!(text_kind(b"<?xml version"), TextKind::Xml);
         assert_eq!(text_kind(b"hello"), TextKind::Unknown);
+        assert_eq!(text_kind(b"\n2025-07-01T14:29:11.508Z shell[1]: [root]: ls\n"), TextKind::Esxi);
     }
 }

@@ -109,6 +109,19 @@ fn malformed_json_line() {
 }
 
 #[test]
+fn garbage_line_in_an_esxi_log() {
+    let text = b"2025-07-01T14:29:11.508Z shell[1]: [root]: ls\nnot a log line\n\n2025-07-01T14:29:12Z shell[1]: [root]: \xffid\n";
+    let got = read_bytes(text, "shell.log");
+    assert_eq!(got.events.len(), 2);
+    assert_eq!(got.events[1].get_str("CommandLine"), Some("\u{FFFD}id"));
+    assert_eq!(got.events[1].provenance.record, 4);
+    let errors = errors(&got);
+    assert_eq!(errors.len(), 1);
+    assert_eq!(errors[0].location, Some(Location::Line(2)));
+    assert!(matches!(errors[0].error, DecodeError::Garbage(_)));
+}
+
+#[test]
 fn invalid_utf8_in_json_line() {
     let got = read_bytes(b"{\"a\":\"\xff\xfe\"}\n{\"b\":1}\n", "bad-utf8.json");
     assert_eq!(got.events.len(), 1);

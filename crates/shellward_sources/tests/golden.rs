@@ -1,5 +1,6 @@
-//! Golden tests: the normalized event of every Windows fixture in `../shared/reference/examples`
-//! (evtx_dump JSON, evtx_dump XML, Splunk XmlWinEventLog, Winlogbeat raw and ECS), one snapshot per
+//! Golden tests: the normalized event of every Windows and ESXi fixture in
+//! `../shared/reference/examples` (evtx_dump JSON, evtx_dump XML, Splunk XmlWinEventLog, Winlogbeat
+//! raw and ECS, ESXi shell.log and esxupdate.log), one snapshot per
 //! file. The same record rendered two ways must normalize alike, which the snapshots make visible
 //! side by side, and `same_record_same_event` checks outright.
 
@@ -10,7 +11,7 @@ mod common;
 use common::read_named;
 use std::path::Path;
 
-const DIRS: [&str; 8] = [
+const DIRS: [&str; 9] = [
     "sysmon_windows",
     "windows_security",
     "powershell",
@@ -19,6 +20,7 @@ const DIRS: [&str; 8] = [
     "iis",
     "splunk_xmlwineventlog",
     "winlogbeat_ecs",
+    "esxi",
 ];
 
 fn examples() -> Option<std::path::PathBuf> {

@@ -141,6 +141,9 @@ pub(crate) fn details(event: &Event) -> String {
             get("NewValue").unwrap_or_default()
         );
     }
+    if let (Some(program), Some(message)) = (get("Program"), get("Message")) {
+        return format!("{program}: {message}");
+    }
     // Anything else: the event id and its first few own fields, each kept short.
     const SKIP: [&str; 17] = [
         "Provider_Name",
@@ -161,7 +164,8 @@ pub(crate) fn details(event: &Event) -> String {
         "Binary",
         "Correlation_ActivityID",
     ];
-    let mut parts = vec![format!("EventID {}", get("EventID").unwrap_or_default())];
+    let mut parts: Vec<String> =
+        get("EventID").map(|id| format!("EventID {id}")).into_iter().collect();
     parts.extend(
         event
             .fields()
