@@ -234,3 +234,26 @@ fn the_builtin_pack_on_the_samples() {
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     insta::assert_snapshot!("hunt_builtin_samples", text(&out.stdout));
 }
+
+/// Alerts come out in the same order (event time, then file, record and rule) whatever the
+/// number of threads, on a corpus large enough to be split into batches.
+#[test]
+fn alert_order_does_not_depend_on_threads() {
+    let Some(rules) = shellward_testdata::shared("data/sigmahq/rules/windows") else { return };
+    let Some(corpus) = shellward_testdata::shared("data/evtx-to-mitre") else { return };
+    let (rules, corpus) = (rules.to_str().unwrap(), corpus.to_str().unwrap());
+    let run = |threads: &str| {
+        shellward(&["--threads", threads, "hunt", "--format", "jsonl", "-r", rules, corpus]).stdout
+    };
+    let one = run("1");
+    assert!(one.iter().filter(|&&b| b == b'\n').count() > 1000);
+    assert!(one == run("2"), "1 and 2 threads give different output");
+    assert!(one == run("3"), "1 and 3 threads give different output");
+    let times: Vec<String> = text(&one)
+        .lines()
+        .map(|line| serde_json::from_str::<serde_json::Value>(line).unwrap()["time"].to_string())
+        .collect();
+    let mut sorted = times.clone();
+    sorted.sort();
+    assert_eq!(times, sorted, "alerts are not in time order");
+}

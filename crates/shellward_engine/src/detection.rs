@@ -3,7 +3,7 @@
 use rsigma_parser::{Detection, DetectionItem, FieldSpec, Modifier};
 
 use crate::error::CompileError;
-use crate::fields::{FieldIds, View};
+use crate::fields::FieldIds;
 use crate::item::{self, Item};
 
 /// A compiled search identifier.
@@ -42,11 +42,11 @@ pub(crate) fn compile(
 }
 
 impl Det {
-    /// Reference evaluation.
-    pub(crate) fn matches(&self, event: View<'_>) -> bool {
+    /// Evaluation, with `item` evaluating one item (by reference or fast).
+    pub(crate) fn eval(&self, item: &impl Fn(&Item) -> bool) -> bool {
         match self {
-            Det::All(items) => items.iter().all(|item| item.matches(event)),
-            Det::Any(subs) => subs.iter().any(|sub| sub.matches(event)),
+            Det::All(items) => items.iter().all(item),
+            Det::Any(subs) => subs.iter().any(|sub| sub.eval(item)),
         }
     }
 }

@@ -35,14 +35,44 @@ impl FieldIds {
     fn get(&self, name: &str) -> Option<u32> {
         self.ids.get(name).copied()
     }
+
+    /// Per field id: whether it is a field that selects little ([`crate::need::weak_field`]).
+    pub(crate) fn weak_fields(&self) -> Vec<bool> {
+        let mut weak = vec![false; self.ids.len()];
+        for (name, &id) in &self.ids {
+            weak[id as usize] = crate::need::weak_field(name);
+        }
+        weak
+    }
 }
 
-/// Reusable memory for binding events to field ids: one slot per field id holding the 1-based
-/// position of that field in the event (0: absent), and the slots to clear afterwards.
+/// Reusable memory for evaluating events, one per worker thread: the binding of the event's
+/// fields to field ids (one slot per field id holding the 1-based position of that field in the
+/// event, 0: absent, and the slots to clear afterwards), their folded text, and the fast
+/// evaluator's state.
 #[derive(Debug, Default)]
 pub struct Scratch {
     slots: Vec<u32>,
     touched: Vec<u32>,
+    pub(crate) folded: Folded,
+    pub(crate) fast: crate::prefilter::State,
+}
+
+/// The folded text ([`crate::pattern::fold`]) of each bound field whose value is a text, number
+/// or boolean, in one reused buffer.
+#[derive(Debug, Default)]
+pub(crate) struct Folded {
+    text: String,
+    /// Per field id: the byte range in `text`, `u32::MAX` start when not folded.
+    spans: Vec<(u32, u32)>,
+}
+
+impl Folded {
+    /// The folded text of field `id`, if it was folded.
+    pub(crate) fn get(&self, id: u32) -> Option<&str> {
+        let &(start, end) = self.spans.get(id as usize)?;
+        self.text.get(start as usize..end as usize)
+    }
 }
 
 impl Scratch {
@@ -51,6 +81,9 @@ impl Scratch {
         for id in self.touched.drain(..) {
             if let Some(slot) = self.slots.get_mut(id as usize) {
                 *slot = 0;
+            }
+            if let Some(span) = self.folded.spans.get_mut(id as usize) {
+                *span = (u32::MAX, u32::MAX);
             }
         }
         self.slots.resize(ids.len(), 0);
@@ -63,6 +96,71 @@ impl Scratch {
                 self.touched.push(id);
             }
         }
+    }
+
+    /// Binds `event` like [`Scratch::bind`] and folds the text of every bound field.
+    pub(crate) fn bind_folded(&mut self, ids: &FieldIds, event: &Event) {
+        use std::fmt::Write as _;
+        self.bind(ids, event);
+        let folded = &mut self.folded;
+        folded.text.clear();
+        folded.spans.resize(ids.len(), (u32::MAX, u32::MAX));
+        for &id in &self.touched {
+            let position = self.slots[id as usize] as usize - 1;
+            let Some((_, value)) = event.field_at(position) else { continue };
+            let start = folded.text.len();
+            match value {
+                Value::Str(text) => crate::pattern::fold_into(text, &mut folded.text),
+                Value::Int(i) => {
+                    let _ = write!(folded.text, "{i}");
+                }
+                Value::Float(_) | Value::Bool(_) => {
+                    crate::pattern::fold_into(&value.as_text(), &mut folded.text)
+                }
+                Value::Null | Value::List(_) => continue,
+            }
+            let (Ok(start), Ok(end)) = (u32::try_from(start), u32::try_from(folded.text.len()))
+            else {
+                continue;
+            };
+            folded.spans[id as usize] = (start, end);
+        }
+    }
+
+    /// A view of `event` through the ids it was bound with.
+    pub(crate) fn view<'a>(&'a self, event: &'a Event) -> View<'a> {
+        View { event, slots: Some(&self.slots) }
+    }
+
+    /// The binding (read-only) and the fast evaluator's state (mutable), borrowed together.
+    pub(crate) fn split(&mut self) -> (Bound<'_>, &mut crate::prefilter::State) {
+        (Bound { slots: &self.slots, folded: &self.folded }, &mut self.fast)
+    }
+}
+
+/// An event's binding to field ids, as [`Scratch::bind_folded`] left it.
+#[derive(Clone, Copy)]
+pub(crate) struct Bound<'a> {
+    slots: &'a [u32],
+    /// The folded texts.
+    pub(crate) folded: &'a Folded,
+}
+
+impl<'a> Bound<'a> {
+    /// The bound value of field `id`.
+    pub(crate) fn value<'e>(&self, event: &'e Event, id: u32) -> Option<&'e Value> {
+        match self.slots.get(id as usize).copied().unwrap_or(0) {
+            0 => None,
+            position => event.field_at(position as usize - 1).map(|(_, value)| value),
+        }
+    }
+
+    /// A view of `event` through this binding.
+    pub(crate) fn view<'e>(&self, event: &'e Event) -> View<'e>
+    where
+        'a: 'e,
+    {
+        View { event, slots: Some(self.slots) }
     }
 }
 
@@ -77,11 +175,6 @@ impl<'a> View<'a> {
     /// Reads fields by name.
     pub(crate) fn by_name(event: &'a Event) -> Self {
         View { event, slots: None }
-    }
-
-    /// Reads fields through the ids `scratch` was bound with.
-    pub(crate) fn bound(event: &'a Event, scratch: &'a Scratch) -> Self {
-        View { event, slots: Some(&scratch.slots) }
     }
 
     /// The value of a field.

@@ -17,7 +17,7 @@ use shellward_event::Value;
 use crate::cidr::Cidr;
 use crate::encode::{self, Literal, Utf16};
 use crate::error::CompileError;
-use crate::fields::{Field, FieldIds, View};
+use crate::fields::{Field, FieldIds, Folded, View};
 use crate::pattern::{Glob, Piece, fold};
 
 /// A compiled detection item.
@@ -372,6 +372,18 @@ fn wrap(pieces: &mut Vec<Piece>, position: Position) {
 impl Item {
     /// Reference evaluation against an event.
     pub(crate) fn matches(&self, event: View<'_>) -> bool {
+        self.eval(event, |matcher, value| matcher.matches(value, event))
+    }
+
+    /// Fast evaluation: like [`Item::matches`], with the field's value already folded (`folded`
+    /// holds the folded text of every bound text or number field).
+    pub(crate) fn matches_folded(&self, event: View<'_>, folded: &Folded) -> bool {
+        let text = self.field.as_ref().and_then(|field| folded.get(field.id));
+        self.eval(event, |matcher, value| matcher.matches_fast(value, text, event))
+    }
+
+    /// The item's logic, with `hit` comparing one matcher with the field's value.
+    fn eval(&self, event: View<'_>, hit: impl Fn(&Matcher, Option<&Value>) -> bool) -> bool {
         let Some(field) = &self.field else { return self.matches_keywords(event) };
         let value = event.get(field);
         match &self.test {
@@ -380,8 +392,9 @@ impl Item {
                 if *neq && value.is_none_or(Value::is_null) {
                     return false;
                 }
-                let hit = |group: &Vec<Matcher>| group.iter().any(|m| m.matches(value, event));
-                let matched = if *all { values.iter().all(hit) } else { values.iter().any(hit) };
+                let group = |group: &Vec<Matcher>| group.iter().any(|m| hit(m, value));
+                let matched =
+                    if *all { values.iter().all(group) } else { values.iter().any(group) };
                 matched != *neq
             }
         }
@@ -400,6 +413,19 @@ impl Item {
 }
 
 impl Matcher {
+    /// Like [`Matcher::matches`], using `folded` (the value's folded text, when it is a single text
+    /// or number) for case-insensitive patterns and the original text for the rest.
+    fn matches_fast(&self, value: Option<&Value>, folded: Option<&str>, event: View<'_>) -> bool {
+        match (self, value, folded) {
+            (Matcher::Glob(glob), Some(_), Some(folded)) if !glob.cased() => {
+                glob.matches_folded(folded)
+            }
+            (Matcher::Glob(glob), Some(Value::Str(text)), _) => glob.matches(text),
+            (Matcher::Regex(regex), Some(Value::Str(text)), _) => regex.is_match(text),
+            _ => self.matches(value, event),
+        }
+    }
+
     fn matches(&self, value: Option<&Value>, event: View<'_>) -> bool {
         match (self, value) {
             (Matcher::Null, None | Some(Value::Null)) => true,

@@ -37,7 +37,9 @@ mod fields;
 mod item;
 mod level;
 mod logsource;
+mod need;
 mod pattern;
+mod prefilter;
 mod rule;
 mod ruleset;
 

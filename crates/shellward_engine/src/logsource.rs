@@ -9,7 +9,7 @@
 use shellward_event::LogSource;
 
 /// A rule's logsource, lowercased.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub struct RuleLogSource {
     /// `product`, e.g. `windows`.
     pub product: Option<String>,

@@ -32,6 +32,28 @@ pub(crate) fn fold(text: &str) -> Cow<'_, str> {
     }
 }
 
+/// What a value must hold for a pattern to match it, in folded form (see [`Glob::need`]).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(crate) enum Need {
+    /// The folded value is exactly this.
+    Exact(String),
+    /// The folded value contains this (not empty).
+    Contains(String),
+}
+
+/// Appends the folded form of `text` to `out` (as [`fold`] would give it).
+pub(crate) fn fold_into(text: &str, out: &mut String) {
+    if text.is_ascii() {
+        let start = out.len();
+        out.push_str(text);
+        if let Some(added) = out.get_mut(start..) {
+            added.make_ascii_lowercase();
+        }
+    } else {
+        out.push_str(&text.to_lowercase());
+    }
+}
+
 /// A compiled wildcard pattern.
 #[derive(Debug, Clone)]
 pub(crate) struct Glob {
@@ -85,8 +107,18 @@ impl Glob {
 
     /// Whether the whole `value` matches.
     pub(crate) fn matches(&self, value: &str) -> bool {
-        let value = if self.cased { Cow::Borrowed(value) } else { fold(value) };
-        let value = value.as_ref();
+        if self.cased { self.shape_matches(value) } else { self.shape_matches(&fold(value)) }
+    }
+
+    /// Whether the whole `value`, already folded with [`fold`], matches (only for patterns that
+    /// are not `cased`; cased patterns need the original text).
+    pub(crate) fn matches_folded(&self, folded: &str) -> bool {
+        debug_assert!(!self.cased);
+        self.shape_matches(folded)
+    }
+
+    /// The pattern's shape against text already in the pattern's case form.
+    fn shape_matches(&self, value: &str) -> bool {
         match &self.shape {
             Shape::Exact(t) => value == t,
             Shape::Prefix(t) => value.starts_with(t.as_str()),
@@ -98,6 +130,59 @@ impl Glob {
                     && value.ends_with(b.as_str())
             }
             Shape::General(units) => glob(units, value),
+        }
+    }
+
+    /// Whether the pattern is case-sensitive.
+    pub(crate) fn cased(&self) -> bool {
+        self.cased
+    }
+
+    /// What any value this pattern matches must hold once folded: the whole folded text
+    /// ([`Need::Exact`]) or a substring of it ([`Need::Contains`], the longest literal run).
+    /// `None` when nothing useful is required (`*`), or when a cased pattern has non-ASCII text
+    /// (folding is not substring-preserving for every non-ASCII character).
+    pub(crate) fn need(&self) -> Option<Need> {
+        let text = |t: &str| if self.cased { fold(t).into_owned() } else { t.to_owned() };
+        if self.cased && !self.literal_text().is_ascii() {
+            return None;
+        }
+        let contains = |t: &str| (!t.is_empty()).then(|| Need::Contains(text(t)));
+        match &self.shape {
+            Shape::Exact(t) => Some(Need::Exact(text(t))),
+            Shape::Prefix(t) | Shape::Suffix(t) | Shape::Contains(t) => contains(t),
+            Shape::Both(a, b) => contains(if a.len() >= b.len() { a } else { b }),
+            Shape::General(units) => {
+                let mut best = String::new();
+                let mut run = String::new();
+                for unit in units.iter().chain(std::iter::once(&Unit::Any)) {
+                    match unit {
+                        Unit::Char(c) => run.push(*c),
+                        _ => {
+                            if run.len() > best.len() {
+                                best = std::mem::take(&mut run);
+                            }
+                            run.clear();
+                        }
+                    }
+                }
+                contains(&best)
+            }
+        }
+    }
+
+    /// All the literal text of the pattern, concatenated (to check it is ASCII).
+    fn literal_text(&self) -> String {
+        match &self.shape {
+            Shape::Exact(t) | Shape::Prefix(t) | Shape::Suffix(t) | Shape::Contains(t) => t.clone(),
+            Shape::Both(a, b) => format!("{a}{b}"),
+            Shape::General(units) => units
+                .iter()
+                .filter_map(|u| match u {
+                    Unit::Char(c) => Some(*c),
+                    _ => None,
+                })
+                .collect(),
         }
     }
 
@@ -206,6 +291,21 @@ mod tests {
         assert!(!m("?*", ""));
         assert!(m("*\\cmd.exe*/c*", r"C:\Windows\System32\cmd.exe /c whoami"));
         assert!(m("é?", "ÉA"));
+    }
+
+    #[test]
+    fn needs() {
+        let need = |p: &str| Glob::new(&pieces(p), false).need();
+        let contains = |t: &str| Some(Need::Contains(t.into()));
+        assert_eq!(need("ABC"), Some(Need::Exact("abc".into())));
+        assert_eq!(need("*\\Cmd.exe"), contains("\\cmd.exe"));
+        assert_eq!(need("ab*cde"), contains("cde"));
+        assert_eq!(need("*a?bcd*e"), contains("bcd"));
+        assert_eq!(need("*"), None);
+        assert_eq!(need("?*?"), None);
+        let cased = Glob::new(&[Piece::Any, Piece::Text("AbC".into())], true);
+        assert_eq!(cased.need(), contains("abc"));
+        assert_eq!(Glob::new(&[Piece::Text("É".into())], true).need(), None);
     }
 
     #[test]

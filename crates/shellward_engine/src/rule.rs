@@ -135,20 +135,32 @@ impl CompiledRule {
 
     /// Evaluation through a view of the event (by name, or by ids bound by the rule set).
     pub(crate) fn matches_view(&self, event: View<'_>) -> bool {
-        if !self.info.logsource.matches(&event.event.logsource) {
-            return false;
-        }
-        let mut memo: Vec<Option<bool>> = vec![None; self.detections.len()];
-        let mut det = |i: usize| match memo[i] {
-            Some(known) => known,
-            None => {
-                let result = self.detections[i].matches(event);
-                memo[i] = Some(result);
+        self.info.logsource.matches(&event.event.logsource)
+            && self.eval(&mut Vec::new(), |det| det.eval(&|item| item.matches(event)))
+    }
+
+    /// The condition and filters (not the logsource), each search identifier evaluated at most
+    /// once by `det`; `memo` is reusable memory.
+    pub(crate) fn eval(&self, memo: &mut Vec<u8>, det: impl Fn(&Det) -> bool) -> bool {
+        const UNKNOWN: u8 = 2;
+        memo.clear();
+        memo.resize(self.detections.len(), UNKNOWN);
+        let mut known = |i: usize| match memo.get(i).copied() {
+            Some(UNKNOWN) => {
+                let result = self.detections.get(i).is_some_and(&det);
+                memo[i] = u8::from(result);
                 result
             }
+            Some(value) => value == 1,
+            None => false,
         };
-        self.conditions.iter().any(|c| c.eval(&mut det))
-            && self.filters.iter().all(|f| f.eval(&mut det))
+        self.conditions.iter().any(|c| c.eval(&mut known))
+            && self.filters.iter().all(|f| f.eval(&mut known))
+    }
+
+    /// What the rule needs from an event (see [`crate::need`]).
+    pub(crate) fn needs(&self, weak: &dyn Fn(u32) -> bool) -> crate::need::Needs {
+        crate::need::rule(&self.detections, &self.conditions, &self.filters, weak)
     }
 }
 

@@ -6,8 +6,9 @@ use shellward_event::Event;
 use shellward_sigma::{Diagnostic, Loaded, RuleText, Severity};
 
 use crate::error::CompileError;
-use crate::fields::{FieldIds, Scratch, View};
+use crate::fields::{FieldIds, Scratch};
 use crate::logsource::RuleLogSource;
+use crate::prefilter::Prefilter;
 use crate::rule::CompiledRule;
 
 /// Compiled rules, immutable once built and shared by every worker.
@@ -15,6 +16,7 @@ use crate::rule::CompiledRule;
 pub struct RuleSet {
     rules: Vec<CompiledRule>,
     fields: FieldIds,
+    prefilter: Prefilter,
 }
 
 impl RuleSet {
@@ -93,7 +95,16 @@ impl RuleSet {
                 ),
             ));
         }
-        (RuleSet { rules, fields }, diagnostics)
+        let mut set = RuleSet { rules, fields, prefilter: Prefilter::default() };
+        set.index();
+        (set, diagnostics)
+    }
+
+    /// (Re)builds the prefilter index over the current rules.
+    fn index(&mut self) {
+        let weak: Vec<bool> = self.fields.weak_fields();
+        self.prefilter =
+            Prefilter::new(&self.rules, &|id| weak.get(id as usize).copied().unwrap_or(false));
     }
 
     /// The rules, in load order.
@@ -114,15 +125,39 @@ impl RuleSet {
     /// Keeps only the rules `keep` accepts (e.g. at or above a level).
     pub fn retain(&mut self, keep: impl FnMut(&CompiledRule) -> bool) {
         self.rules.retain(keep);
+        self.index();
+    }
+
+    /// The indexes of the rules the event matches, in rule order, into `out` (cleared first).
+    ///
+    /// The fast evaluator: the event is bound to the rule set's field ids and its field values
+    /// folded once, in `scratch` (one per worker, reused from event to event); the prefilter
+    /// ([`crate::prefilter`]) names the candidate rules, and only those are evaluated, reading
+    /// the folded values. Gives exactly what [`RuleSet::matching_reference`] gives.
+    pub fn matching(&self, event: &Event, scratch: &mut Scratch, out: &mut Vec<usize>) {
+        out.clear();
+        scratch.bind_folded(&self.fields, event);
+        self.prefilter.candidates(&self.rules, event, scratch);
+        let (bound, state) = scratch.split();
+        let view = bound.view(event);
+        for &index in &state.candidates {
+            let rule = &self.rules[index as usize];
+            if rule.eval(&mut state.memo, |det| {
+                det.eval(&|item| item.matches_folded(view, bound.folded))
+            }) {
+                out.push(index as usize);
+            }
+        }
     }
 
     /// Reference evaluation: the indexes of the rules the event matches, in rule order, into `out`
     /// (cleared first). The event's fields are bound to the rule set's field ids once, in
-    /// `scratch` (reused from event to event), and every rule reads them by id.
-    pub fn matching(&self, event: &Event, scratch: &mut Scratch, out: &mut Vec<usize>) {
+    /// `scratch` (reused from event to event), and every rule reads them by id; every rule is
+    /// evaluated.
+    pub fn matching_reference(&self, event: &Event, scratch: &mut Scratch, out: &mut Vec<usize>) {
         out.clear();
         scratch.bind(&self.fields, event);
-        let view = View::bound(event, scratch);
+        let view = scratch.view(event);
         out.extend(
             self.rules
                 .iter()

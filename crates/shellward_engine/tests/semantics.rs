@@ -4,6 +4,7 @@
 
 mod common;
 
+use shellward_engine::Scratch;
 use shellward_event::{Event, Format, LogSource, Provenance, Value};
 use shellward_sigma::{Origin, load_text};
 
@@ -26,13 +27,22 @@ fn s(text: &str) -> Value {
     Value::Str(text.to_string())
 }
 
-/// Whether a rule with this `detection:` body fires on the event.
+/// Whether a rule with this `detection:` body fires on the event. The three evaluations (the rule
+/// alone by field name, the rule set's reference evaluator by field id, and the fast evaluator)
+/// must agree.
 fn fires(detection: &str, fields: &[(&str, Value)]) -> bool {
     let yaml = format!(
         "title: t\nlogsource:\n  product: windows\n  category: process_creation\ndetection:\n{detection}"
     );
     let set = common::ruleset(&yaml);
-    set.rules()[0].matches(&event(fields))
+    let event = event(fields);
+    let by_name = set.rules()[0].matches(&event);
+    let (mut scratch, mut reference, mut fast) = (Scratch::default(), Vec::new(), Vec::new());
+    set.matching_reference(&event, &mut scratch, &mut reference);
+    set.matching(&event, &mut scratch, &mut fast);
+    assert_eq!(reference, fast, "fast and reference evaluators differ on {detection}");
+    assert_eq!(by_name, !fast.is_empty(), "by name and by id differ on {detection}");
+    by_name
 }
 
 /// The one diagnostic compiling this detection gives.

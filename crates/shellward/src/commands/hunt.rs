@@ -1,11 +1,12 @@
 //! `shellward hunt`: run the rules over telemetry and report alerts.
 
 use crate::args::{HuntArgs, OutputFormat};
+use crate::commands::matcher::{Alert, Matcher};
 use crate::commands::ruleload;
 use crate::output::{AlertWriter, CsvWriter, JsonlWriter, Summary, TableWriter};
 use crate::report::{self, Problems};
 use anyhow::{Context, bail};
-use shellward_engine::{RuleSet, Scratch};
+use shellward_engine::RuleSet;
 use shellward_event::{Event, Timestamp};
 use shellward_sources::{Problem, Sink};
 use std::io::IsTerminal;
@@ -56,17 +57,12 @@ pub(crate) fn run(args: &HuntArgs, threads: Option<usize>) -> anyhow::Result<Exi
     };
 
     let mut hunter = Hunter {
-        rules: &rules.set,
-        writer,
+        matcher: Matcher::new(&rules.set),
         since,
         until,
-        summary: Summary::default(),
         problems: Problems::new(args.verbose),
         events: 0,
         out_of_range: 0,
-        matched: Vec::new(),
-        scratch: Scratch::default(),
-        write_error: None,
         progress: Progress::new(std::io::stderr().is_terminal()),
     };
     for problem in &expand_problems {
@@ -74,13 +70,10 @@ pub(crate) fn run(args: &HuntArgs, threads: Option<usize>) -> anyhow::Result<Exi
     }
     let _ = shellward_sources::read_all(&files, &options, &mut hunter);
     hunter.progress.clear();
-    if let Some(error) = hunter.write_error.take() {
-        return Err(error).context("writing alerts");
-    }
-    hunter.writer.finish(&hunter.summary).context("writing alerts")?;
+    let summary = write_alerts(writer, hunter.matcher.finish(), &rules.set)?;
     hunter.problems.summary(files.len(), hunter.events);
     let mut line =
-        format!("shellward: {} rule(s) run, {} alert(s)", rules.set.len(), hunter.summary.alerts);
+        format!("shellward: {} rule(s) run, {} alert(s)", rules.set.len(), summary.alerts);
     if rule_errors > 0 {
         line.push_str(&format!(", {rule_errors} rule(s) could not be loaded"));
     }
@@ -89,7 +82,7 @@ pub(crate) fn run(args: &HuntArgs, threads: Option<usize>) -> anyhow::Result<Exi
     }
     report::note(line.trim_start_matches("shellward: "));
 
-    if let (Some(fail_on), Some(max)) = (args.fail_on, hunter.summary.max_level())
+    if let (Some(fail_on), Some(max)) = (args.fail_on, summary.max_level())
         && max >= fail_on
     {
         return Ok(ExitCode::from(1));
@@ -97,26 +90,37 @@ pub(crate) fn run(args: &HuntArgs, threads: Option<usize>) -> anyhow::Result<Exi
     Ok(if hunter.problems.errors > 0 { ExitCode::from(3) } else { ExitCode::SUCCESS })
 }
 
-/// The sink that matches each decoded event and writes its alerts.
+/// Writes the alerts, in their order, and the closing summary.
+fn write_alerts(
+    mut writer: Box<dyn AlertWriter>,
+    alerts: Vec<Alert>,
+    rules: &RuleSet,
+) -> anyhow::Result<Summary> {
+    let mut summary = Summary::default();
+    for (event, index) in alerts {
+        let rule = &rules.rules()[index].info;
+        summary.add(&event, rule);
+        writer.alert(&event, rule).context("writing alerts")?;
+    }
+    writer.finish(&summary).context("writing alerts")?;
+    Ok(summary)
+}
+
+/// The sink that passes each decoded event in the time window to the matcher.
 struct Hunter<'a> {
-    rules: &'a RuleSet,
-    writer: Box<dyn AlertWriter>,
+    matcher: Matcher<'a>,
     since: Option<Timestamp>,
     until: Option<Timestamp>,
-    summary: Summary,
     problems: Problems,
     events: u64,
     out_of_range: u64,
-    matched: Vec<usize>,
-    scratch: Scratch,
-    write_error: Option<std::io::Error>,
     progress: Progress,
 }
 
 impl Sink for Hunter<'_> {
     fn event(&mut self, event: Event) -> ControlFlow<()> {
         self.events += 1;
-        self.progress.tick(self.events, self.summary.alerts);
+        self.progress.tick(self.events, self.matcher.alerts());
         if let Some(time) = event.time
             && (self.since.is_some_and(|since| time < since)
                 || self.until.is_some_and(|until| time >= until))
@@ -124,15 +128,7 @@ impl Sink for Hunter<'_> {
             self.out_of_range += 1;
             return ControlFlow::Continue(());
         }
-        self.rules.matching(&event, &mut self.scratch, &mut self.matched);
-        for &index in &self.matched {
-            let rule = &self.rules.rules()[index].info;
-            self.summary.add(&event, rule);
-            if let Err(error) = self.writer.alert(&event, rule) {
-                self.write_error = Some(error);
-                return ControlFlow::Break(());
-            }
-        }
+        self.matcher.push(event);
         ControlFlow::Continue(())
     }
 
@@ -156,7 +152,7 @@ impl Progress {
         Progress { enabled, start: now, last: now, shown: false }
     }
 
-    fn tick(&mut self, events: u64, alerts: u64) {
+    fn tick(&mut self, events: u64, alerts: usize) {
         if !self.enabled || !events.is_multiple_of(4096) {
             return;
         }

@@ -2,6 +2,7 @@
 
 pub(crate) mod events;
 pub(crate) mod hunt;
+pub(crate) mod matcher;
 pub(crate) mod ruleload;
 pub(crate) mod rules;
 pub(crate) mod selftest;

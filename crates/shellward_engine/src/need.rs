@@ -1,0 +1,129 @@
+//! What a rule needs from an event before it can match: a set of *atoms* (a field and a folded
+//! text that the field's folded value equals or contains) of which at least one holds whenever the
+//! rule matches. The fast evaluator looks for every rule's atoms in one pass per field and runs
+//! only the rules with an atom present (and the rules without atoms).
+//!
+//! Derivation, from the compiled rule (never from its source, so the two cannot disagree):
+//! - a glob needs its longest literal run ([`crate::pattern::Glob::need`]) in its field (a keyword
+//!   search: in any field); a regex, network, comparison, `null`, `fieldref`, `exists` or `neq`
+//!   needs nothing we can index;
+//! - an OR (values of an item, a list of maps, `or`, `1 of`) needs the union of its parts' atoms,
+//!   and nothing if any part needs nothing;
+//! - an AND (`|all`, a map, `and`, `all of`) needs the atoms of any one part: the most selective
+//!   one is taken ([`score`]);
+//! - `not` needs nothing.
+//!
+//! The atoms are a necessary condition, never a sufficient one: the exact evaluation still runs on
+//! every candidate, so a weak choice costs time, not correctness.
+
+use crate::condition::Cond;
+use crate::detection::Det;
+use crate::item::{Item, Matcher, Test};
+use crate::pattern::Need;
+
+/// One thing an event may hold: the folded value of `field` is or contains a text.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(crate) struct Atom {
+    /// The field id.
+    pub(crate) field: u32,
+    /// What its folded value must hold.
+    pub(crate) need: Need,
+}
+
+/// The field id of atoms of keyword searches: any field of the event.
+pub(crate) const ANY_FIELD: u32 = u32::MAX;
+
+/// At least one atom holds whenever the expression is true; `None`: nothing is known.
+pub(crate) type Needs = Option<Vec<Atom>>;
+
+/// Fields whose values are shared by most events of a log source (so an atom on them selects
+/// almost nothing once events are routed by log source).
+pub(crate) fn weak_field(name: &str) -> bool {
+    matches!(
+        name,
+        "EventID" | "Channel" | "Provider_Name" | "Provider_Guid" | "Provider" | "EventType"
+    )
+}
+
+/// How selective a set of atoms is (larger is better): its weakest atom, then fewer atoms.
+fn score(atoms: &[Atom], weak: &dyn Fn(u32) -> bool) -> (usize, std::cmp::Reverse<usize>) {
+    let weakest = atoms
+        .iter()
+        .map(|atom| match &atom.need {
+            _ if weak(atom.field) => 1,
+            Need::Exact(text) => text.len() + 4,
+            Need::Contains(text) => text.len(),
+        })
+        .min()
+        .unwrap_or(usize::MAX);
+    (weakest, std::cmp::Reverse(atoms.len()))
+}
+
+/// The union of the parts' needs: nothing if any part needs nothing. (Repeated atoms are
+/// harmless: the index merges them.)
+fn any_of(parts: impl IntoIterator<Item = Needs>) -> Needs {
+    let mut out: Vec<Atom> = Vec::new();
+    for part in parts {
+        out.extend(part?);
+    }
+    Some(out)
+}
+
+/// The most selective need among the parts (all of which hold).
+fn all_of(parts: impl IntoIterator<Item = Needs>, weak: &dyn Fn(u32) -> bool) -> Needs {
+    parts.into_iter().flatten().max_by_key(|atoms| score(atoms, weak))
+}
+
+/// What a matcher needs of the value of field `field` (or of any field: [`ANY_FIELD`]).
+fn matcher(field: u32, matcher: &Matcher) -> Needs {
+    match matcher {
+        Matcher::Glob(glob) => glob.need().map(|need| vec![Atom { field, need }]),
+        _ => None,
+    }
+}
+
+/// What a detection item needs; a keyword search needs its texts in any field.
+pub(crate) fn item(item: &Item, weak: &dyn Fn(u32) -> bool) -> Needs {
+    let field = item.field.as_ref().map_or(ANY_FIELD, |field| field.id);
+    let Test::Values { values, all, neq: false } = &item.test else { return None };
+    let groups = values.iter().map(|group| any_of(group.iter().map(|m| matcher(field, m))));
+    if *all { all_of(groups, weak) } else { any_of(groups) }
+}
+
+/// What a search identifier needs.
+pub(crate) fn detection(det: &Det, weak: &dyn Fn(u32) -> bool) -> Needs {
+    match det {
+        Det::All(items) => all_of(items.iter().map(|i| item(i, weak)), weak),
+        Det::Any(subs) => any_of(subs.iter().map(|d| detection(d, weak))),
+    }
+}
+
+/// What a condition needs, given what each search identifier needs.
+pub(crate) fn condition(cond: &Cond, dets: &[Needs], weak: &dyn Fn(u32) -> bool) -> Needs {
+    let det = |i: &usize| dets.get(*i).cloned().flatten();
+    match cond {
+        Cond::Det(i) => det(i),
+        Cond::Not(_) => None,
+        Cond::And(parts) => all_of(parts.iter().map(|p| condition(p, dets, weak)), weak),
+        Cond::Or(parts) => any_of(parts.iter().map(|p| condition(p, dets, weak))),
+        Cond::AtLeast(0, _) => None,
+        Cond::AtLeast(needed, indexes) if *needed >= indexes.len() => {
+            all_of(indexes.iter().map(det), weak)
+        }
+        Cond::AtLeast(_, indexes) => any_of(indexes.iter().map(det)),
+    }
+}
+
+/// What a rule needs: one of its conditions holds (their union), and every filter holds (any one
+/// of which may be taken instead).
+pub(crate) fn rule(
+    detections: &[Det],
+    conditions: &[Cond],
+    filters: &[Cond],
+    weak: &dyn Fn(u32) -> bool,
+) -> Needs {
+    let dets: Vec<Needs> = detections.iter().map(|d| detection(d, weak)).collect();
+    let conditions = any_of(conditions.iter().map(|c| condition(c, &dets, weak)));
+    let filters = filters.iter().map(|f| condition(f, &dets, weak));
+    all_of(std::iter::once(conditions).chain(filters), weak)
+}

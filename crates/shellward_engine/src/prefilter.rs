@@ -1,0 +1,301 @@
+//! The fast evaluator's index: which rules can still match an event, found in one pass over each
+//! field that some rule needs.
+//!
+//! At compile time rules are grouped by logsource, and each group's atoms ([`crate::need`]) are
+//! gathered per field into a *scanner*: an Aho-Corasick automaton over the folded texts the field
+//! must contain, and a hash map of the folded values it must equal. At run time an event is first
+//! routed by its log source to the groups it meets (found on first sight of each log source and
+//! cached), then those groups' scanners run over the event's folded field values; the candidates
+//! are the groups' rules without atoms plus those with an atom present. Only the candidates are
+//! evaluated, exactly. Grouping keeps each automaton to the texts that can matter for the events it
+//! sees: the keyword searches of one `product: windows` rule are not looked for in every field of
+//! every event because some `service: system` rule also has keywords.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
+use rayon::prelude::*;
+use shellward_event::{Event, LogSource, Value};
+
+use crate::fields::Scratch;
+use crate::logsource::RuleLogSource;
+use crate::need::{ANY_FIELD, Atom};
+use crate::pattern::{Need, fold_into};
+use crate::rule::CompiledRule;
+
+/// One field's atoms, for the rules of one group.
+#[derive(Debug)]
+struct Scanner {
+    field: u32,
+    /// The texts the folded value must contain, and for each the rules that need it.
+    contains: Option<AhoCorasick>,
+    contains_rules: Vec<Vec<u32>>,
+    /// Every text has the same rules (typically: one rule's values or keywords), so finding any
+    /// one is enough.
+    one_list: bool,
+    /// The folded values, and for each the rules that need it.
+    exact: HashMap<String, Vec<u32>>,
+}
+
+/// The rules that share one logsource (so an event meets all of them or none).
+#[derive(Debug)]
+struct Group {
+    logsource: RuleLogSource,
+    /// Rules without atoms, in order: candidates whenever the group applies.
+    always: Vec<u32>,
+    scanners: Vec<Scanner>,
+}
+
+/// The index of a rule set.
+#[derive(Debug, Default)]
+pub(crate) struct Prefilter {
+    groups: Vec<Group>,
+    /// Per event log source: the groups it meets (built on first sight).
+    plans: Mutex<HashMap<LogSource, Arc<[u32]>>>,
+    /// Tells apart the rule sets a [`Scratch`] may have been used with.
+    id: u64,
+}
+
+/// A worker's state for the fast evaluator (inside [`Scratch`]).
+#[derive(Debug, Default)]
+pub(crate) struct State {
+    owner: u64,
+    plans: HashMap<LogSource, Arc<[u32]>>,
+    /// Per rule: the generation in which it was last marked a candidate.
+    marks: Vec<u32>,
+    generation: u32,
+    /// The candidates of the current event.
+    pub(crate) candidates: Vec<u32>,
+    /// Memory for the rule evaluation's memo.
+    pub(crate) memo: Vec<u8>,
+    /// Folded text of a value being scanned that was not folded in advance.
+    element: String,
+}
+
+/// A group's atoms while it is being built: per field, the contains texts (each with its rules,
+/// in first-seen order) and the exact values.
+type Atoms =
+    HashMap<u32, (Vec<(String, Vec<u32>)>, HashMap<String, usize>, HashMap<String, Vec<u32>>)>;
+
+impl Prefilter {
+    /// Indexes `rules`; `weak` tells the fields that select little (see [`crate::need`]).
+    pub(crate) fn new(rules: &[CompiledRule], weak: &(dyn Fn(u32) -> bool + Sync)) -> Prefilter {
+        static NEXT_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+        let needs: Vec<_> = rules.par_iter().map(|rule| rule.needs(weak)).collect();
+        let mut groups: Vec<(RuleLogSource, Vec<u32>, Atoms)> = Vec::new();
+        let mut group_of: HashMap<&RuleLogSource, usize> = HashMap::new();
+        for (index, (rule, needs)) in rules.iter().zip(needs).enumerate() {
+            let index = u32::try_from(index).unwrap_or(u32::MAX);
+            let group = *group_of.entry(rule.logsource()).or_insert_with(|| {
+                groups.push((rule.logsource().clone(), Vec::new(), HashMap::new()));
+                groups.len() - 1
+            });
+            let (_, always, atoms) = &mut groups[group];
+            let Some(needs) = needs else {
+                always.push(index);
+                continue;
+            };
+            for Atom { field, need } in needs {
+                let (contains, slots, exact) = atoms.entry(field).or_default();
+                match need {
+                    Need::Exact(text) => exact.entry(text).or_default().push(index),
+                    Need::Contains(text) => {
+                        let text = tail(text);
+                        let slot = *slots.entry(text.clone()).or_insert_with(|| {
+                            contains.push((text, Vec::new()));
+                            contains.len() - 1
+                        });
+                        contains[slot].1.push(index);
+                    }
+                }
+            }
+        }
+        let groups = groups
+            .into_par_iter()
+            .map(|(logsource, always, atoms)| {
+                let mut fields: Vec<_> = atoms.into_iter().collect();
+                fields.sort_by_key(|(field, _)| *field);
+                let scanners = fields
+                    .into_par_iter()
+                    .map(|(field, (contains, _, exact))| Scanner::new(field, contains, exact))
+                    .collect();
+                Group { logsource, always, scanners }
+            })
+            .collect();
+        let id = NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        Prefilter { groups, plans: Mutex::default(), id }
+    }
+
+    /// The groups an event log source meets, found on first sight.
+    fn plan(&self, logsource: &LogSource) -> Arc<[u32]> {
+        let mut plans = self.plans.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        Arc::clone(plans.entry(*logsource).or_insert_with(|| {
+            (0..self.groups.len())
+                .filter(|&g| self.groups[g].logsource.matches(logsource))
+                .map(|g| u32::try_from(g).unwrap_or(u32::MAX))
+                .collect()
+        }))
+    }
+
+    /// Fills `scratch.fast.candidates` with the rules that can match `event`, in rule order. The
+    /// event must be bound and folded in `scratch` already.
+    pub(crate) fn candidates(&self, rules: &[CompiledRule], event: &Event, scratch: &mut Scratch) {
+        let (bound, state) = scratch.split();
+        if state.owner != self.id {
+            *state = State { owner: self.id, ..State::default() };
+        }
+        let plan = match state.plans.get(&event.logsource) {
+            Some(plan) => Arc::clone(plan),
+            None => {
+                let plan = self.plan(&event.logsource);
+                state.plans.insert(event.logsource, Arc::clone(&plan));
+                plan
+            }
+        };
+        state.generation = state.generation.wrapping_add(1);
+        if state.generation == 0 || state.marks.len() != rules.len() {
+            state.marks.clear();
+            state.marks.resize(rules.len(), 0);
+            state.generation = 1;
+        }
+        state.candidates.clear();
+        let generation = state.generation;
+        let (marks, candidates, element) =
+            (&mut state.marks, &mut state.candidates, &mut state.element);
+        let mut mark = |rule: u32| {
+            let r = rule as usize;
+            if marks[r] != generation {
+                marks[r] = generation;
+                candidates.push(rule);
+            }
+        };
+        for &g in plan.iter() {
+            let group = &self.groups[g as usize];
+            group.always.iter().for_each(|&r| mark(r));
+            for scanner in &group.scanners {
+                if scanner.field == ANY_FIELD {
+                    for (_, value) in event.fields() {
+                        scanner.scan_value(value, element, &mut mark);
+                    }
+                    continue;
+                }
+                match bound.value(event, scanner.field) {
+                    None | Some(Value::Null) => {}
+                    Some(value @ Value::List(_)) => scanner.scan_value(value, element, &mut mark),
+                    Some(_) => {
+                        if let Some(text) = bound.folded.get(scanner.field) {
+                            scanner.scan(text, &mut mark);
+                        }
+                    }
+                }
+            }
+        }
+        state.candidates.sort_unstable();
+    }
+}
+
+/// An automaton over the (folded) texts. A DFA when there are few texts (fastest to run, cheap to
+/// build), else the builder's choice (a DFA over thousands of texts costs more to build and hold
+/// than it saves). `any_case`: it ignores ASCII case, so that ASCII values can be scanned without
+/// folding them first (worth it for keyword searches, which scan every field; slower than folding
+/// for large automata). `first_only`: only whether some text occurs will be asked (leftmost
+/// semantics, which lets the automaton use its SIMD prefilters); otherwise every occurrence,
+/// overlapping ones included.
+fn automaton<'t>(
+    texts: impl ExactSizeIterator<Item = &'t str>,
+    any_case: bool,
+    first_only: bool,
+) -> Option<AhoCorasick> {
+    let kind = (texts.len() <= SMALL_AUTOMATON).then_some(AhoCorasickKind::DFA);
+    let match_kind = if first_only { MatchKind::LeftmostFirst } else { MatchKind::Standard };
+    AhoCorasick::builder()
+        .kind(kind)
+        .match_kind(match_kind)
+        .ascii_case_insensitive(any_case)
+        .build(texts)
+        .ok()
+}
+
+/// See [`automaton`].
+const SMALL_AUTOMATON: usize = 300;
+
+/// The longest text put in an automaton, in bytes: longer texts (hashes, whole command lines) are
+/// cut to their last bytes, which any value containing the whole text contains too. This bounds
+/// the automata (5,000 hashes would otherwise make a trie of 200,000 states) at no cost in
+/// selectivity worth measuring.
+const MAX_TEXT: usize = 16;
+
+/// The last [`MAX_TEXT`] bytes of a text (or a little more, to end on a character boundary).
+fn tail(mut text: String) -> String {
+    if text.len() > MAX_TEXT {
+        let mut start = text.len() - MAX_TEXT;
+        while !text.is_char_boundary(start) {
+            start -= 1;
+        }
+        text.drain(..start);
+    }
+    text
+}
+
+impl Scanner {
+    fn new(
+        field: u32,
+        contains: Vec<(String, Vec<u32>)>,
+        exact: HashMap<String, Vec<u32>>,
+    ) -> Scanner {
+        let one_list = contains.windows(2).all(|pair| pair[0].1 == pair[1].1);
+        let texts = contains.iter().map(|(text, _)| text.as_str());
+        let automaton = (!contains.is_empty())
+            .then(|| automaton(texts, field == ANY_FIELD, one_list))
+            .flatten();
+        let contains_rules = contains.into_iter().map(|(_, rules)| rules).collect();
+        Scanner { field, contains: automaton, contains_rules, one_list, exact }
+    }
+
+    /// Scans a value that was not folded in advance (a list's elements, or any field for keyword
+    /// searches), folding it into `buffer`.
+    fn scan_value(&self, value: &Value, buffer: &mut String, found: &mut impl FnMut(u32)) {
+        match value {
+            Value::Null => {}
+            Value::List(items) => {
+                items.iter().for_each(|item| self.scan_value(item, buffer, found));
+            }
+            // ASCII text needs no folding: the automaton ignores ASCII case.
+            Value::Str(text)
+                if self.field == ANY_FIELD && self.exact.is_empty() && text.is_ascii() =>
+            {
+                self.scan(text, found)
+            }
+            Value::Str(text) => {
+                buffer.clear();
+                fold_into(text, buffer);
+                self.scan(buffer, found);
+            }
+            other => {
+                buffer.clear();
+                fold_into(&other.as_text(), buffer);
+                self.scan(buffer, found);
+            }
+        }
+    }
+
+    /// Calls `found` with every rule that has an atom `text` holds (a rule may come several times).
+    fn scan(&self, text: &str, found: &mut impl FnMut(u32)) {
+        if let Some(rules) = self.exact.get(text) {
+            rules.iter().for_each(|&r| found(r));
+        }
+        match &self.contains {
+            Some(automaton) if self.one_list && automaton.is_match(text) => {
+                self.contains_rules[0].iter().for_each(|&r| found(r));
+            }
+            Some(_) if self.one_list => {}
+            Some(automaton) => {
+                for hit in automaton.find_overlapping_iter(text) {
+                    self.contains_rules[hit.pattern().as_usize()].iter().for_each(|&r| found(r));
+                }
+            }
+            None => {}
+        }
+    }
+}
