@@ -42,6 +42,16 @@ pub(crate) fn compile(
 }
 
 impl Det {
+    /// Appends the ids of the fields its items read.
+    pub(crate) fn field_ids(&self, out: &mut Vec<u32>) {
+        match self {
+            Det::All(items) => {
+                out.extend(items.iter().filter_map(|i| i.field.as_ref().map(|f| f.id)))
+            }
+            Det::Any(subs) => subs.iter().for_each(|sub| sub.field_ids(out)),
+        }
+    }
+
     /// Evaluation, with `item` evaluating one item (by reference or fast).
     pub(crate) fn eval(&self, item: &impl Fn(&Item) -> bool) -> bool {
         match self {

@@ -2,7 +2,7 @@
 //! to those ids once per event, so that thousands of items read a field by index instead of
 //! comparing names.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 
 use shellward_event::{Event, Value};
 
@@ -13,10 +13,11 @@ pub(crate) struct Field {
     pub(crate) name: String,
 }
 
-/// The field names of a rule set, each with its id.
+/// The field names of a rule set, each with its id. (Looked up for every field of every event:
+/// a fast non-cryptographic hash, since the keys come from the rules, not from the input.)
 #[derive(Debug, Default, Clone)]
 pub(crate) struct FieldIds {
-    ids: HashMap<String, u32>,
+    ids: FxHashMap<String, u32>,
 }
 
 impl FieldIds {
@@ -58,8 +59,9 @@ pub struct Scratch {
     pub(crate) fast: crate::prefilter::State,
 }
 
-/// The folded text ([`crate::pattern::fold`]) of each bound field whose value is a text, number
-/// or boolean, in one reused buffer.
+/// The folded text ([`crate::pattern::fold`]) of the bound fields that were asked for (a field's
+/// value is folded at most once per event, and only if a scanner or a candidate rule reads it), in
+/// one reused buffer.
 #[derive(Debug, Default)]
 pub(crate) struct Folded {
     text: String,
@@ -98,33 +100,12 @@ impl Scratch {
         }
     }
 
-    /// Binds `event` like [`Scratch::bind`] and folds the text of every bound field.
+    /// Binds `event` like [`Scratch::bind`], ready for [`Folded::fold`] to fold the values asked
+    /// for (each at most once per event).
     pub(crate) fn bind_folded(&mut self, ids: &FieldIds, event: &Event) {
-        use std::fmt::Write as _;
         self.bind(ids, event);
-        let folded = &mut self.folded;
-        folded.text.clear();
-        folded.spans.resize(ids.len(), (u32::MAX, u32::MAX));
-        for &id in &self.touched {
-            let position = self.slots[id as usize] as usize - 1;
-            let Some((_, value)) = event.field_at(position) else { continue };
-            let start = folded.text.len();
-            match value {
-                Value::Str(text) => crate::pattern::fold_into(text, &mut folded.text),
-                Value::Int(i) => {
-                    let _ = write!(folded.text, "{i}");
-                }
-                Value::Float(_) | Value::Bool(_) => {
-                    crate::pattern::fold_into(&value.as_text(), &mut folded.text)
-                }
-                Value::Null | Value::List(_) => continue,
-            }
-            let (Ok(start), Ok(end)) = (u32::try_from(start), u32::try_from(folded.text.len()))
-            else {
-                continue;
-            };
-            folded.spans[id as usize] = (start, end);
-        }
+        self.folded.text.clear();
+        self.folded.spans.resize(ids.len(), (u32::MAX, u32::MAX));
     }
 
     /// A view of `event` through the ids it was bound with.
@@ -132,18 +113,43 @@ impl Scratch {
         View { event, slots: Some(&self.slots) }
     }
 
-    /// The binding (read-only) and the fast evaluator's state (mutable), borrowed together.
-    pub(crate) fn split(&mut self) -> (Bound<'_>, &mut crate::prefilter::State) {
-        (Bound { slots: &self.slots, folded: &self.folded }, &mut self.fast)
+    /// The binding (read-only), the folded values (filled on demand) and the fast evaluator's
+    /// state, borrowed together.
+    pub(crate) fn split(&mut self) -> (Bound<'_>, &mut Folded, &mut crate::prefilter::State) {
+        (Bound { slots: &self.slots }, &mut self.folded, &mut self.fast)
     }
 }
 
-/// An event's binding to field ids, as [`Scratch::bind_folded`] left it.
+impl Folded {
+    /// Folds the bound value of field `id` if it is a text, number or boolean and was not folded
+    /// yet for this event.
+    pub(crate) fn fold(&mut self, bound: Bound<'_>, event: &Event, id: u32) {
+        use std::fmt::Write as _;
+        if self.spans.get(id as usize).is_none_or(|span| span.0 != u32::MAX) {
+            return;
+        }
+        let Some(value) = bound.value(event, id) else { return };
+        let start = self.text.len();
+        match value {
+            Value::Str(text) => crate::pattern::fold_into(text, &mut self.text),
+            Value::Int(i) => {
+                let _ = write!(self.text, "{i}");
+            }
+            Value::Float(_) | Value::Bool(_) => {
+                crate::pattern::fold_into(&value.as_text(), &mut self.text)
+            }
+            Value::Null | Value::List(_) => return,
+        }
+        if let (Ok(start), Ok(end)) = (u32::try_from(start), u32::try_from(self.text.len())) {
+            self.spans[id as usize] = (start, end);
+        }
+    }
+}
+
+/// An event's binding to field ids, as [`Scratch::bind`] left it.
 #[derive(Clone, Copy)]
 pub(crate) struct Bound<'a> {
     slots: &'a [u32],
-    /// The folded texts.
-    pub(crate) folded: &'a Folded,
 }
 
 impl<'a> Bound<'a> {

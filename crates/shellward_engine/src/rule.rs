@@ -158,6 +158,17 @@ impl CompiledRule {
             && self.filters.iter().all(|f| f.eval(&mut known))
     }
 
+    /// The ids of the fields its items read (sorted, without repeats).
+    pub(crate) fn field_ids(&self) -> Vec<u32> {
+        let mut ids = Vec::new();
+        for det in &self.detections {
+            det.field_ids(&mut ids);
+        }
+        ids.sort_unstable();
+        ids.dedup();
+        ids
+    }
+
     /// What the rule needs from an event (see [`crate::need`]).
     pub(crate) fn needs(&self, weak: &dyn Fn(u32) -> bool) -> crate::need::Needs {
         crate::need::rule(&self.detections, &self.conditions, &self.filters, weak)

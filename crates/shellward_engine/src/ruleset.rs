@@ -17,6 +17,8 @@ pub struct RuleSet {
     rules: Vec<CompiledRule>,
     fields: FieldIds,
     prefilter: Prefilter,
+    /// Per rule: the field ids its items read.
+    rule_fields: Vec<Vec<u32>>,
 }
 
 impl RuleSet {
@@ -95,7 +97,8 @@ impl RuleSet {
                 ),
             ));
         }
-        let mut set = RuleSet { rules, fields, prefilter: Prefilter::default() };
+        let mut set =
+            RuleSet { rules, fields, prefilter: Prefilter::default(), rule_fields: Vec::new() };
         set.index();
         (set, diagnostics)
     }
@@ -105,6 +108,7 @@ impl RuleSet {
         let weak: Vec<bool> = self.fields.weak_fields();
         self.prefilter =
             Prefilter::new(&self.rules, &|id| weak.get(id as usize).copied().unwrap_or(false));
+        self.rule_fields = self.rules.iter().map(CompiledRule::field_ids).collect();
     }
 
     /// The rules, in load order.
@@ -138,13 +142,17 @@ impl RuleSet {
         out.clear();
         scratch.bind_folded(&self.fields, event);
         self.prefilter.candidates(&self.rules, event, scratch);
-        let (bound, state) = scratch.split();
-        let view = bound.view(event);
+        let (bound, folded, state) = scratch.split();
+        for &index in &state.candidates {
+            for &field in &self.rule_fields[index as usize] {
+                folded.fold(bound, event, field);
+            }
+        }
+        let (view, folded) = (bound.view(event), &*folded);
         for &index in &state.candidates {
             let rule = &self.rules[index as usize];
-            if rule.eval(&mut state.memo, |det| {
-                det.eval(&|item| item.matches_folded(view, bound.folded))
-            }) {
+            if rule.eval(&mut state.memo, |det| det.eval(&|item| item.matches_folded(view, folded)))
+            {
                 out.push(index as usize);
             }
         }
