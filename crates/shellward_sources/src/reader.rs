@@ -221,21 +221,11 @@ fn read_text(
         }
         TextKind::Xml => {
             let mut framer = xml::Framer::new(reader);
-            while let Some(frame) = framer.next_frame() {
-                match frame {
-                    Ok((line, bytes)) => batch.push(line, bytes, sink)?,
-                    Err((line, error)) => batch.problem(line, error, sink)?,
-                }
-            }
+            batch.push_all(|| framer.next_frame(), sink)?;
         }
         TextKind::Esxi => {
             let mut framer = lines::LineFramer::new(reader);
-            while let Some(frame) = framer.next_frame() {
-                match frame {
-                    Ok((line, bytes)) => batch.push(line, bytes, sink)?,
-                    Err((line, error)) => batch.problem(line, error, sink)?,
-                }
-            }
+            batch.push_all(|| framer.next_frame(), sink)?;
         }
         TextKind::Unknown => return unknown(name, explicit, sink),
     }
@@ -262,6 +252,21 @@ impl<'a> Batch<'a> {
         self.records.push((line, bytes));
         if self.records.len() >= TEXT_BATCH_RECORDS || self.bytes >= TEXT_BATCH_BYTES {
             self.flush(sink)?;
+        }
+        ControlFlow::Continue(())
+    }
+
+    /// Every frame `next` gives (a record, or a problem at a line), in order.
+    fn push_all(
+        &mut self,
+        mut next: impl FnMut() -> Option<lines::LineFrame>,
+        sink: &mut dyn Sink,
+    ) -> ControlFlow<()> {
+        while let Some(frame) = next() {
+            match frame {
+                Ok((line, bytes)) => self.push(line, bytes, sink)?,
+                Err((line, error)) => self.problem(line, error, sink)?,
+            }
         }
         ControlFlow::Continue(())
     }
