@@ -78,7 +78,8 @@ impl Folded {
 }
 
 impl Scratch {
-    /// Binds `event` to `ids`: the first field of each name wins, as with [`Event::get`].
+    /// Binds `event` to `ids`: the first field of each name wins, as with [`Event::get`]. No value
+    /// is folded yet: [`Folded::fold`] folds those asked for, each at most once per event.
     pub(crate) fn bind(&mut self, ids: &FieldIds, event: &Event) {
         for id in self.touched.drain(..) {
             if let Some(slot) = self.slots.get_mut(id as usize) {
@@ -89,6 +90,8 @@ impl Scratch {
             }
         }
         self.slots.resize(ids.len(), 0);
+        self.folded.text.clear();
+        self.folded.spans.resize(ids.len(), (u32::MAX, u32::MAX));
         for (position, (name, _)) in event.fields().enumerate() {
             if let Some(id) = ids.get(name)
                 && let Some(slot) = self.slots.get_mut(id as usize)
@@ -100,17 +103,9 @@ impl Scratch {
         }
     }
 
-    /// Binds `event` like [`Scratch::bind`], ready for [`Folded::fold`] to fold the values asked
-    /// for (each at most once per event).
-    pub(crate) fn bind_folded(&mut self, ids: &FieldIds, event: &Event) {
-        self.bind(ids, event);
-        self.folded.text.clear();
-        self.folded.spans.resize(ids.len(), (u32::MAX, u32::MAX));
-    }
-
     /// A view of `event` through the ids it was bound with.
     pub(crate) fn view<'a>(&'a self, event: &'a Event) -> View<'a> {
-        View { event, slots: Some(&self.slots) }
+        Bound { slots: &self.slots }.view(event)
     }
 
     /// The binding (read-only), the folded values (filled on demand) and the fast evaluator's
@@ -124,21 +119,13 @@ impl Folded {
     /// Folds the bound value of field `id` if it is a text, number or boolean and was not folded
     /// yet for this event.
     pub(crate) fn fold(&mut self, bound: Bound<'_>, event: &Event, id: u32) {
-        use std::fmt::Write as _;
         if self.spans.get(id as usize).is_none_or(|span| span.0 != u32::MAX) {
             return;
         }
         let Some(value) = bound.value(event, id) else { return };
         let start = self.text.len();
-        match value {
-            Value::Str(text) => crate::pattern::fold_into(text, &mut self.text),
-            Value::Int(i) => {
-                let _ = write!(self.text, "{i}");
-            }
-            Value::Float(_) | Value::Bool(_) => {
-                crate::pattern::fold_into(&value.as_text(), &mut self.text)
-            }
-            Value::Null | Value::List(_) => return,
+        if !crate::pattern::fold_value_into(value, &mut self.text) {
+            return;
         }
         if let (Ok(start), Ok(end)) = (u32::try_from(start), u32::try_from(self.text.len())) {
             self.spans[id as usize] = (start, end);
@@ -166,7 +153,7 @@ impl<'a> Bound<'a> {
     where
         'a: 'e,
     {
-        View { event, slots: Some(self.slots) }
+        View { event, bound: Some(*self) }
     }
 }
 
@@ -174,23 +161,20 @@ impl<'a> Bound<'a> {
 #[derive(Clone, Copy)]
 pub(crate) struct View<'a> {
     pub(crate) event: &'a Event,
-    slots: Option<&'a [u32]>,
+    bound: Option<Bound<'a>>,
 }
 
 impl<'a> View<'a> {
     /// Reads fields by name.
     pub(crate) fn by_name(event: &'a Event) -> Self {
-        View { event, slots: None }
+        View { event, bound: None }
     }
 
     /// The value of a field.
     pub(crate) fn get(&self, field: &Field) -> Option<&'a Value> {
-        match self.slots {
+        match self.bound {
             None => self.event.get(&field.name),
-            Some(slots) => match slots.get(field.id as usize).copied().unwrap_or(0) {
-                0 => None,
-                position => self.event.field_at(position as usize - 1).map(|(_, value)| value),
-            },
+            Some(bound) => bound.value(self.event, field.id),
         }
     }
 }

@@ -375,8 +375,8 @@ impl Item {
         self.eval(event, |matcher, value| matcher.matches(value, event))
     }
 
-    /// Fast evaluation: like [`Item::matches`], with the field's value already folded (`folded`
-    /// holds the folded text of every bound text or number field).
+    /// Fast evaluation: like [`Item::matches`], reading the field's folded text from `folded`
+    /// (where the rule set folded it for the candidate rules) for case-insensitive patterns.
     pub(crate) fn matches_folded(&self, event: View<'_>, folded: &Folded) -> bool {
         let text = self.field.as_ref().and_then(|field| folded.get(field.id));
         self.eval(event, |matcher, value| matcher.matches_fast(value, text, event))

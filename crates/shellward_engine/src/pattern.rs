@@ -54,6 +54,22 @@ pub(crate) fn fold_into(text: &str, out: &mut String) {
     }
 }
 
+/// Appends the folded text of a single value (text, number or boolean) to `out`, as rules compare
+/// it; false for null and lists, which have no single text.
+pub(crate) fn fold_value_into(value: &shellward_event::Value, out: &mut String) -> bool {
+    use shellward_event::Value;
+    use std::fmt::Write as _;
+    match value {
+        Value::Str(text) => fold_into(text, out),
+        Value::Int(i) => {
+            let _ = write!(out, "{i}");
+        }
+        Value::Float(_) | Value::Bool(_) => fold_into(&value.as_text(), out),
+        Value::Null | Value::List(_) => return false,
+    }
+    true
+}
+
 /// A compiled wildcard pattern.
 #[derive(Debug, Clone)]
 pub(crate) struct Glob {

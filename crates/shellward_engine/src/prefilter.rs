@@ -21,7 +21,7 @@ use shellward_event::{Event, LogSource, Value};
 use crate::fields::Scratch;
 use crate::logsource::RuleLogSource;
 use crate::need::{ANY_FIELD, Atom};
-use crate::pattern::{Need, fold_into};
+use crate::pattern::{Need, fold_value_into};
 use crate::rule::CompiledRule;
 
 /// One field's atoms, for the rules of one group.
@@ -48,7 +48,7 @@ struct Group {
 }
 
 /// The index of a rule set.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct Prefilter {
     groups: Vec<Group>,
     /// Per event log source: the groups it meets (built on first sight).
@@ -249,27 +249,13 @@ impl Scanner {
     /// Scans a value that was not folded in advance (a list's elements, or any field for keyword
     /// searches), folding it into `buffer`.
     fn scan_value(&self, value: &Value, buffer: &mut String, found: &mut impl FnMut(u32)) {
-        match value {
-            Value::Null => {}
-            Value::List(items) => {
-                items.iter().for_each(|item| self.scan_value(item, buffer, found));
-            }
-            Value::Str(text) => {
-                buffer.clear();
-                fold_into(text, buffer);
-                self.scan(buffer, found);
-            }
-            Value::Int(i) => {
-                use std::fmt::Write as _;
-                buffer.clear();
-                let _ = write!(buffer, "{i}");
-                self.scan(buffer, found);
-            }
-            other => {
-                buffer.clear();
-                fold_into(&other.as_text(), buffer);
-                self.scan(buffer, found);
-            }
+        if let Value::List(items) = value {
+            items.iter().for_each(|item| self.scan_value(item, buffer, found));
+            return;
+        }
+        buffer.clear();
+        if fold_value_into(value, buffer) {
+            self.scan(buffer, found);
         }
     }
 

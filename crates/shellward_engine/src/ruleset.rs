@@ -12,10 +12,19 @@ use crate::prefilter::Prefilter;
 use crate::rule::CompiledRule;
 
 /// Compiled rules, immutable once built and shared by every worker.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct RuleSet {
     rules: Vec<CompiledRule>,
     fields: FieldIds,
+    /// What the fast evaluator derives from the rules. Built eagerly, not on first use: building
+    /// runs on the rayon pool, and a lazy build from inside a parallel match could be re-entered by
+    /// a stolen job on the same thread.
+    index: Index,
+}
+
+/// See [`RuleSet::index`].
+#[derive(Debug)]
+struct Index {
     prefilter: Prefilter,
     /// Per rule: the field ids its items read.
     rule_fields: Vec<Vec<u32>>,
@@ -97,18 +106,8 @@ impl RuleSet {
                 ),
             ));
         }
-        let mut set =
-            RuleSet { rules, fields, prefilter: Prefilter::default(), rule_fields: Vec::new() };
-        set.index();
-        (set, diagnostics)
-    }
-
-    /// (Re)builds the prefilter index over the current rules.
-    fn index(&mut self) {
-        let weak: Vec<bool> = self.fields.weak_fields();
-        self.prefilter =
-            Prefilter::new(&self.rules, &|id| weak.get(id as usize).copied().unwrap_or(false));
-        self.rule_fields = self.rules.iter().map(CompiledRule::field_ids).collect();
+        let index = Index::new(&rules, &fields);
+        (RuleSet { rules, fields, index }, diagnostics)
     }
 
     /// The rules, in load order.
@@ -129,31 +128,32 @@ impl RuleSet {
     /// Keeps only the rules `keep` accepts (e.g. at or above a level).
     pub fn retain(&mut self, keep: impl FnMut(&CompiledRule) -> bool) {
         self.rules.retain(keep);
-        self.index();
+        self.index = Index::new(&self.rules, &self.fields);
     }
 
     /// The indexes of the rules the event matches, in rule order, into `out` (cleared first).
     ///
-    /// The fast evaluator: the event is bound to the rule set's field ids and its field values
-    /// folded once, in `scratch` (one per worker, reused from event to event); the prefilter
-    /// ([`crate::prefilter`]) names the candidate rules, and only those are evaluated, reading
-    /// the folded values. Gives exactly what [`RuleSet::matching_reference`] gives.
+    /// The fast evaluator: the event is bound to the rule set's field ids in `scratch` (one per
+    /// worker, reused from event to event); the prefilter ([`crate::prefilter`]) names the
+    /// candidate rules, and only those are evaluated, reading field values folded at most once per
+    /// event. Gives exactly what [`RuleSet::matching_reference`] gives.
     pub fn matching(&self, event: &Event, scratch: &mut Scratch, out: &mut Vec<usize>) {
         out.clear();
-        scratch.bind_folded(&self.fields, event);
-        self.prefilter.candidates(&self.rules, event, scratch);
+        let index = &self.index;
+        scratch.bind(&self.fields, event);
+        index.prefilter.candidates(&self.rules, event, scratch);
         let (bound, folded, state) = scratch.split();
-        for &index in &state.candidates {
-            for &field in &self.rule_fields[index as usize] {
+        for &candidate in &state.candidates {
+            for &field in &index.rule_fields[candidate as usize] {
                 folded.fold(bound, event, field);
             }
         }
         let (view, folded) = (bound.view(event), &*folded);
-        for &index in &state.candidates {
-            let rule = &self.rules[index as usize];
+        for &candidate in &state.candidates {
+            let rule = &self.rules[candidate as usize];
             if rule.eval(&mut state.memo, |det| det.eval(&|item| item.matches_folded(view, folded)))
             {
-                out.push(index as usize);
+                out.push(candidate as usize);
             }
         }
     }
@@ -173,6 +173,16 @@ impl RuleSet {
                 .filter(|(_, rule)| rule.matches_view(view))
                 .map(|(i, _)| i),
         );
+    }
+}
+
+impl Index {
+    fn new(rules: &[CompiledRule], fields: &FieldIds) -> Index {
+        let weak: Vec<bool> = fields.weak_fields();
+        let prefilter =
+            Prefilter::new(rules, &|id| weak.get(id as usize).copied().unwrap_or(false));
+        let rule_fields = rules.iter().map(CompiledRule::field_ids).collect();
+        Index { prefilter, rule_fields }
     }
 }
 
