@@ -87,9 +87,11 @@ pub(crate) struct HuntArgs {
     pub(crate) verbose: bool,
 }
 
-/// The formats `--input-format` accepts.
-const INPUT_FORMATS: [&str; 8] =
-    ["auto", "evtx", "evtx-json", "evtx-xml", "winlogbeat", "flat-json", "json", "esxi-log"];
+/// The values `--input-format` accepts: `auto` and the name of every format the decoders know.
+fn input_formats() -> clap::builder::PossibleValuesParser {
+    let names = shellward_sources::FORMATS.iter().map(|format| format.name());
+    clap::builder::PossibleValuesParser::new(std::iter::once("auto").chain(names))
+}
 
 /// A rule level on the command line.
 pub(crate) type Level = shellward_engine::Level;
@@ -150,12 +152,13 @@ pub(crate) struct RulesCheckArgs {
 #[derive(Debug, ClapArgs)]
 pub(crate) struct InputArgs {
     /// Files or directories to read (directories recursively; `-` for standard input). EVTX, JSON
-    /// (evtx_dump, Winlogbeat, flattened exports) and XML event logs, plain, gzip or zip.
+    /// (evtx_dump, Winlogbeat, flattened exports) and XML event logs, and ESXi logs, plain, gzip
+    /// or zip.
     #[arg(required = true, value_name = "PATH")]
     pub(crate) paths: Vec<PathBuf>,
 
     /// Read every input as this format instead of recognizing it from its content.
-    #[arg(long, value_name = "FORMAT", default_value = "auto", value_parser = INPUT_FORMATS)]
+    #[arg(long, value_name = "FORMAT", default_value = "auto", value_parser = input_formats())]
     pub(crate) input_format: String,
 }
 

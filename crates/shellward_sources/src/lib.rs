@@ -43,17 +43,18 @@ pub use problem::{DecodeError, Location, Problem, Severity};
 pub use reader::{ReadOptions, Sink, read_all, read_bytes, read_input};
 pub use shellward_event::Format;
 
-/// The formats `--input-format` accepts, by name.
+/// Every format a user may name (`--input-format`), in the order help lists them.
+pub const FORMATS: [Format; 7] = [
+    Format::Evtx,
+    Format::EvtxJson,
+    Format::EvtxXml,
+    Format::Winlogbeat,
+    Format::FlatJson,
+    Format::Json,
+    Format::EsxiLog,
+];
+
+/// The format of [`FORMATS`] with this name.
 pub fn format_by_name(name: &str) -> Option<Format> {
-    [
-        Format::Evtx,
-        Format::EvtxJson,
-        Format::EvtxXml,
-        Format::Winlogbeat,
-        Format::FlatJson,
-        Format::Json,
-        Format::EsxiLog,
-    ]
-    .into_iter()
-    .find(|f| f.name() == name)
+    FORMATS.into_iter().find(|f| f.name() == name)
 }
