@@ -23,7 +23,7 @@ fn compile_pack() -> (shellward_sigma::Loaded, RuleSet) {
 }
 
 fn events(path: &Path) -> Vec<shellward_event::Event> {
-    let read = collect(&[path.to_path_buf()], &ReadOptions { format: None, threads: 1 });
+    let read = collect(&[path.to_path_buf()], &ReadOptions::with_threads(1));
     assert!(read.problems.is_empty(), "{:?}", read.problem_texts());
     read.events
 }
@@ -80,7 +80,7 @@ fn every_rule_has_metadata_and_scenarios_that_pass() {
 
 /// High and critical alerts of the pack on a corpus, as `(file, record, title)`.
 fn severe_alerts(set: &RuleSet, corpus: &Path) -> Vec<String> {
-    let read = collect(&[corpus.to_path_buf()], &ReadOptions { format: None, threads: 2 });
+    let read = collect(&[corpus.to_path_buf()], &ReadOptions::with_threads(2));
     let (mut scratch, mut out, mut alerts) = (Scratch::default(), Vec::new(), Vec::new());
     for event in &read.events {
         set.matching(event, &mut scratch, &mut out);

@@ -1,14 +1,16 @@
 //! Binary Windows event logs (`.evtx`), through the `evtx` crate.
 //!
 //! The crate parses chunks on its own rayon pipeline; each record is rendered to JSON there, on the
-//! worker thread, and built into an [`Event`] by the same code that reads `evtx_dump` JSON
-//! ([`crate::json::evtx_json`]), so both renderings give identical events. A chunk or record the crate
+//! worker thread, built into an [`Event`] by the same code that reads `evtx_dump` JSON
+//! ([`crate::json::evtx_json`]), so both renderings give identical events, and screened there
+//! ([`crate::screen`]). A chunk or record the crate
 //! refuses becomes a [`Problem`] naming the chunk or record, and the records around it still come
 //! out.
 
-use crate::Sink;
 use crate::json::evtx_json;
 use crate::problem::{DecodeError, Location, Problem, Severity};
+use crate::screen;
+use crate::{ReadOptions, Sink};
 use evtx::err::EvtxError;
 use evtx::{EvtxParser, ParserSettings};
 use shellward_event::{Event, Format, Provenance, Value};
@@ -20,7 +22,7 @@ use std::sync::Arc;
 pub(crate) fn read<R: Read + Seek + Send + 'static>(
     mut source: R,
     path: &Arc<str>,
-    threads: usize,
+    options: &ReadOptions,
     sink: &mut dyn Sink,
 ) -> ControlFlow<()> {
     // The evtx crate silently ignores a partial last chunk; a truncated log should say so.
@@ -39,29 +41,26 @@ pub(crate) fn read<R: Read + Seek + Send + 'static>(
             return ControlFlow::Continue(());
         }
     };
-    let settings = ParserSettings::default().num_threads(threads.max(1));
+    let settings = ParserSettings::default().num_threads(options.threads.max(1));
     let mut parser = parser.with_configuration(settings);
     let record_path = Arc::clone(path);
+    let screen = options.screen.clone();
     let records = parser.serialized_records(move |record| {
         let record = record?;
         let id = record.event_record_id;
         let rendered = record.into_json_bytes()?;
-        Ok(build(&rendered.data, &record_path, id))
+        Ok(build(&rendered.data, &record_path, id).map(|event| {
+            let replaced = replaced_utf16(&event);
+            (replaced, screen::apply(screen.as_deref(), event))
+        }))
     });
     for result in records {
         match result {
-            Ok(Ok(event)) => {
-                if let Some(field) = replaced_utf16(&event) {
-                    let error = DecodeError::Evtx(format!(
-                        "invalid UTF-16 in {field}, replaced with U+FFFD (the event is kept)"
-                    ));
-                    let location = Some(Location::Record(event.provenance.record));
-                    sink.problem(Problem {
-                        severity: Severity::Warning,
-                        ..Problem::error(path, location, error)
-                    });
+            Ok(Ok((replaced, screened))) => {
+                if let Some((record, field)) = replaced {
+                    warn_replaced(path, record, &field, sink);
                 }
-                sink.event(event)?;
+                screen::deliver(screened, sink)?;
             }
             Ok(Err((id, error))) => {
                 sink.problem(Problem::error(path, Some(Location::Record(id)), error))
@@ -84,8 +83,18 @@ pub(crate) fn read<R: Read + Seek + Send + 'static>(
 const FILE_HEADER: u64 = 4096;
 const CHUNK: u64 = 65536;
 
-/// The first field whose text holds U+FFFD: the evtx crate's replacement for invalid UTF-16.
-fn replaced_utf16(event: &Event) -> Option<String> {
+/// A record whose text held invalid UTF-16 (the event is kept, with U+FFFD in its place).
+fn warn_replaced(path: &Arc<str>, record: u64, field: &str, sink: &mut dyn Sink) {
+    let error = DecodeError::Evtx(format!(
+        "invalid UTF-16 in {field}, replaced with U+FFFD (the event is kept)"
+    ));
+    let location = Some(Location::Record(record));
+    sink.problem(Problem { severity: Severity::Warning, ..Problem::error(path, location, error) });
+}
+
+/// The record and first field whose text holds U+FFFD: the evtx crate's replacement for invalid
+/// UTF-16.
+fn replaced_utf16(event: &Event) -> Option<(u64, String)> {
     fn has(v: &Value) -> bool {
         match v {
             Value::Str(s) => memchr::memmem::find(s.as_bytes(), "\u{FFFD}".as_bytes()).is_some(),
@@ -93,7 +102,8 @@ fn replaced_utf16(event: &Event) -> Option<String> {
             _ => false,
         }
     }
-    event.fields().find(|(_, v)| has(v)).map(|(n, _)| n.to_owned())
+    let (field, _) = event.fields().find(|(_, v)| has(v))?;
+    Some((event.provenance.record, field.to_owned()))
 }
 
 /// Builds the event from a record's JSON rendering.

@@ -20,6 +20,9 @@
 //! - **Bad input is reported, never fatal.** Every decoder hands a [`Problem`] (file, and record,
 //!   chunk or line) to the [`Sink`] and goes on with the next record; framers bound what they keep
 //!   (a record larger than the limit is skipped), so no input makes memory grow without bound.
+//! - **Screened where decoded.** A caller may pass a [`Screen`] ([`ReadOptions::screen`]): it runs on
+//!   the decoding thread right after each event is built, and an event it rejects is dropped there
+//!   (the sink only counts it), so the events no rule matches never cross threads or queue in memory.
 //! - **Parallel, in order.** Small files are decoded several at a time, large files by chunks or
 //!   batches of records, and the sink receives everything in input order, so output is deterministic.
 
@@ -31,6 +34,7 @@ mod json;
 mod lines;
 mod problem;
 mod reader;
+mod screen;
 mod sniff;
 mod utf16;
 mod window;
@@ -41,6 +45,7 @@ pub use collect::{Collected, collect};
 pub use inputs::{InputFile, Source, expand};
 pub use problem::{DecodeError, Location, Problem, Severity};
 pub use reader::{ReadOptions, Sink, read_all, read_bytes, read_input};
+pub use screen::{Marks, Screen};
 pub use shellward_event::Format;
 
 /// Every format a user may name (`--input-format`), in the order help lists them.

@@ -2,6 +2,7 @@
 
 use crate::inputs::{InputFile, Source};
 use crate::problem::{DecodeError, Location, Problem};
+use crate::screen::{self, Marks, Screen, Screened};
 use crate::sniff::{self, Kind, TextKind};
 use crate::utf16::Utf16Reader;
 use crate::{esxi, evtx_file, json, lines, xml};
@@ -18,15 +19,35 @@ pub trait Sink {
     fn event(&mut self, event: Event) -> ControlFlow<()>;
     /// One problem; reading goes on.
     fn problem(&mut self, problem: Problem);
+    /// One event the screen ([`ReadOptions::screen`]) passed, with what it found. By default it
+    /// goes to [`Sink::event`].
+    fn screened(&mut self, event: Event, marks: Marks) -> ControlFlow<()> {
+        let _ = marks;
+        self.event(event)
+    }
+    /// `count` more events the screen dropped.
+    fn dropped(&mut self, count: u64) {
+        let _ = count;
+    }
 }
 
 /// How to read inputs.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct ReadOptions {
     /// The format to assume instead of sniffing each file (`--input-format`).
     pub format: Option<Format>,
     /// Worker threads for decoding one large file (EVTX chunks, batches of JSON records).
     pub threads: usize,
+    /// Run on every event on the thread that decoded it; only the events it passes reach the sink
+    /// (see [`Screen`]).
+    pub screen: Option<Arc<dyn Screen>>,
+}
+
+impl ReadOptions {
+    /// Sniffed formats, every core, no screen, but `threads` workers.
+    pub fn with_threads(threads: usize) -> Self {
+        ReadOptions { threads, ..ReadOptions::default() }
+    }
 }
 
 impl Default for ReadOptions {
@@ -34,7 +55,18 @@ impl Default for ReadOptions {
         ReadOptions {
             format: None,
             threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            screen: None,
         }
+    }
+}
+
+impl std::fmt::Debug for ReadOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ReadOptions")
+            .field("format", &self.format)
+            .field("threads", &self.threads)
+            .field("screen", &self.screen.is_some())
+            .finish()
     }
 }
 
@@ -157,7 +189,7 @@ fn read_stream(
             }
         },
         (Some(Format::Evtx), _) | (None, Kind::Evtx) => match seekable(on_disk, &mut whole) {
-            Ok(file) => evtx_file::read(file, name, options.threads, sink),
+            Ok(file) => evtx_file::read(file, name, options, sink),
             Err(e) => {
                 sink.problem(Problem::error(name, None, e.into()));
                 ControlFlow::Continue(())
@@ -206,7 +238,7 @@ fn read_text(
         Some(_) => TextKind::Json,
         None => sniff::text_kind(head),
     };
-    let mut batch = Batch::new(name, forced, kind, options.threads);
+    let mut batch = Batch::new(name, forced, kind, options);
     match kind {
         TextKind::Json => {
             let mut framer = json::framer::Framer::new(reader);
@@ -232,19 +264,33 @@ fn read_text(
     batch.flush(sink)
 }
 
-/// Text records waiting to be decoded together.
+/// Text records waiting to be decoded (and screened) together.
 struct Batch<'a> {
     name: &'a Arc<str>,
     forced: Option<Format>,
     kind: TextKind,
     parallel: bool,
+    screen: Option<&'a dyn Screen>,
     records: Vec<(u64, Vec<u8>)>,
     bytes: usize,
 }
 
 impl<'a> Batch<'a> {
-    fn new(name: &'a Arc<str>, forced: Option<Format>, kind: TextKind, threads: usize) -> Self {
-        Batch { name, forced, kind, parallel: threads > 1, records: Vec::new(), bytes: 0 }
+    fn new(
+        name: &'a Arc<str>,
+        forced: Option<Format>,
+        kind: TextKind,
+        options: &'a ReadOptions,
+    ) -> Self {
+        Batch {
+            name,
+            forced,
+            kind,
+            parallel: options.threads > 1,
+            screen: options.screen.as_deref(),
+            records: Vec::new(),
+            bytes: 0,
+        }
     }
 
     fn push(&mut self, line: u64, bytes: Vec<u8>, sink: &mut dyn Sink) -> ControlFlow<()> {
@@ -278,26 +324,28 @@ impl<'a> Batch<'a> {
         ControlFlow::Continue(())
     }
 
-    fn decode(&self, line: u64, bytes: &[u8]) -> Result<Event, DecodeError> {
-        match self.kind {
+    /// Decodes one record and screens the event.
+    fn decode(&self, line: u64, bytes: &[u8]) -> Result<Screened, DecodeError> {
+        let event = match self.kind {
             TextKind::Xml => xml::decode(bytes, self.name, line),
             TextKind::Esxi => esxi::decode(bytes, self.name, line),
             _ => json::decode(bytes, self.name, line, self.forced),
-        }
+        }?;
+        Ok(screen::apply(self.screen, event))
     }
 
     fn flush(&mut self, sink: &mut dyn Sink) -> ControlFlow<()> {
         let records = std::mem::take(&mut self.records);
         self.bytes = 0;
-        let results: Vec<(u64, Result<Event, DecodeError>)> = if self.parallel && records.len() > 1
-        {
-            records.par_iter().map(|(line, bytes)| (*line, self.decode(*line, bytes))).collect()
-        } else {
-            records.iter().map(|(line, bytes)| (*line, self.decode(*line, bytes))).collect()
-        };
+        let results: Vec<(u64, Result<Screened, DecodeError>)> =
+            if self.parallel && records.len() > 1 {
+                records.par_iter().map(|(line, bytes)| (*line, self.decode(*line, bytes))).collect()
+            } else {
+                records.iter().map(|(line, bytes)| (*line, self.decode(*line, bytes))).collect()
+            };
         for (line, result) in results {
             match result {
-                Ok(event) => sink.event(event)?,
+                Ok(screened) => screen::deliver(screened, sink)?,
                 Err(error) => {
                     sink.problem(Problem::error(self.name, Some(Location::Line(line)), error))
                 }
@@ -383,28 +431,38 @@ impl<R: Read> TakeAfter for R {}
 #[derive(Default)]
 struct Collector {
     items: Vec<Item>,
+    dropped: u64,
 }
 
 enum Item {
-    Event(Event),
+    Event(Event, Marks),
     Problem(Problem),
 }
 
 impl Sink for Collector {
     fn event(&mut self, event: Event) -> ControlFlow<()> {
-        self.items.push(Item::Event(event));
-        ControlFlow::Continue(())
+        self.screened(event, Marks::new())
     }
     fn problem(&mut self, problem: Problem) {
         self.items.push(Item::Problem(problem));
+    }
+    fn screened(&mut self, event: Event, marks: Marks) -> ControlFlow<()> {
+        self.items.push(Item::Event(event, marks));
+        ControlFlow::Continue(())
+    }
+    fn dropped(&mut self, count: u64) {
+        self.dropped += count;
     }
 }
 
 impl Collector {
     fn replay(self, sink: &mut dyn Sink) -> ControlFlow<()> {
+        if self.dropped > 0 {
+            sink.dropped(self.dropped);
+        }
         for item in self.items {
             match item {
-                Item::Event(e) => sink.event(e)?,
+                Item::Event(event, marks) => sink.screened(event, marks)?,
                 Item::Problem(p) => sink.problem(p),
             }
         }

@@ -1,17 +1,18 @@
 //! `shellward hunt`: run the rules over telemetry and report alerts.
 
 use crate::args::{HuntArgs, OutputFormat};
-use crate::commands::matcher::{Alert, Matcher};
+use crate::commands::matcher::{Alert, Alerts, RuleScreen, Window};
 use crate::commands::ruleload;
 use crate::output::{AlertWriter, CsvWriter, JsonlWriter, Summary, TableWriter};
 use crate::report::{self, Problems};
 use anyhow::{Context, bail};
 use shellward_engine::RuleSet;
 use shellward_event::{Event, Timestamp};
-use shellward_sources::{Problem, Sink};
+use shellward_sources::{Marks, Problem, Sink};
 use std::io::IsTerminal;
 use std::ops::ControlFlow;
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// Runs the hunt. Exit code: 1 if `--fail-on` saw an alert at or above its level, else 3 if some
@@ -20,7 +21,7 @@ pub(crate) fn run(args: &HuntArgs, threads: Option<usize>) -> anyhow::Result<Exi
     let now = Timestamp::now();
     let since = args.since.as_deref().map(|w| parse_when(w, now)).transpose().context("--since")?;
     let until = args.until.as_deref().map(|w| parse_when(w, now)).transpose().context("--until")?;
-    let options = super::read_options(&args.input, threads)?;
+    let mut options = super::read_options(&args.input, threads)?;
 
     let mut rules = ruleload::load(&args.selection);
     ruleload::print_diagnostics(&rules, args.verbose);
@@ -35,6 +36,9 @@ pub(crate) fn run(args: &HuntArgs, threads: Option<usize>) -> anyhow::Result<Exi
         bail!("no rule at or above --min-level");
     }
     let (rule_errors, _) = rules.counts();
+    let set = Arc::new(rules.set);
+    let screen = Arc::new(RuleScreen::new(Arc::clone(&set), Window { since, until }));
+    options.screen = Some(Arc::clone(&screen) as Arc<dyn shellward_sources::Screen>);
 
     let (files, expand_problems) = shellward_sources::expand(&args.input.paths);
 
@@ -57,12 +61,9 @@ pub(crate) fn run(args: &HuntArgs, threads: Option<usize>) -> anyhow::Result<Exi
     };
 
     let mut hunter = Hunter {
-        matcher: Matcher::new(&rules.set),
-        since,
-        until,
+        alerts: Alerts::default(),
         problems: Problems::new(args.verbose),
         events: 0,
-        out_of_range: 0,
         progress: Progress::new(std::io::stderr().is_terminal()),
     };
     for problem in &expand_problems {
@@ -70,15 +71,15 @@ pub(crate) fn run(args: &HuntArgs, threads: Option<usize>) -> anyhow::Result<Exi
     }
     let _ = shellward_sources::read_all(&files, &options, &mut hunter);
     hunter.progress.clear();
-    let summary = write_alerts(writer, hunter.matcher.finish(), &rules.set)?;
+    let summary = write_alerts(writer, hunter.alerts.finish(), &set)?;
     hunter.problems.summary(files.len(), hunter.events);
-    let mut line =
-        format!("shellward: {} rule(s) run, {} alert(s)", rules.set.len(), summary.alerts);
+    let mut line = format!("shellward: {} rule(s) run, {} alert(s)", set.len(), summary.alerts);
     if rule_errors > 0 {
         line.push_str(&format!(", {rule_errors} rule(s) could not be loaded"));
     }
-    if hunter.out_of_range > 0 {
-        line.push_str(&format!(", {} event(s) outside --since/--until", hunter.out_of_range));
+    let out_of_window = screen.out_of_window();
+    if out_of_window > 0 {
+        line.push_str(&format!(", {out_of_window} event(s) outside --since/--until"));
     }
     report::note(line.trim_start_matches("shellward: "));
 
@@ -106,30 +107,30 @@ fn write_alerts(
     Ok(summary)
 }
 
-/// The sink that passes each decoded event in the time window to the matcher.
-struct Hunter<'a> {
-    matcher: Matcher<'a>,
-    since: Option<Timestamp>,
-    until: Option<Timestamp>,
+/// The sink of a hunt: the decoders screen every event with the rules ([`RuleScreen`]), so what
+/// arrives here are the events that matched, with their rules, and a count of the others.
+struct Hunter {
+    alerts: Alerts,
     problems: Problems,
     events: u64,
-    out_of_range: u64,
     progress: Progress,
 }
 
-impl Sink for Hunter<'_> {
+impl Sink for Hunter {
     fn event(&mut self, event: Event) -> ControlFlow<()> {
-        self.events += 1;
-        self.progress.tick(self.events, self.matcher.alerts());
-        if let Some(time) = event.time
-            && (self.since.is_some_and(|since| time < since)
-                || self.until.is_some_and(|until| time >= until))
-        {
-            self.out_of_range += 1;
-            return ControlFlow::Continue(());
-        }
-        self.matcher.push(event);
+        // Only reached without a screen, which a hunt always sets.
+        self.screened(event, Marks::new())
+    }
+
+    fn screened(&mut self, event: Event, rules: Marks) -> ControlFlow<()> {
+        self.dropped(1);
+        self.alerts.add(event, &rules);
         ControlFlow::Continue(())
+    }
+
+    fn dropped(&mut self, count: u64) {
+        self.events += count;
+        self.progress.tick(self.events, self.alerts.len());
     }
 
     fn problem(&mut self, problem: Problem) {
@@ -141,6 +142,7 @@ impl Sink for Hunter<'_> {
 /// A progress line on standard error, shown once a run has taken more than a second.
 struct Progress {
     enabled: bool,
+    calls: u64,
     start: Instant,
     last: Instant,
     shown: bool,
@@ -149,11 +151,12 @@ struct Progress {
 impl Progress {
     fn new(enabled: bool) -> Self {
         let now = Instant::now();
-        Progress { enabled, start: now, last: now, shown: false }
+        Progress { enabled, calls: 0, start: now, last: now, shown: false }
     }
 
     fn tick(&mut self, events: u64, alerts: usize) {
-        if !self.enabled || !events.is_multiple_of(4096) {
+        self.calls += 1;
+        if !self.enabled || !self.calls.is_multiple_of(4096) {
             return;
         }
         let now = Instant::now();

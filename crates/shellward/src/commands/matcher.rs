@@ -1,72 +1,96 @@
-//! Matching decoded events against the rule set on all cores, with the alerts in a deterministic
-//! order whatever the scheduling.
+//! Matching decoded events against the rule set on the decoding threads, with the alerts in a
+//! deterministic order whatever the scheduling.
 //!
-//! Events arrive in input order from the decoders; they are matched in batches in parallel (one
-//! [`Scratch`] per worker), the events that raised alerts are kept, and at the end the alerts are
-//! sorted by event time (events without a time last), then file, record and rule order.
+//! The rules run as the decoders' [`Screen`]: each event is matched on the worker that decoded it
+//! (one [`Scratch`] per thread), the events that match nothing (and those outside the time window)
+//! are dropped there, and only the others reach the hunt, with the indexes of their rules. At the
+//! end the alerts are sorted by event time (events without a time last), then file, record and
+//! rule order.
 
-use rayon::prelude::*;
 use shellward_engine::{RuleSet, Scratch};
-use shellward_event::Event;
+use shellward_event::{Event, Timestamp};
+use shellward_sources::{Marks, Screen};
+use std::cell::RefCell;
 use std::sync::Arc;
-
-/// How many events are matched together.
-const BATCH: usize = 4096;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 /// One alert: an event and the index of the rule it matched.
 pub(crate) type Alert = (Arc<Event>, usize);
 
-/// See the module documentation.
-pub(crate) struct Matcher<'a> {
-    rules: &'a RuleSet,
-    pending: Vec<Event>,
+/// The time window of `--since`/`--until`: events with a time outside it are not matched.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Window {
+    pub(crate) since: Option<Timestamp>,
+    pub(crate) until: Option<Timestamp>,
+}
+
+impl Window {
+    fn contains(&self, event: &Event) -> bool {
+        event.time.is_none_or(|time| {
+            self.since.is_none_or(|since| time >= since)
+                && self.until.is_none_or(|until| time < until)
+        })
+    }
+}
+
+/// The rules as a decoding screen: see the module documentation.
+pub(crate) struct RuleScreen {
+    rules: Arc<RuleSet>,
+    window: Window,
+    out_of_window: AtomicU64,
+}
+
+thread_local! {
+    /// Each decoding thread's scratch memory and rule list (a [`Scratch`] resets itself when it
+    /// meets another rule set).
+    static SCRATCH: RefCell<(Scratch, Vec<usize>)> = RefCell::default();
+}
+
+impl RuleScreen {
+    pub(crate) fn new(rules: Arc<RuleSet>, window: Window) -> Self {
+        RuleScreen { rules, window, out_of_window: AtomicU64::new(0) }
+    }
+
+    /// How many events were outside the time window.
+    pub(crate) fn out_of_window(&self) -> u64 {
+        self.out_of_window.load(Ordering::Relaxed)
+    }
+}
+
+impl Screen for RuleScreen {
+    fn screen(&self, event: &Event) -> Option<Marks> {
+        if !self.window.contains(event) {
+            self.out_of_window.fetch_add(1, Ordering::Relaxed);
+            return None;
+        }
+        SCRATCH.with_borrow_mut(|(scratch, matched)| {
+            self.rules.matching(event, scratch, matched);
+            let marks: Marks = matched.iter().filter_map(|&i| u32::try_from(i).ok()).collect();
+            (!marks.is_empty()).then_some(marks)
+        })
+    }
+}
+
+/// The alerts of a hunt, gathered as the screened events arrive.
+#[derive(Default)]
+pub(crate) struct Alerts {
     alerts: Vec<Alert>,
 }
 
-impl<'a> Matcher<'a> {
-    pub(crate) fn new(rules: &'a RuleSet) -> Self {
-        Matcher { rules, pending: Vec::with_capacity(BATCH), alerts: Vec::new() }
-    }
-
-    /// Queues an event; a full batch is matched at once.
-    pub(crate) fn push(&mut self, event: Event) {
-        self.pending.push(event);
-        if self.pending.len() >= BATCH {
-            self.flush();
-        }
+impl Alerts {
+    /// An event the screen passed, with the rules it matched.
+    pub(crate) fn add(&mut self, event: Event, rules: &[u32]) {
+        let event = Arc::new(event);
+        self.alerts.extend(rules.iter().map(|&rule| (Arc::clone(&event), rule as usize)));
     }
 
     /// How many alerts so far.
-    pub(crate) fn alerts(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.alerts.len()
     }
 
-    /// Matches the queued events.
-    fn flush(&mut self) {
-        let rules = self.rules;
-        let matched: Vec<Vec<usize>> = self
-            .pending
-            .par_iter()
-            .map_init(
-                || (Scratch::default(), Vec::new()),
-                |(scratch, out), event| {
-                    rules.matching(event, scratch, out);
-                    out.clone()
-                },
-            )
-            .collect();
-        for (event, matched) in self.pending.drain(..).zip(matched) {
-            if matched.is_empty() {
-                continue;
-            }
-            let event = Arc::new(event);
-            self.alerts.extend(matched.into_iter().map(|rule| (Arc::clone(&event), rule)));
-        }
-    }
-
     /// Every alert, sorted.
-    pub(crate) fn finish(mut self) -> Vec<Alert> {
-        self.flush();
+    pub(crate) fn finish(self) -> Vec<Alert> {
         let mut alerts = self.alerts;
         alerts.sort_by(|(a, ra), (b, rb)| {
             (a.time.is_none(), a.time, &a.provenance.path, a.provenance.record, ra).cmp(&(

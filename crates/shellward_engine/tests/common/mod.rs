@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 /// Reads every event under the paths (files or directories).
 pub(crate) fn read_events(paths: &[PathBuf]) -> Collected {
-    shellward_sources::collect(paths, &ReadOptions { format: None, threads: 1 })
+    shellward_sources::collect(paths, &ReadOptions::with_threads(1))
 }
 
 /// Reads one file.

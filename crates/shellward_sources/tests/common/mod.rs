@@ -17,7 +17,7 @@ pub(crate) fn read_named(path: &Path, name: &str, threads: usize) -> Collected {
         size,
     };
     let mut out = Collected::default();
-    let _ = shellward_sources::read_input(&file, &ReadOptions { format: None, threads }, &mut out);
+    let _ = shellward_sources::read_input(&file, &ReadOptions::with_threads(threads), &mut out);
     out
 }
 

@@ -1,0 +1,42 @@
+//! Work done on each event on the decoding threads, as soon as it is built.
+//!
+//! A hunt keeps a few events out of many: running the rules where the event is decoded (on the
+//! worker that built it, while it is still in cache) means the events that match nothing are
+//! dropped there, never cross threads, and are freed by the thread that allocated them. The sink
+//! then sees only the events the screen passed, with what it found ([`Marks`]), and a count of the
+//! rest ([`crate::Sink::dropped`]).
+
+use crate::Sink;
+use shellward_event::Event;
+use std::ops::ControlFlow;
+
+/// What a screen found in an event it passed on (for a hunt: the indexes of the matching rules).
+pub type Marks = Vec<u32>;
+
+/// A check run on every decoded event on the decoding threads ([`crate::ReadOptions::screen`]).
+pub trait Screen: Send + Sync {
+    /// `Some(marks)` passes the event on to the sink with `marks`; `None` drops it.
+    fn screen(&self, event: &Event) -> Option<Marks>;
+}
+
+/// An event after the screen (if any): passed on with its marks, or dropped.
+pub(crate) type Screened = Option<(Event, Marks)>;
+
+/// Runs the screen, if there is one, on a freshly decoded event.
+pub(crate) fn apply(screen: Option<&dyn Screen>, event: Event) -> Screened {
+    match screen {
+        None => Some((event, Marks::new())),
+        Some(screen) => screen.screen(&event).map(|marks| (event, marks)),
+    }
+}
+
+/// Hands a screened event to the sink, or counts it as dropped.
+pub(crate) fn deliver(screened: Screened, sink: &mut dyn Sink) -> ControlFlow<()> {
+    match screened {
+        Some((event, marks)) => sink.screened(event, marks),
+        None => {
+            sink.dropped(1);
+            ControlFlow::Continue(())
+        }
+    }
+}
