@@ -127,6 +127,28 @@ impl Prefilter {
         Prefilter { groups, plans: Mutex::default(), id }
     }
 
+    /// Whether some rule's log source is met by events of `logsource` (so such an event can match
+    /// at all).
+    pub(crate) fn meets_any(&self, logsource: &LogSource, scratch: &mut Scratch) -> bool {
+        let (_, _, state) = scratch.split();
+        !self.cached_plan(state, logsource).is_empty()
+    }
+
+    /// [`Prefilter::plan`], through the worker's cache.
+    fn cached_plan(&self, state: &mut State, logsource: &LogSource) -> Arc<[u32]> {
+        if state.owner != self.id {
+            *state = State { owner: self.id, ..State::default() };
+        }
+        match state.plans.get(logsource) {
+            Some(plan) => Arc::clone(plan),
+            None => {
+                let plan = self.plan(logsource);
+                state.plans.insert(*logsource, Arc::clone(&plan));
+                plan
+            }
+        }
+    }
+
     /// The groups an event log source meets, found on first sight.
     fn plan(&self, logsource: &LogSource) -> Arc<[u32]> {
         let mut plans = self.plans.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
@@ -142,17 +164,7 @@ impl Prefilter {
     /// event must be bound in `scratch` already.
     pub(crate) fn candidates(&self, rules: &[CompiledRule], event: &Event, scratch: &mut Scratch) {
         let (bound, folded, state) = scratch.split();
-        if state.owner != self.id {
-            *state = State { owner: self.id, ..State::default() };
-        }
-        let plan = match state.plans.get(&event.logsource) {
-            Some(plan) => Arc::clone(plan),
-            None => {
-                let plan = self.plan(&event.logsource);
-                state.plans.insert(event.logsource, Arc::clone(&plan));
-                plan
-            }
-        };
+        let plan = self.cached_plan(state, &event.logsource);
         state.generation = state.generation.wrapping_add(1);
         if state.generation == 0 || state.marks.len() != rules.len() {
             state.marks.clear();

@@ -2,7 +2,7 @@
 //! what could not be used.
 
 use rsigma_parser::FilterRuleTarget;
-use shellward_event::Event;
+use shellward_event::{Event, LogSource};
 use shellward_sigma::{Diagnostic, Loaded, RuleText, Severity};
 
 use crate::error::CompileError;
@@ -156,6 +156,13 @@ impl RuleSet {
                 out.push(candidate as usize);
             }
         }
+    }
+
+    /// Whether an event of this log source can match any rule of the set: `false` lets a decoder
+    /// skip such a record before building it. Uses (and fills) the worker's plan cache in
+    /// `scratch`.
+    pub fn can_match(&self, logsource: &LogSource, scratch: &mut Scratch) -> bool {
+        self.index.prefilter.meets_any(logsource, scratch)
     }
 
     /// Reference evaluation: the indexes of the rules the event matches, in rule order, into `out`

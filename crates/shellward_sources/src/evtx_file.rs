@@ -3,14 +3,14 @@
 //! The crate parses chunks on its own rayon pipeline; each record is rendered to JSON there, on the
 //! worker thread, built into an [`Event`] by the same code that reads `evtx_dump` JSON
 //! ([`crate::json::evtx_json`]), so both renderings give identical events, and screened there
-//! ([`crate::screen`]). A chunk or record the crate
-//! refuses becomes a [`Problem`] naming the chunk or record, and the records around it still come
+//! ([`crate::screen`]); a record whose channel and event ID the screen does not want is dropped
+//! before its event is built. A chunk or record the crate refuses becomes a [`Problem`] naming the chunk or record, and the records around it still come
 //! out.
 
 use crate::json::evtx_json;
 use crate::problem::{DecodeError, Location, Problem, Severity};
-use crate::screen;
-use crate::{ReadOptions, Sink};
+use crate::screen::{self, Screened};
+use crate::{ReadOptions, Screen, Sink, windows};
 use evtx::err::EvtxError;
 use evtx::{EvtxParser, ParserSettings};
 use shellward_event::{Event, Format, Provenance, Value};
@@ -49,9 +49,9 @@ pub(crate) fn read<R: Read + Seek + Send + 'static>(
         let record = record?;
         let id = record.event_record_id;
         let rendered = record.into_json_bytes()?;
-        Ok(build(&rendered.data, &record_path, id).map(|event| {
-            let replaced = replaced_utf16(&event);
-            (replaced, screen::apply(screen.as_deref(), event))
+        Ok(build(&rendered.data, &record_path, id, screen.as_deref()).map(|screened| {
+            let replaced = screened.as_ref().and_then(|(event, _)| replaced_utf16(event));
+            (replaced, screened)
         }))
     });
     for result in records {
@@ -106,17 +106,29 @@ fn replaced_utf16(event: &Event) -> Option<(u64, String)> {
     Some((event.provenance.record, field.to_owned()))
 }
 
-/// Builds the event from a record's JSON rendering.
-fn build(json: &[u8], path: &Arc<str>, id: u64) -> Result<Event, (u64, DecodeError)> {
+/// Builds the event from a record's JSON rendering and screens it; a record whose log source the
+/// screen does not want is dropped before its event is built.
+fn build(
+    json: &[u8],
+    path: &Arc<str>,
+    id: u64,
+    screen: Option<&dyn Screen>,
+) -> Result<Screened, (u64, DecodeError)> {
     let mut root: serde_json::Map<String, serde_json::Value> =
         serde_json::from_slice(json).map_err(|e| (id, DecodeError::Json(e)))?;
     let Some(serde_json::Value::Object(inner)) = root.remove("Event") else {
         return Err((id, DecodeError::Evtx("record has no <Event> element".into())));
     };
+    if let Some(screen) = screen
+        && let Some((channel, event_id)) = evtx_json::key(&inner)
+        && !windows::wanted(screen, channel, event_id)
+    {
+        return Ok(None);
+    }
     let mut event =
         Event::new(Provenance { path: Arc::clone(path), record: id, format: Format::Evtx });
     evtx_json::build(&mut event, inner);
-    Ok(event)
+    Ok(screen::apply(screen, event))
 }
 
 /// Where an evtx error is, and its chain of causes as one line.

@@ -36,6 +36,7 @@ mod problem;
 mod reader;
 mod screen;
 mod sniff;
+mod text;
 mod utf16;
 mod window;
 mod windows;

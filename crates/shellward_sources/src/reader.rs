@@ -2,10 +2,10 @@
 
 use crate::inputs::{InputFile, Source};
 use crate::problem::{DecodeError, Location, Problem};
-use crate::screen::{self, Marks, Screen, Screened};
+use crate::screen::{Marks, Screen};
 use crate::sniff::{self, Kind, TextKind};
 use crate::utf16::Utf16Reader;
-use crate::{esxi, evtx_file, json, lines, xml};
+use crate::{evtx_file, text};
 use rayon::prelude::*;
 use shellward_event::{Event, Format};
 use std::io::{BufReader, Cursor, Read, Seek};
@@ -74,9 +74,6 @@ impl std::fmt::Debug for ReadOptions {
 const SMALL_FILE: u64 = 8 << 20;
 /// How much small input is decoded at once (bounds the events held before they are passed on).
 const BATCH_BYTES: u64 = 32 << 20;
-/// How many text records are decoded in parallel at once.
-const TEXT_BATCH_RECORDS: usize = 4096;
-const TEXT_BATCH_BYTES: usize = 8 << 20;
 /// How many container levels are opened (`.zip` holding `.gz`).
 const MAX_NESTING: u8 = 3;
 
@@ -238,121 +235,10 @@ fn read_text(
         Some(_) => TextKind::Json,
         None => sniff::text_kind(head),
     };
-    let mut batch = Batch::new(name, forced, kind, options);
-    match kind {
-        TextKind::Json => {
-            let mut framer = json::framer::Framer::new(reader);
-            while let Some(frame) = framer.next_frame() {
-                match frame {
-                    json::framer::Frame::Record { line, bytes } => batch.push(line, bytes, sink)?,
-                    json::framer::Frame::Problem { line, error } => {
-                        batch.problem(line, error, sink)?
-                    }
-                }
-            }
-        }
-        TextKind::Xml => {
-            let mut framer = xml::Framer::new(reader);
-            batch.push_all(|| framer.next_frame(), sink)?;
-        }
-        TextKind::Esxi => {
-            let mut framer = lines::LineFramer::new(reader);
-            batch.push_all(|| framer.next_frame(), sink)?;
-        }
-        TextKind::Unknown => return unknown(name, explicit, sink),
+    if kind == TextKind::Unknown {
+        return unknown(name, explicit, sink);
     }
-    batch.flush(sink)
-}
-
-/// Text records waiting to be decoded (and screened) together.
-struct Batch<'a> {
-    name: &'a Arc<str>,
-    forced: Option<Format>,
-    kind: TextKind,
-    parallel: bool,
-    screen: Option<&'a dyn Screen>,
-    records: Vec<(u64, Vec<u8>)>,
-    bytes: usize,
-}
-
-impl<'a> Batch<'a> {
-    fn new(
-        name: &'a Arc<str>,
-        forced: Option<Format>,
-        kind: TextKind,
-        options: &'a ReadOptions,
-    ) -> Self {
-        Batch {
-            name,
-            forced,
-            kind,
-            parallel: options.threads > 1,
-            screen: options.screen.as_deref(),
-            records: Vec::new(),
-            bytes: 0,
-        }
-    }
-
-    fn push(&mut self, line: u64, bytes: Vec<u8>, sink: &mut dyn Sink) -> ControlFlow<()> {
-        self.bytes += bytes.len();
-        self.records.push((line, bytes));
-        if self.records.len() >= TEXT_BATCH_RECORDS || self.bytes >= TEXT_BATCH_BYTES {
-            self.flush(sink)?;
-        }
-        ControlFlow::Continue(())
-    }
-
-    /// Every frame `next` gives (a record, or a problem at a line), in order.
-    fn push_all(
-        &mut self,
-        mut next: impl FnMut() -> Option<lines::LineFrame>,
-        sink: &mut dyn Sink,
-    ) -> ControlFlow<()> {
-        while let Some(frame) = next() {
-            match frame {
-                Ok((line, bytes)) => self.push(line, bytes, sink)?,
-                Err((line, error)) => self.problem(line, error, sink)?,
-            }
-        }
-        ControlFlow::Continue(())
-    }
-
-    /// A framing problem: the records before it are passed on first, to keep the order.
-    fn problem(&mut self, line: u64, error: DecodeError, sink: &mut dyn Sink) -> ControlFlow<()> {
-        self.flush(sink)?;
-        sink.problem(Problem::error(self.name, Some(Location::Line(line)), error));
-        ControlFlow::Continue(())
-    }
-
-    /// Decodes one record and screens the event.
-    fn decode(&self, line: u64, bytes: &[u8]) -> Result<Screened, DecodeError> {
-        let event = match self.kind {
-            TextKind::Xml => xml::decode(bytes, self.name, line),
-            TextKind::Esxi => esxi::decode(bytes, self.name, line),
-            _ => json::decode(bytes, self.name, line, self.forced),
-        }?;
-        Ok(screen::apply(self.screen, event))
-    }
-
-    fn flush(&mut self, sink: &mut dyn Sink) -> ControlFlow<()> {
-        let records = std::mem::take(&mut self.records);
-        self.bytes = 0;
-        let results: Vec<(u64, Result<Screened, DecodeError>)> =
-            if self.parallel && records.len() > 1 {
-                records.par_iter().map(|(line, bytes)| (*line, self.decode(*line, bytes))).collect()
-            } else {
-                records.iter().map(|(line, bytes)| (*line, self.decode(*line, bytes))).collect()
-            };
-        for (line, result) in results {
-            match result {
-                Ok(screened) => screen::deliver(screened, sink)?,
-                Err(error) => {
-                    sink.problem(Problem::error(self.name, Some(Location::Line(line)), error))
-                }
-            }
-        }
-        ControlFlow::Continue(())
-    }
+    text::read(reader, kind, forced, name, options, sink)
 }
 
 /// Every entry of a zip archive, each sniffed on its own.

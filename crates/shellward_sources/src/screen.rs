@@ -7,7 +7,7 @@
 //! rest ([`crate::Sink::dropped`]).
 
 use crate::Sink;
-use shellward_event::Event;
+use shellward_event::{Event, LogSource};
 use std::ops::ControlFlow;
 
 /// What a screen found in an event it passed on (for a hunt: the indexes of the matching rules).
@@ -17,6 +17,15 @@ pub type Marks = Vec<u32>;
 pub trait Screen: Send + Sync {
     /// `Some(marks)` passes the event on to the sink with `marks`; `None` drops it.
     fn screen(&self, event: &Event) -> Option<Marks>;
+
+    /// Whether an event of this log source could pass at all. `false` lets a decoder skip a record
+    /// before building its event, where the format tells the log source early (Windows records:
+    /// channel and event ID); so it must be `true` whenever [`Screen::screen`] could pass such an
+    /// event. The default wants everything.
+    fn wants(&self, logsource: &LogSource) -> bool {
+        let _ = logsource;
+        true
+    }
 }
 
 /// An event after the screen (if any): passed on with its marks, or dropped.

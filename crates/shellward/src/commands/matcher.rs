@@ -8,7 +8,7 @@
 //! rule order.
 
 use shellward_engine::{RuleSet, Scratch};
-use shellward_event::{Event, Timestamp};
+use shellward_event::{Event, LogSource, Timestamp};
 use shellward_sources::{Marks, Screen};
 use std::cell::RefCell;
 use std::sync::Arc;
@@ -68,6 +68,10 @@ impl Screen for RuleScreen {
             let marks: Marks = matched.iter().filter_map(|&i| u32::try_from(i).ok()).collect();
             (!marks.is_empty()).then_some(marks)
         })
+    }
+
+    fn wants(&self, logsource: &LogSource) -> bool {
+        SCRATCH.with_borrow_mut(|(scratch, _)| self.rules.can_match(logsource, scratch))
     }
 }
 

@@ -20,6 +20,14 @@ pub(crate) fn build(event: &mut Event, mut root: Map<String, Json>) {
     windows::finish(event);
 }
 
+/// The channel and event ID under `<System>`, read without building the event (see
+/// [`super::windows_key`]).
+pub(crate) fn key(root: &Map<String, Json>) -> Option<(&str, i64)> {
+    let system = root.get("System")?.as_object()?;
+    let channel = system.get("Channel")?.as_str()?;
+    Some((channel, super::event_id_of(system.get("EventID")?)?))
+}
+
 /// `<System>`: elements by name, attributes as `Element_Attribute`, with the conventional names
 /// `EventID`, `Qualifiers`, `Provider_Name` and `TimeCreated` (for `TimeCreated_SystemTime`).
 fn system_fields(event: &mut Event, system: Map<String, Json>) {

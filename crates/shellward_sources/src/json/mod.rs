@@ -19,22 +19,33 @@ pub(crate) mod framer;
 mod winlogbeat;
 
 use crate::problem::DecodeError;
+use crate::screen::{self, Screened};
+use crate::{Screen, windows};
 use serde_json::{Map, Value as Json};
 use shellward_event::{Event, Format, Provenance};
 use std::sync::Arc;
 
-/// Decodes one JSON record. `forced` is the format the user named with `--input-format`, if any.
+/// Decodes one JSON record and screens it. `forced` is the format the user named with
+/// `--input-format`, if any. A Windows record whose log source the screen does not want is dropped
+/// before its event is built.
 pub(crate) fn decode(
     bytes: &[u8],
     path: &Arc<str>,
     line: u64,
     forced: Option<Format>,
-) -> Result<Event, DecodeError> {
+    screen: Option<&dyn Screen>,
+) -> Result<Screened, DecodeError> {
     let json: Json = serde_json::from_slice(bytes)?;
     let Json::Object(mut doc) = json else {
         return Err(DecodeError::Garbage("a JSON value that is not an object".into()));
     };
     let format = forced.unwrap_or_else(|| shape(&doc));
+    if let Some(screen) = screen
+        && let Some((channel, event_id)) = windows_key(&doc, format)
+        && !windows::wanted(screen, channel, event_id)
+    {
+        return Ok(None);
+    }
     let mut event = Event::new(Provenance { path: Arc::clone(path), record: line, format });
     match format {
         Format::EvtxJson => match doc.remove("Event") {
@@ -45,7 +56,30 @@ pub(crate) fn decode(
         Format::FlatJson => flat::build(&mut event, doc),
         _ => generic(&mut event, doc),
     }
-    Ok(event)
+    Ok(screen::apply(screen, event))
+}
+
+/// The channel and event ID of a Windows record of this shape, read from the JSON without building
+/// the event (as [`windows::finish`] will read them). `None` when either is missing or odd: then the
+/// record is built and screened as usual.
+fn windows_key(doc: &Map<String, Json>, format: Format) -> Option<(&str, i64)> {
+    let (system, channel, event_id) = match format {
+        Format::EvtxJson => return evtx_json::key(doc.get("Event")?.as_object()?),
+        Format::Winlogbeat => (doc.get("winlog")?.as_object()?, "channel", "event_id"),
+        Format::FlatJson => (doc, "Channel", "EventID"),
+        _ => return None,
+    };
+    Some((system.get(channel)?.as_str()?, event_id_of(system.get(event_id)?)?))
+}
+
+/// An event ID as the event will hold it: a number, a numeric string, or the `#text` of an
+/// element with attributes (evtx_dump's `{"#attributes": {"Qualifiers": ..}, "#text": 4625}`).
+pub(crate) fn event_id_of(json: &Json) -> Option<i64> {
+    match json {
+        Json::Object(element) => element.get("#text").and_then(event_id_of),
+        Json::Number(_) | Json::String(_) => convert::value(json.clone()).as_i64(),
+        _ => None,
+    }
 }
 
 /// Which builder a JSON object needs.

@@ -15,6 +15,28 @@ pub(crate) mod tables;
 
 pub(crate) use finish::{finish, parse_time};
 
+use crate::Screen;
+use shellward_event::LogSource;
+
+/// Whether `screen` wants a Windows record of `channel` and `event_id` (as [`finish`] will read
+/// them), asked before the record is built: every log source [`finish`] could give it is offered,
+/// whichever categories the table's conditions (provider, event data values) would pick.
+pub(crate) fn wanted(screen: &dyn Screen, channel: &str, event_id: i64) -> bool {
+    let tables = tables::Tables::get();
+    let mut logsource = LogSource {
+        product: Some(tables.product(channel)),
+        category: None,
+        service: tables.service(channel),
+    };
+    if screen.wants(&logsource) {
+        return true;
+    }
+    tables.rules(channel, event_id).iter().filter_map(|rule| rule.category).any(|category| {
+        logsource.category = Some(category);
+        screen.wants(&logsource)
+    })
+}
+
 /// The field name of attribute `attr` of `<System>` element `element`: `Element_Attr`, except the
 /// conventional `Qualifiers` (of `EventID`) and `TimeCreated` (its `SystemTime`).
 pub(crate) fn system_attribute_name(element: &str, attr: &str) -> String {

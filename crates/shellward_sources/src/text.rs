@@ -1,0 +1,154 @@
+//! Text telemetry (JSON, XML, ESXi lines): framed on the reading thread, decoded in batches on the
+//! pool.
+//!
+//! Framing (finding where each record ends) is sequential by nature; decoding and screening a
+//! record needs nothing but its bytes. So the reading thread cuts a batch of records and hands it
+//! to the pool, then cuts the next batch while the pool decodes the first: framing and decoding
+//! overlap, and a single large file keeps every core busy. At most two batches exist at once
+//! (the one decoding, the one being cut), so memory stays bounded whatever the input size; results
+//! reach the sink in input order.
+
+use crate::lines::{self, LineFrame};
+use crate::problem::{DecodeError, Location, Problem};
+use crate::screen::{self, Screen, Screened};
+use crate::sniff::TextKind;
+use crate::{ReadOptions, Sink, esxi, json, xml};
+use rayon::prelude::*;
+use shellward_event::Format;
+use std::io::Read;
+use std::ops::ControlFlow;
+use std::sync::Arc;
+
+/// How many text records are decoded in parallel at once (at most).
+const BATCH_RECORDS: usize = 4096;
+/// How many bytes of records a batch holds (at most, but for one record).
+const BATCH_BYTES: usize = 8 << 20;
+
+/// Reads text of a known kind (not [`TextKind::Unknown`]) into `sink`.
+pub(crate) fn read(
+    reader: &mut dyn Read,
+    kind: TextKind,
+    forced: Option<Format>,
+    name: &Arc<str>,
+    options: &ReadOptions,
+    sink: &mut dyn Sink,
+) -> ControlFlow<()> {
+    let decoder = Decoder {
+        name,
+        forced,
+        kind,
+        parallel: options.threads > 1,
+        screen: options.screen.as_deref(),
+    };
+    match kind {
+        TextKind::Json => {
+            let mut framer = json::framer::Framer::new(reader);
+            decoder.run(
+                || {
+                    framer.next_frame().map(|frame| match frame {
+                        json::framer::Frame::Record { line, bytes } => Ok((line, bytes)),
+                        json::framer::Frame::Problem { line, error } => Err((line, error)),
+                    })
+                },
+                sink,
+            )
+        }
+        TextKind::Xml => {
+            let mut framer = crate::xml::Framer::new(reader);
+            decoder.run(|| framer.next_frame(), sink)
+        }
+        TextKind::Esxi | TextKind::Unknown => {
+            let mut framer = lines::LineFramer::new(reader);
+            decoder.run(|| framer.next_frame(), sink)
+        }
+    }
+}
+
+/// How the records of one text input are decoded.
+struct Decoder<'a> {
+    name: &'a Arc<str>,
+    forced: Option<Format>,
+    kind: TextKind,
+    parallel: bool,
+    screen: Option<&'a dyn Screen>,
+}
+
+/// A decoded frame: the line it started on, and its event (or why there is none).
+type Decoded = (u64, Result<Screened, DecodeError>);
+
+impl Decoder<'_> {
+    /// Frames with `next` and decodes batch by batch, overlapping the two when parallel.
+    fn run(
+        &self,
+        mut next: impl FnMut() -> Option<LineFrame>,
+        sink: &mut dyn Sink,
+    ) -> ControlFlow<()> {
+        let mut batch = cut(&mut next);
+        while !batch.is_empty() {
+            let decoded = if self.parallel {
+                let mut decoded = Vec::new();
+                let current = std::mem::take(&mut batch);
+                batch = rayon::in_place_scope(|scope| {
+                    scope.spawn(|_| decoded = self.decode_all(current));
+                    cut(&mut next)
+                });
+                decoded
+            } else {
+                let decoded = self.decode_all(std::mem::take(&mut batch));
+                batch = cut(&mut next);
+                decoded
+            };
+            self.deliver(decoded, sink)?;
+        }
+        ControlFlow::Continue(())
+    }
+
+    fn decode_all(&self, batch: Vec<LineFrame>) -> Vec<Decoded> {
+        if self.parallel && batch.len() > 1 {
+            batch.into_par_iter().map(|frame| self.decode(frame)).collect()
+        } else {
+            batch.into_iter().map(|frame| self.decode(frame)).collect()
+        }
+    }
+
+    /// Decodes one record and screens the event (framing problems pass through).
+    fn decode(&self, frame: LineFrame) -> Decoded {
+        let (line, bytes) = match frame {
+            Ok(record) => record,
+            Err((line, error)) => return (line, Err(error)),
+        };
+        let event = match self.kind {
+            TextKind::Xml => xml::decode(&bytes, self.name, line),
+            TextKind::Esxi => esxi::decode(&bytes, self.name, line),
+            _ => return (line, json::decode(&bytes, self.name, line, self.forced, self.screen)),
+        };
+        (line, event.map(|event| screen::apply(self.screen, event)))
+    }
+
+    fn deliver(&self, decoded: Vec<Decoded>, sink: &mut dyn Sink) -> ControlFlow<()> {
+        for (line, result) in decoded {
+            match result {
+                Ok(screened) => screen::deliver(screened, sink)?,
+                Err(error) => {
+                    sink.problem(Problem::error(self.name, Some(Location::Line(line)), error))
+                }
+            }
+        }
+        ControlFlow::Continue(())
+    }
+}
+
+/// The next batch of frames: up to [`BATCH_RECORDS`] records or [`BATCH_BYTES`] bytes; empty at
+/// the end of input.
+fn cut(next: &mut impl FnMut() -> Option<LineFrame>) -> Vec<LineFrame> {
+    let mut batch = Vec::new();
+    let mut bytes = 0;
+    while batch.len() < BATCH_RECORDS && bytes < BATCH_BYTES {
+        let Some(frame) = next() else { break };
+        if let Ok((_, record)) = &frame {
+            bytes += record.len();
+        }
+        batch.push(frame);
+    }
+    batch
+}
