@@ -24,6 +24,10 @@ pub enum Format {
     Json,
     /// VMware ESXi logs (`shell.log`, `hostd.log`, `esxupdate.log`, ...), raw or forwarded by syslog.
     EsxiLog,
+    /// IIS W3C extended logs (`u_exYYMMDD.log`), columns named by `#Fields:` directives.
+    W3cLog,
+    /// Web server access logs in the common or combined format (Apache, nginx, Tomcat).
+    AccessLog,
 }
 
 impl Format {
@@ -37,6 +41,8 @@ impl Format {
             Format::FlatJson => "flat-json",
             Format::Json => "json",
             Format::EsxiLog => "esxi-log",
+            Format::W3cLog => "w3c-log",
+            Format::AccessLog => "access-log",
         }
     }
 }

@@ -7,7 +7,7 @@
 //!            ├─ EVTX ─────────► evtx_file ─┐  (evtx crate, chunk-parallel)
 //!            ├─ JSON ─► json::framer ──────┼─► one builder per record shape ─► windows::finish ─► Sink
 //!            ├─ XML ──► xml::Framer ───────┘  (records decoded in parallel batches)
-//!            └─ lines ─► lines::LineFramer ─► esxi ─────────────────────────────────► Sink
+//!            └─ lines ─► lines::LineFramer ─► esxi | web::w3c | web::clf ──────────────► Sink
 //! ```
 //!
 //! - **Sniffing, not extensions.** Each file is recognized by its first bytes (EVTX magic, gzip, zip,
@@ -38,6 +38,7 @@ mod screen;
 mod sniff;
 mod text;
 mod utf16;
+mod web;
 mod window;
 mod windows;
 mod xml;
@@ -50,7 +51,7 @@ pub use screen::{Marks, Screen};
 pub use shellward_event::Format;
 
 /// Every format a user may name (`--input-format`), in the order help lists them.
-pub const FORMATS: [Format; 7] = [
+pub const FORMATS: [Format; 9] = [
     Format::Evtx,
     Format::EvtxJson,
     Format::EvtxXml,
@@ -58,6 +59,8 @@ pub const FORMATS: [Format; 7] = [
     Format::FlatJson,
     Format::Json,
     Format::EsxiLog,
+    Format::W3cLog,
+    Format::AccessLog,
 ];
 
 /// The format of [`FORMATS`] with this name.

@@ -232,6 +232,8 @@ fn read_text(
     let kind = match forced {
         Some(Format::EvtxXml) => TextKind::Xml,
         Some(Format::EsxiLog) => TextKind::Esxi,
+        Some(Format::W3cLog) => TextKind::W3c,
+        Some(Format::AccessLog) => TextKind::AccessLog,
         Some(_) => TextKind::Json,
         None => sniff::text_kind(head),
     };

@@ -21,6 +21,10 @@ pub(crate) enum TextKind {
     Xml,
     /// VMware ESXi log lines.
     Esxi,
+    /// IIS W3C extended logs.
+    W3c,
+    /// Common/combined access logs (Apache, nginx, Tomcat).
+    AccessLog,
     Unknown,
 }
 
@@ -52,9 +56,26 @@ pub(crate) fn text_kind(head: &[u8]) -> TextKind {
                 Some(i) => rest = &rest[i + 1..],
                 None => return TextKind::Unknown,
             },
-            _ if crate::esxi::sniff(rest) => return TextKind::Esxi,
-            _ => return TextKind::Unknown,
+            _ => return line_kind(rest),
         }
+    }
+}
+
+/// The kind of a line-oriented log, from its first non-blank line.
+fn line_kind(text: &[u8]) -> TextKind {
+    if crate::esxi::sniff(text) {
+        return TextKind::Esxi;
+    }
+    let text = String::from_utf8_lossy(text);
+    let Some(line) = text.lines().map(str::trim_end).find(|l| !l.is_empty()) else {
+        return TextKind::Unknown;
+    };
+    if crate::web::w3c::sniff(line) {
+        TextKind::W3c
+    } else if crate::web::clf::sniff(line) {
+        TextKind::AccessLog
+    } else {
+        TextKind::Unknown
     }
 }
 
@@ -92,5 +113,11 @@ mod tests {
         assert_eq!(text_kind(b"<?xml version"), TextKind::Xml);
         assert_eq!(text_kind(b"hello"), TextKind::Unknown);
         assert_eq!(text_kind(b"\n2025-07-01T14:29:11.508Z shell[1]: [root]: ls\n"), TextKind::Esxi);
+        assert_eq!(
+            text_kind(b"#Software: Microsoft Internet Information Services 10.0\r\n"),
+            TextKind::W3c
+        );
+        let clf = b"::1 - - [26/Dec/2016:16:16:29 +0200] \"GET /favicon.ico HTTP/1.1\" 404 209\n";
+        assert_eq!(text_kind(clf), TextKind::AccessLog);
     }
 }

@@ -7,11 +7,16 @@
 //! overlap, and a single large file keeps every core busy. At most two batches exist at once
 //! (the one decoding, the one being cut), so memory stays bounded whatever the input size; results
 //! reach the sink in input order.
+//!
+//! The one layout whose lines are not self-contained, IIS W3C (its `#Fields:` directives name the
+//! columns of the lines after them), is handled in the same sequential pass: the framer reads the
+//! directives and each line goes to the pool with the columns in effect ([`Framed::Columns`]).
 
 use crate::lines::{self, LineFrame};
 use crate::problem::{DecodeError, Location, Problem};
 use crate::screen::{self, Screen, Screened};
 use crate::sniff::TextKind;
+use crate::web::{clf, w3c};
 use crate::{ReadOptions, Sink, esxi, json, xml};
 use rayon::prelude::*;
 use shellward_event::Format;
@@ -46,8 +51,12 @@ pub(crate) fn read(
             decoder.run(
                 || {
                     framer.next_frame().map(|frame| match frame {
-                        json::framer::Frame::Record { line, bytes } => Ok((line, bytes)),
-                        json::framer::Frame::Problem { line, error } => Err((line, error)),
+                        json::framer::Frame::Record { line, bytes } => {
+                            Framed::Frame(Ok((line, bytes)))
+                        }
+                        json::framer::Frame::Problem { line, error } => {
+                            Framed::Frame(Err((line, error)))
+                        }
                     })
                 },
                 sink,
@@ -55,14 +64,42 @@ pub(crate) fn read(
         }
         TextKind::Xml => {
             let mut framer = crate::xml::Framer::new(reader);
-            decoder.run(|| framer.next_frame(), sink)
+            decoder.run(|| framer.next_frame().map(Framed::Frame), sink)
         }
-        TextKind::Esxi | TextKind::Unknown => {
+        TextKind::W3c => {
             let mut framer = lines::LineFramer::new(reader);
-            decoder.run(|| framer.next_frame(), sink)
+            decoder.run(|| w3c_frame(&mut framer), sink)
+        }
+        TextKind::Esxi | TextKind::AccessLog | TextKind::Unknown => {
+            let mut framer = lines::LineFramer::new(reader);
+            decoder.run(|| framer.next_frame().map(Framed::Frame), sink)
         }
     }
 }
+
+/// What framing gives: a record (or a problem at a line), or the W3C columns of the lines after it.
+enum Framed {
+    Frame(LineFrame),
+    Columns(Arc<w3c::Columns>),
+}
+
+/// The next W3C frame: a `#Fields:` directive gives columns, other directives are passed over.
+fn w3c_frame<R: Read>(framer: &mut lines::LineFramer<R>) -> Option<Framed> {
+    loop {
+        let frame = framer.next_frame()?;
+        match &frame {
+            Ok((_, bytes)) if bytes.first() == Some(&b'#') => {
+                if let Some(columns) = w3c::Columns::from_directive(bytes) {
+                    return Some(Framed::Columns(Arc::new(columns)));
+                }
+            }
+            _ => return Some(Framed::Frame(frame)),
+        }
+    }
+}
+
+/// A frame and the W3C columns in effect for it.
+type Item = (LineFrame, Option<Arc<w3c::Columns>>);
 
 /// How the records of one text input are decoded.
 struct Decoder<'a> {
@@ -80,22 +117,23 @@ impl Decoder<'_> {
     /// Frames with `next` and decodes batch by batch, overlapping the two when parallel.
     fn run(
         &self,
-        mut next: impl FnMut() -> Option<LineFrame>,
+        mut next: impl FnMut() -> Option<Framed>,
         sink: &mut dyn Sink,
     ) -> ControlFlow<()> {
-        let mut batch = cut(&mut next);
+        let mut columns = None;
+        let mut batch = cut(&mut next, &mut columns);
         while !batch.is_empty() {
             let decoded = if self.parallel {
                 let mut decoded = Vec::new();
                 let current = std::mem::take(&mut batch);
                 batch = rayon::in_place_scope(|scope| {
                     scope.spawn(|_| decoded = self.decode_all(current));
-                    cut(&mut next)
+                    cut(&mut next, &mut columns)
                 });
                 decoded
             } else {
                 let decoded = self.decode_all(std::mem::take(&mut batch));
-                batch = cut(&mut next);
+                batch = cut(&mut next, &mut columns);
                 decoded
             };
             self.deliver(decoded, sink)?;
@@ -103,7 +141,7 @@ impl Decoder<'_> {
         ControlFlow::Continue(())
     }
 
-    fn decode_all(&self, batch: Vec<LineFrame>) -> Vec<Decoded> {
+    fn decode_all(&self, batch: Vec<Item>) -> Vec<Decoded> {
         if self.parallel && batch.len() > 1 {
             batch.into_par_iter().map(|frame| self.decode(frame)).collect()
         } else {
@@ -112,7 +150,7 @@ impl Decoder<'_> {
     }
 
     /// Decodes one record and screens the event (framing problems pass through).
-    fn decode(&self, frame: LineFrame) -> Decoded {
+    fn decode(&self, (frame, columns): Item) -> Decoded {
         let (line, bytes) = match frame {
             Ok(record) => record,
             Err((line, error)) => return (line, Err(error)),
@@ -120,6 +158,8 @@ impl Decoder<'_> {
         let event = match self.kind {
             TextKind::Xml => xml::decode(&bytes, self.name, line),
             TextKind::Esxi => esxi::decode(&bytes, self.name, line),
+            TextKind::W3c => w3c::decode(&bytes, self.name, line, columns.as_deref()),
+            TextKind::AccessLog => clf::decode(&bytes, self.name, line),
             _ => return (line, json::decode(&bytes, self.name, line, self.forced, self.screen)),
         };
         (line, event.map(|event| screen::apply(self.screen, event)))
@@ -139,16 +179,24 @@ impl Decoder<'_> {
 }
 
 /// The next batch of frames: up to [`BATCH_RECORDS`] records or [`BATCH_BYTES`] bytes; empty at
-/// the end of input.
-fn cut(next: &mut impl FnMut() -> Option<LineFrame>) -> Vec<LineFrame> {
+/// the end of input. `columns` holds the W3C columns in effect, from batch to batch.
+fn cut(
+    next: &mut impl FnMut() -> Option<Framed>,
+    columns: &mut Option<Arc<w3c::Columns>>,
+) -> Vec<Item> {
     let mut batch = Vec::new();
     let mut bytes = 0;
     while batch.len() < BATCH_RECORDS && bytes < BATCH_BYTES {
-        let Some(frame) = next() else { break };
-        if let Ok((_, record)) = &frame {
-            bytes += record.len();
+        match next() {
+            None => break,
+            Some(Framed::Columns(new)) => *columns = Some(new),
+            Some(Framed::Frame(frame)) => {
+                if let Ok((_, record)) = &frame {
+                    bytes += record.len();
+                }
+                batch.push((frame, columns.clone()));
+            }
         }
-        batch.push(frame);
     }
     batch
 }

@@ -1,6 +1,6 @@
 //! Golden tests: the normalized event of every Windows and ESXi fixture in
 //! `../shared/reference/examples` (evtx_dump JSON, evtx_dump XML, Splunk XmlWinEventLog, Winlogbeat
-//! raw and ECS, ESXi shell.log and esxupdate.log), one snapshot per
+//! raw and ECS, ESXi shell.log and esxupdate.log, IIS W3C and Apache/nginx/Tomcat access logs), one snapshot per
 //! file. The same record rendered two ways must normalize alike, which the snapshots make visible
 //! side by side, and `same_record_same_event` checks outright.
 
@@ -11,7 +11,7 @@ mod common;
 use common::read_named;
 use std::path::Path;
 
-const DIRS: [&str; 9] = [
+const DIRS: [&str; 10] = [
     "sysmon_windows",
     "windows_security",
     "powershell",
@@ -21,6 +21,7 @@ const DIRS: [&str; 9] = [
     "splunk_xmlwineventlog",
     "winlogbeat_ecs",
     "esxi",
+    "web_access_logs",
 ];
 
 fn examples() -> Option<std::path::PathBuf> {
