@@ -28,6 +28,13 @@ pub enum Format {
     W3cLog,
     /// Web server access logs in the common or combined format (Apache, nginx, Tomcat).
     AccessLog,
+    /// Microsoft Defender for Endpoint advanced hunting rows (Streaming API, portal or API export,
+    /// Sentinel), as JSON or CSV.
+    Defender,
+    /// CrowdStrike Falcon Data Replicator events (JSON lines).
+    FalconFdr,
+    /// Linux audit logs (`audit.log` raw or enriched, `ausearch -i`, AUOMS syslog).
+    Auditd,
 }
 
 impl Format {
@@ -43,6 +50,9 @@ impl Format {
             Format::EsxiLog => "esxi-log",
             Format::W3cLog => "w3c-log",
             Format::AccessLog => "access-log",
+            Format::Defender => "defender",
+            Format::FalconFdr => "falcon-fdr",
+            Format::Auditd => "auditd",
         }
     }
 }

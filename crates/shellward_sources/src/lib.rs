@@ -7,7 +7,9 @@
 //!            ├─ EVTX ─────────► evtx_file ─┐  (evtx crate, chunk-parallel)
 //!            ├─ JSON ─► json::framer ──────┼─► one builder per record shape ─► windows::finish ─► Sink
 //!            ├─ XML ──► xml::Framer ───────┘  (records decoded in parallel batches)
-//!            └─ lines ─► lines::LineFramer ─► esxi | web::w3c | web::clf ──────────────► Sink
+//!            ├─ CSV ──► csv_rows (header + rows) ─► edr::defender ──────────────────────┐
+//!            ├─ audit ► auditd::Grouper (records of one event) ─► auditd ──────────────┤
+//!            └─ lines ─► lines::LineFramer ─► esxi | web::w3c | web::clf ─────────────┴─► Sink
 //! ```
 //!
 //! - **Sniffing, not extensions.** Each file is recognized by its first bytes (EVTX magic, gzip, zip,
@@ -26,12 +28,17 @@
 //! - **Parallel, in order.** Small files are decoded several at a time, large files by chunks or
 //!   batches of records, and the sink receives everything in input order, so output is deterministic.
 
+mod auditd;
 mod collect;
+mod csv_rows;
+mod edr;
 mod esxi;
 mod evtx_file;
 mod inputs;
 mod json;
+mod lineage;
 mod lines;
+mod mapping;
 mod problem;
 mod reader;
 mod screen;
@@ -51,7 +58,7 @@ pub use screen::{Marks, Screen};
 pub use shellward_event::Format;
 
 /// Every format a user may name (`--input-format`), in the order help lists them.
-pub const FORMATS: [Format; 9] = [
+pub const FORMATS: [Format; 12] = [
     Format::Evtx,
     Format::EvtxJson,
     Format::EvtxXml,
@@ -61,6 +68,9 @@ pub const FORMATS: [Format; 9] = [
     Format::EsxiLog,
     Format::W3cLog,
     Format::AccessLog,
+    Format::Defender,
+    Format::FalconFdr,
+    Format::Auditd,
 ];
 
 /// The format of [`FORMATS`] with this name.

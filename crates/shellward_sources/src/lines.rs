@@ -11,6 +11,11 @@ use std::io::Read;
 /// The longest line kept, in bytes.
 pub(crate) const MAX_LINE: usize = 1 << 20;
 
+/// The column names in effect for the lines after a header line (an IIS `#Fields:` directive, the
+/// header of a CSV file).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Columns(pub(crate) Vec<String>);
+
 /// What the framer found next: a line and its 1-based number, or a problem at a line.
 pub(crate) type LineFrame = Result<(u64, Vec<u8>), (u64, DecodeError)>;
 

@@ -93,7 +93,9 @@ pub enum DecodeError {
     #[error("file ends inside a record (truncated)")]
     Truncated,
     /// No decoder recognizes the content.
-    #[error("unknown format (not EVTX, JSON, XML event log, ESXi log or web access log)")]
+    #[error(
+        "unknown format (not EVTX, JSON, XML event log, Defender CSV, audit log, ESXi log or web access log)"
+    )]
     UnknownFormat,
     /// The file has no bytes.
     #[error("empty file")]

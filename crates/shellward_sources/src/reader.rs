@@ -234,6 +234,8 @@ fn read_text(
         Some(Format::EsxiLog) => TextKind::Esxi,
         Some(Format::W3cLog) => TextKind::W3c,
         Some(Format::AccessLog) => TextKind::AccessLog,
+        Some(Format::Defender) if sniff::text_kind(head) != TextKind::Json => TextKind::Csv,
+        Some(Format::Auditd) if sniff::text_kind(head) != TextKind::Json => TextKind::Auditd,
         Some(_) => TextKind::Json,
         None => sniff::text_kind(head),
     };

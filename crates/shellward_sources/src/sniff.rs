@@ -25,6 +25,10 @@ pub(crate) enum TextKind {
     W3c,
     /// Common/combined access logs (Apache, nginx, Tomcat).
     AccessLog,
+    /// CSV with a header line (Defender advanced hunting exports).
+    Csv,
+    /// Linux audit records.
+    Auditd,
     Unknown,
 }
 
@@ -63,17 +67,24 @@ pub(crate) fn text_kind(head: &[u8]) -> TextKind {
 
 /// The kind of a line-oriented log, from its first non-blank line.
 fn line_kind(text: &[u8]) -> TextKind {
-    if crate::esxi::sniff(text) {
-        return TextKind::Esxi;
-    }
-    let text = String::from_utf8_lossy(text);
-    let Some(line) = text.lines().map(str::trim_end).find(|l| !l.is_empty()) else {
+    let lossy = String::from_utf8_lossy(text);
+    let Some(line) = lossy.lines().map(str::trim_end).find(|l| !l.is_empty()) else {
         return TextKind::Unknown;
     };
-    if crate::web::w3c::sniff(line) {
+    if line.contains("<Event>") || line.contains("<Event ") {
+        // Events written to syslog (Sysmon for Linux: `host sysmon: <Event>...`): the XML framer
+        // skips whatever lies between events.
+        TextKind::Xml
+    } else if crate::auditd::sniff(line) {
+        TextKind::Auditd
+    } else if crate::esxi::sniff(text) {
+        TextKind::Esxi
+    } else if crate::web::w3c::sniff(line) {
         TextKind::W3c
     } else if crate::web::clf::sniff(line) {
         TextKind::AccessLog
+    } else if crate::csv_rows::sniff(line) {
+        TextKind::Csv
     } else {
         TextKind::Unknown
     }

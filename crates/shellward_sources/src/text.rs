@@ -1,4 +1,4 @@
-//! Text telemetry (JSON, XML, ESXi lines): framed on the reading thread, decoded in batches on the
+//! Text telemetry (JSON, XML, CSV, log lines): framed on the reading thread, decoded in batches on the
 //! pool.
 //!
 //! Framing (finding where each record ends) is sequential by nature; decoding and screening a
@@ -12,12 +12,14 @@
 //! columns of the lines after them), is handled in the same sequential pass: the framer reads the
 //! directives and each line goes to the pool with the columns in effect ([`Framed::Columns`]).
 
-use crate::lines::{self, LineFrame};
+use crate::edr::falcon;
+use crate::lineage::ProcessTable;
+use crate::lines::{self, Columns, LineFrame};
 use crate::problem::{DecodeError, Location, Problem};
-use crate::screen::{self, Screen, Screened};
+use crate::screen::{self, Outcome, Screen};
 use crate::sniff::TextKind;
 use crate::web::{clf, w3c};
-use crate::{ReadOptions, Sink, esxi, json, xml};
+use crate::{ReadOptions, Sink, auditd, csv_rows, esxi, json, xml};
 use rayon::prelude::*;
 use shellward_event::Format;
 use std::io::Read;
@@ -70,6 +72,15 @@ pub(crate) fn read(
             let mut framer = lines::LineFramer::new(reader);
             decoder.run(|| w3c_frame(&mut framer), sink)
         }
+        TextKind::Auditd => {
+            let mut framer = auditd::Grouper::new(reader);
+            decoder.run(|| framer.next_frame().map(Framed::Frame), sink)
+        }
+        TextKind::Csv => {
+            let mut framer = lines::LineFramer::new(reader);
+            let mut header_read = false;
+            decoder.run(|| csv_frame(&mut framer, &mut header_read), sink)
+        }
         TextKind::Esxi | TextKind::AccessLog | TextKind::Unknown => {
             let mut framer = lines::LineFramer::new(reader);
             decoder.run(|| framer.next_frame().map(Framed::Frame), sink)
@@ -80,7 +91,7 @@ pub(crate) fn read(
 /// What framing gives: a record (or a problem at a line), or the W3C columns of the lines after it.
 enum Framed {
     Frame(LineFrame),
-    Columns(Arc<w3c::Columns>),
+    Columns(Arc<Columns>),
 }
 
 /// The next W3C frame: a `#Fields:` directive gives columns, other directives are passed over.
@@ -89,7 +100,7 @@ fn w3c_frame<R: Read>(framer: &mut lines::LineFramer<R>) -> Option<Framed> {
         let frame = framer.next_frame()?;
         match &frame {
             Ok((_, bytes)) if bytes.first() == Some(&b'#') => {
-                if let Some(columns) = w3c::Columns::from_directive(bytes) {
+                if let Some(columns) = Columns::from_directive(bytes) {
                     return Some(Framed::Columns(Arc::new(columns)));
                 }
             }
@@ -98,8 +109,38 @@ fn w3c_frame<R: Read>(framer: &mut lines::LineFramer<R>) -> Option<Framed> {
     }
 }
 
+/// The next CSV frame: the first line gives the columns; a row spans lines until its quotes
+/// balance (a row longer than [`lines::MAX_LINE`] is reported and skipped).
+fn csv_frame<R: Read>(framer: &mut lines::LineFramer<R>, header_read: &mut bool) -> Option<Framed> {
+    let (line, bytes) = match framer.next_frame()? {
+        Ok(first) => first,
+        Err(problem) => return Some(Framed::Frame(Err(problem))),
+    };
+    if !std::mem::replace(header_read, true)
+        && let Some(columns) = csv_rows::header(&bytes)
+    {
+        return Some(Framed::Columns(Arc::new(columns)));
+    }
+    let mut record = csv_rows::Record::default();
+    let mut complete = record.push_line(&bytes);
+    while !complete {
+        if record.len() > lines::MAX_LINE {
+            return Some(Framed::Frame(Err((
+                line,
+                DecodeError::TooLarge { limit: lines::MAX_LINE },
+            ))));
+        }
+        complete = match framer.next_frame() {
+            None => return Some(Framed::Frame(Err((line, DecodeError::Truncated)))),
+            Some(Err(problem)) => return Some(Framed::Frame(Err(problem))),
+            Some(Ok((_, more))) => record.push_line(&more),
+        };
+    }
+    Some(Framed::Frame(Ok((line, record.take()))))
+}
+
 /// A frame and the W3C columns in effect for it.
-type Item = (LineFrame, Option<Arc<w3c::Columns>>);
+type Item = (LineFrame, Option<Arc<Columns>>);
 
 /// How the records of one text input are decoded.
 struct Decoder<'a> {
@@ -110,8 +151,8 @@ struct Decoder<'a> {
     screen: Option<&'a dyn Screen>,
 }
 
-/// A decoded frame: the line it started on, and its event (or why there is none).
-type Decoded = (u64, Result<Screened, DecodeError>);
+/// A decoded record: the line it started on, and its event (or why there is none).
+type Decoded = (u64, Result<Outcome, DecodeError>);
 
 impl Decoder<'_> {
     /// Frames with `next` and decodes batch by batch, overlapping the two when parallel.
@@ -121,9 +162,10 @@ impl Decoder<'_> {
         sink: &mut dyn Sink,
     ) -> ControlFlow<()> {
         let mut columns = None;
+        let mut processes = ProcessTable::default();
         let mut batch = cut(&mut next, &mut columns);
         while !batch.is_empty() {
-            let decoded = if self.parallel {
+            let mut decoded = if self.parallel {
                 let mut decoded = Vec::new();
                 let current = std::mem::take(&mut batch);
                 batch = rayon::in_place_scope(|scope| {
@@ -136,6 +178,7 @@ impl Decoder<'_> {
                 batch = cut(&mut next, &mut columns);
                 decoded
             };
+            self.link(&mut decoded, &mut processes);
             self.deliver(decoded, sink)?;
         }
         ControlFlow::Continue(())
@@ -143,32 +186,81 @@ impl Decoder<'_> {
 
     fn decode_all(&self, batch: Vec<Item>) -> Vec<Decoded> {
         if self.parallel && batch.len() > 1 {
-            batch.into_par_iter().map(|frame| self.decode(frame)).collect()
+            batch.into_par_iter().flat_map_iter(|frame| self.decode(frame)).collect()
         } else {
-            batch.into_iter().map(|frame| self.decode(frame)).collect()
+            batch.into_iter().flat_map(|frame| self.decode(frame)).collect()
         }
     }
 
-    /// Decodes one record and screens the event (framing problems pass through).
-    fn decode(&self, (frame, columns): Item) -> Decoded {
+    /// Decodes one frame (one record, or several when a JSON message wraps them) and screens the
+    /// events that need no linking (framing problems pass through).
+    fn decode(&self, (frame, columns): Item) -> Vec<Decoded> {
         let (line, bytes) = match frame {
             Ok(record) => record,
-            Err((line, error)) => return (line, Err(error)),
+            Err((line, error)) => return vec![(line, Err(error))],
         };
         let event = match self.kind {
             TextKind::Xml => xml::decode(&bytes, self.name, line),
             TextKind::Esxi => esxi::decode(&bytes, self.name, line),
             TextKind::W3c => w3c::decode(&bytes, self.name, line, columns.as_deref()),
             TextKind::AccessLog => clf::decode(&bytes, self.name, line),
-            _ => return (line, json::decode(&bytes, self.name, line, self.forced, self.screen)),
+            TextKind::Csv => csv_rows::decode(&bytes, self.name, line, columns.as_deref()),
+            TextKind::Auditd => {
+                return match auditd::decode(&bytes, self.name, line, None) {
+                    Ok(events) => {
+                        events.into_iter().map(|e| (line, Ok(Outcome::Unlinked(e)))).collect()
+                    }
+                    Err(error) => vec![(line, Err(error))],
+                };
+            }
+            _ => {
+                let mut records = Vec::with_capacity(1);
+                json::decode(&bytes, self.name, line, self.forced, self.screen, &mut records);
+                return records.into_iter().map(|r| (line, r)).collect();
+            }
         };
-        (line, event.map(|event| screen::apply(self.screen, event)))
+        vec![(line, event.map(|event| Outcome::Screened(screen::apply(self.screen, event))))]
+    }
+
+    /// Links the events that name their parent or actor by id to the processes before them (in
+    /// input order, on this thread), then screens them (in parallel).
+    fn link(&self, decoded: &mut [Decoded], processes: &mut ProcessTable) {
+        let mut unlinked = 0;
+        for (_, outcome) in decoded.iter_mut() {
+            if let Ok(Outcome::Unlinked(event)) = outcome {
+                match event.provenance.format {
+                    Format::FalconFdr => falcon::link(event, processes),
+                    Format::Auditd => auditd::link(event, processes),
+                    _ => {}
+                }
+                unlinked += 1;
+            }
+        }
+        if unlinked == 0 {
+            return;
+        }
+        let settle = |(_, outcome): &mut Decoded| {
+            if let Ok(Outcome::Unlinked(_)) = outcome
+                && let Ok(Outcome::Unlinked(event)) =
+                    std::mem::replace(outcome, Ok(Outcome::Screened(None)))
+            {
+                *outcome = Ok(Outcome::Screened(screen::apply(self.screen, event)));
+            }
+        };
+        if self.parallel && unlinked > 1 {
+            decoded.par_iter_mut().for_each(settle);
+        } else {
+            decoded.iter_mut().for_each(settle);
+        }
     }
 
     fn deliver(&self, decoded: Vec<Decoded>, sink: &mut dyn Sink) -> ControlFlow<()> {
         for (line, result) in decoded {
             match result {
-                Ok(screened) => screen::deliver(screened, sink)?,
+                Ok(Outcome::Screened(screened)) => screen::deliver(screened, sink)?,
+                Ok(Outcome::Unlinked(event)) => {
+                    screen::deliver(screen::apply(self.screen, event), sink)?
+                }
                 Err(error) => {
                     sink.problem(Problem::error(self.name, Some(Location::Line(line)), error))
                 }
@@ -180,10 +272,7 @@ impl Decoder<'_> {
 
 /// The next batch of frames: up to [`BATCH_RECORDS`] records or [`BATCH_BYTES`] bytes; empty at
 /// the end of input. `columns` holds the W3C columns in effect, from batch to batch.
-fn cut(
-    next: &mut impl FnMut() -> Option<Framed>,
-    columns: &mut Option<Arc<w3c::Columns>>,
-) -> Vec<Item> {
+fn cut(next: &mut impl FnMut() -> Option<Framed>, columns: &mut Option<Arc<Columns>>) -> Vec<Item> {
     let mut batch = Vec::new();
     let mut bytes = 0;
     while batch.len() < BATCH_RECORDS && bytes < BATCH_BYTES {

@@ -122,6 +122,43 @@ fn garbage_line_in_an_esxi_log() {
 }
 
 #[test]
+fn garbage_in_an_audit_log() {
+    let text = b"type=SYSCALL msg=audit(1.0:1): syscall=59 success=yes pid=2 ppid=1 exe=\"/bin/sh\"\nnot an audit line\ntype=EXECVE msg=audit(1.0:1): argc=1 a0=ZZ\ntype=PATH msg=audit(2.0:2): name=\"\xff\" nametype=CREATE\n";
+    let got = read_bytes(text, "audit.log");
+    let errors = errors(&got);
+    assert_eq!(errors.len(), 1, "{:?}", got.problem_texts());
+    assert_eq!(errors[0].location, Some(Location::Line(2)));
+    let process = got.events.iter().find(|e| e.logsource.category == Some("process_creation"));
+    // `ZZ` is neither quoted nor hex: kept as it is.
+    assert_eq!(process.and_then(|e| e.get_str("CommandLine")), Some("ZZ"));
+    let file = got.events.iter().find(|e| e.logsource.category == Some("file_event"));
+    assert_eq!(file.and_then(|e| e.get_str("TargetFilename")), Some("\u{FFFD}"));
+}
+
+#[test]
+fn broken_rows_in_a_defender_csv_export() {
+    let text = b"Timestamp,DeviceName,ActionType,FileName,ProcessCommandLine\n\
+        2026-11-02T09:15:41Z,web01,ProcessCreated,cmd.exe,whoami\n\
+        2026-11-02T09:15:42Z,web01,ProcessCreated\n\
+        2026-11-02T09:15:43Z,web01,ProcessCreated,cmd.exe,\"never closed\n";
+    let got = read_bytes(text, "export.csv");
+    assert_eq!(got.events.len(), 1);
+    let errors = errors(&got);
+    assert_eq!(errors.len(), 2, "{:?}", got.problem_texts());
+    assert_eq!(errors[0].location, Some(Location::Line(3)));
+    assert!(matches!(errors[1].error, DecodeError::Truncated));
+}
+
+#[test]
+fn envelope_with_a_broken_record() {
+    let text = br#"{"records":[{"category":"AdvancedHunting-DeviceProcessEvents","properties":{"Timestamp":"2026-11-02T09:15:41Z","DeviceName":"w","ActionType":"ProcessCreated"}},7]}"#;
+    let got = read_bytes(text, "message.json");
+    assert_eq!(got.events.len(), 1);
+    assert_eq!(got.events[0].logsource.category, Some("process_creation"));
+    assert_eq!(errors(&got).len(), 1);
+}
+
+#[test]
 fn invalid_utf8_in_json_line() {
     let got = read_bytes(b"{\"a\":\"\xff\xfe\"}\n{\"b\":1}\n", "bad-utf8.json");
     assert_eq!(got.events.len(), 1);

@@ -11,7 +11,7 @@ mod common;
 use common::read_named;
 use std::path::Path;
 
-const DIRS: [&str; 10] = [
+const DIRS: [&str; 14] = [
     "sysmon_windows",
     "windows_security",
     "powershell",
@@ -22,6 +22,10 @@ const DIRS: [&str; 10] = [
     "winlogbeat_ecs",
     "esxi",
     "web_access_logs",
+    "defender_endpoint",
+    "crowdstrike_fdr",
+    "linux_auditd",
+    "sysmon_linux",
 ];
 
 fn examples() -> Option<std::path::PathBuf> {

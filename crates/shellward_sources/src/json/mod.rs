@@ -10,7 +10,14 @@
 //! | evtx_dump JSON | `{"Event": {"System": ...}}` | [`evtx_json`] |
 //! | Winlogbeat / Elastic Agent | a `winlog` object | [`winlogbeat`] |
 //! | flattened Windows event | top-level `Channel` and `EventID` | [`flat`] |
+//! | Defender advanced hunting row | `category: "AdvancedHunting-.."` with `properties`, or `ActionType`, `DeviceName` and `Timestamp` | [`crate::edr::defender`] |
+//! | Falcon Data Replicator event | `event_simpleName` | [`crate::edr::falcon`] (linked later, in input order) |
+//! | audit record in a syslog row | `SyslogMessage` holding `type=.. audit(..)` (Sentinel, AUOMS) | [`crate::auditd`] (linked later) |
 //! | anything else | | fields flattened with dotted names, no log source |
+//!
+//! A message that wraps records (`{"records": [..]}` from Azure Event Hubs and diagnostic exports,
+//! `{"Results": [..]}` from the Defender advanced hunting API) is opened and each record decoded on
+//! its own.
 
 pub(crate) mod convert;
 pub(crate) mod evtx_json;
@@ -18,33 +25,112 @@ mod flat;
 pub(crate) mod framer;
 mod winlogbeat;
 
+use crate::edr::{defender, falcon};
 use crate::problem::DecodeError;
-use crate::screen::{self, Screened};
-use crate::{Screen, windows};
+use crate::screen::{self, Outcome};
+use crate::{Screen, auditd, windows};
 use serde_json::{Map, Value as Json};
 use shellward_event::{Event, Format, Provenance};
 use std::sync::Arc;
 
-/// Decodes one JSON record and screens it. `forced` is the format the user named with
-/// `--input-format`, if any. A Windows record whose log source the screen does not want is dropped
-/// before its event is built.
+/// Member names under which a message wraps its records.
+const ENVELOPES: [&str; 3] = ["records", "Results", "results"];
+
+/// Decodes one top-level JSON object into `out`: one record, or each record of an envelope. Each
+/// is screened, unless it must first be linked ([`Outcome::Unlinked`]). `forced` is the format the
+/// user named with `--input-format`, if any.
 pub(crate) fn decode(
     bytes: &[u8],
     path: &Arc<str>,
     line: u64,
     forced: Option<Format>,
     screen: Option<&dyn Screen>,
-) -> Result<Screened, DecodeError> {
-    let json: Json = serde_json::from_slice(bytes)?;
-    let Json::Object(mut doc) = json else {
-        return Err(DecodeError::Garbage("a JSON value that is not an object".into()));
+    out: &mut Vec<Result<Outcome, DecodeError>>,
+) {
+    let doc = match serde_json::from_slice::<Json>(bytes) {
+        Ok(Json::Object(doc)) => doc,
+        Ok(_) => {
+            out.push(Err(DecodeError::Garbage("a JSON value that is not an object".into())));
+            return;
+        }
+        Err(e) => {
+            out.push(Err(e.into()));
+            return;
+        }
     };
+    match envelope(doc) {
+        Ok(records) => {
+            for record in records {
+                match record {
+                    Json::Object(doc) => decode_record(doc, path, line, forced, screen, out),
+                    _ => out.push(Err(DecodeError::Garbage(
+                        "a wrapped record that is not an object".into(),
+                    ))),
+                }
+            }
+        }
+        Err(doc) => decode_record(doc, path, line, forced, screen, out),
+    }
+}
+
+/// An audit record carried in a syslog row (Sentinel's Syslog table: AUOMS, auditd through rsyslog).
+fn syslog_audit_record(doc: &Map<String, Json>) -> Option<&str> {
+    let message = doc.get("SyslogMessage")?.as_str()?;
+    (message.starts_with("type=") && message.contains("audit(")).then_some(message)
+}
+
+/// The records an envelope wraps, or the object itself when it is not one.
+fn envelope(mut doc: Map<String, Json>) -> Result<Vec<Json>, Map<String, Json>> {
+    let Some(key) = ENVELOPES.iter().find(|k| doc.get(**k).is_some_and(Json::is_array)) else {
+        return Err(doc);
+    };
+    if shape(&doc) != Format::Json {
+        return Err(doc);
+    }
+    match doc.remove(*key) {
+        Some(Json::Array(records)) => Ok(records),
+        _ => Err(doc),
+    }
+}
+
+/// Decodes one record into `out` and screens it (or leaves it to be linked).
+fn decode_record(
+    doc: Map<String, Json>,
+    path: &Arc<str>,
+    line: u64,
+    forced: Option<Format>,
+    screen: Option<&dyn Screen>,
+    out: &mut Vec<Result<Outcome, DecodeError>>,
+) {
     let format = forced.unwrap_or_else(|| shape(&doc));
+    if format == Format::Auditd {
+        let Some(message) = syslog_audit_record(&doc) else {
+            out.push(Err(DecodeError::Garbage("no audit record in \"SyslogMessage\"".into())));
+            return;
+        };
+        let host = ["Computer", "HostName"].iter().find_map(|k| doc.get(*k)?.as_str());
+        match auditd::decode(message.as_bytes(), path, line, host) {
+            Ok(events) => out.extend(events.into_iter().map(|e| Ok(Outcome::Unlinked(e)))),
+            Err(error) => out.push(Err(error)),
+        }
+        return;
+    }
+    out.push(build_record(doc, format, path, line, screen));
+}
+
+/// Builds one record of a known format and screens it (or leaves it to be linked).
+fn build_record(
+    mut doc: Map<String, Json>,
+    format: Format,
+    path: &Arc<str>,
+    line: u64,
+    screen: Option<&dyn Screen>,
+) -> Result<Outcome, DecodeError> {
     if let Some(screen) = screen
         && let Some((channel, event_id)) = windows_key(&doc, format)
         && !windows::wanted(screen, channel, event_id)
     {
-        return Ok(None);
+        return Ok(Outcome::Screened(None));
     }
     let mut event = Event::new(Provenance { path: Arc::clone(path), record: line, format });
     match format {
@@ -54,9 +140,14 @@ pub(crate) fn decode(
         },
         Format::Winlogbeat => winlogbeat::build(&mut event, doc),
         Format::FlatJson => flat::build(&mut event, doc),
+        Format::Defender => defender::build(&mut event, doc),
+        Format::FalconFdr => {
+            falcon::build(&mut event, doc);
+            return Ok(Outcome::Unlinked(event));
+        }
         _ => generic(&mut event, doc),
     }
-    Ok(screen::apply(screen, event))
+    Ok(Outcome::Screened(screen::apply(screen, event)))
 }
 
 /// The channel and event ID of a Windows record of this shape, read from the JSON without building
@@ -90,6 +181,12 @@ fn shape(doc: &Map<String, Json>) -> Format {
         Format::Winlogbeat
     } else if doc.contains_key("EventID") && doc.contains_key("Channel") {
         Format::FlatJson
+    } else if defender::is_row(doc) {
+        Format::Defender
+    } else if falcon::is_event(doc) {
+        Format::FalconFdr
+    } else if syslog_audit_record(doc).is_some() {
+        Format::Auditd
     } else {
         Format::Json
     }
@@ -101,8 +198,9 @@ fn generic(event: &mut Event, doc: Map<String, Json>) {
     event.time = ["@timestamp", "timestamp", "time", "TimeCreated", "Timestamp"]
         .iter()
         .find_map(|k| event.get_str(k).and_then(crate::windows::parse_time));
-    event.host = ["host.name", "hostname", "Hostname", "Computer", "DeviceName", "host"]
-        .iter()
-        .find_map(|k| event.get_str(k))
-        .map(str::to_owned);
+    event.host =
+        ["host.name", "hostname", "Hostname", "Computer", "ComputerName", "DeviceName", "host"]
+            .iter()
+            .find_map(|k| event.get_str(k))
+            .map(str::to_owned);
 }

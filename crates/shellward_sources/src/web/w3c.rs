@@ -17,14 +17,12 @@
 //! and reading the usual columns around it.
 
 use super::{is_method, push, push_target};
+use crate::lines::Columns;
 use crate::problem::DecodeError;
 use shellward_event::{Event, FieldName, Format};
 use std::sync::Arc;
 
 /// The column names of a `#Fields:` directive, as taxonomy names.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Columns(Vec<String>);
-
 impl Columns {
     /// The columns a `#Fields:` line names; `None` for other lines.
     pub(crate) fn from_directive(line: &[u8]) -> Option<Columns> {

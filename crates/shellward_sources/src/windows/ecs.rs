@@ -1,7 +1,7 @@
 //! Elastic Common Schema fields back to taxonomy names (`mappings/ecs.toml`).
 
-use super::finish::template;
 use super::tables::Tables;
+use crate::mapping::template;
 use shellward_event::{Event, FieldName};
 
 /// Adds the taxonomy name of every ECS field the event has, unless the event already has it.

@@ -1,6 +1,7 @@
 //! Derives log source, host, time and taxonomy fields of a Windows event from the mapping table.
 
-use super::tables::{EventRule, FieldSpec, Tables, TemplatePart};
+use super::tables::{EventRule, Tables};
+use crate::mapping::compute;
 use shellward_event::{Event, FieldName, Timestamp, Value};
 
 /// Completes a Windows event whose builder has filled in the system and event data fields.
@@ -59,58 +60,6 @@ fn applies(rule: &EventRule, event: &Event) -> bool {
     }
 }
 
-/// Computes one taxonomy field; `None` when the source lacks what it needs.
-pub(crate) fn compute(spec: &FieldSpec, event: &Event) -> Option<Value> {
-    match spec {
-        FieldSpec::Copy(from) => event.get(from).cloned(),
-        FieldSpec::Hex(from) => event.get(from).and_then(Value::as_i64).map(Value::Int),
-        FieldSpec::Template(parts) => template(parts, event).map(Value::Str),
-        FieldSpec::Data(index) => match event.get("Data")? {
-            Value::List(items) => items.get(*index).cloned(),
-            single if *index == 0 => Some(single.clone()),
-            _ => None,
-        },
-        FieldSpec::Integrity(from) => {
-            integrity_level(&event.get(from)?.as_text()).map(|l| Value::Str(l.to_owned()))
-        }
-    }
-}
-
-/// Fills a template; `None` if a referenced field is missing, empty or `-`.
-pub(crate) fn template(parts: &[TemplatePart], event: &Event) -> Option<String> {
-    let mut out = String::new();
-    for part in parts {
-        match part {
-            TemplatePart::Text(t) => out.push_str(t),
-            TemplatePart::Field(f) => {
-                let value = event.get(f)?.as_text();
-                if value.is_empty() || value == "-" {
-                    return None;
-                }
-                out.push_str(&value);
-            }
-        }
-    }
-    Some(out)
-}
-
-/// The integrity level of a mandatory label, as a SID (`S-1-16-12288`) or as resolved by Splunk
-/// (`Mandatory Label\High Mandatory Level`).
-fn integrity_level(label: &str) -> Option<&'static str> {
-    const LEVELS: [(&str, &str, &str); 6] = [
-        ("S-1-16-0", "untrusted", "Untrusted"),
-        ("S-1-16-4096", "low", "Low"),
-        ("S-1-16-8192", "medium mandatory", "Medium"),
-        ("S-1-16-8448", "medium plus", "MediumPlus"),
-        ("S-1-16-12288", "high", "High"),
-        ("S-1-16-16384", "system", "System"),
-    ];
-    let lower = label.to_ascii_lowercase();
-    LEVELS.iter().find_map(|(sid, word, level)| {
-        (label.eq_ignore_ascii_case(sid) || lower.contains(&format!("\\{word}"))).then_some(*level)
-    })
-}
-
 /// Splits the single `Data` text into `key:value` lines (MSSQL audit records).
 fn key_values(event: &Event) -> Vec<(FieldName, Value)> {
     let text = match event.get("Data") {
@@ -158,13 +107,5 @@ mod tests {
             "2019-05-24T01:33:53.1124866Z"
         );
         assert!(parse_time("yesterday").is_none());
-    }
-
-    #[test]
-    fn integrity() {
-        assert_eq!(integrity_level("S-1-16-12288"), Some("High"));
-        assert_eq!(integrity_level("Mandatory Label\\System Mandatory Level"), Some("System"));
-        assert_eq!(integrity_level("Mandatory Label\\Medium Mandatory Level"), Some("Medium"));
-        assert_eq!(integrity_level("S-1-5-18"), None);
     }
 }

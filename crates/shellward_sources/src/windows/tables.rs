@@ -1,33 +1,12 @@
 //! The Windows and ECS mapping tables (`mappings/*.toml`), parsed once per process.
 
+use crate::mapping::{FieldSpec, TemplatePart, parse_spec, parse_template};
 use serde::Deserialize;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::OnceLock;
 
 const WINDOWS_TOML: &str = include_str!("../../mappings/windows.toml");
 const ECS_TOML: &str = include_str!("../../mappings/ecs.toml");
-
-/// How a taxonomy field is computed from the source fields.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum FieldSpec {
-    /// Copy a field.
-    Copy(String),
-    /// A field read as a hex or decimal number.
-    Hex(String),
-    /// Text built from other fields.
-    Template(Vec<TemplatePart>),
-    /// The Nth unnamed `<Data>` element.
-    Data(usize),
-    /// A mandatory-label SID turned into an integrity level name.
-    Integrity(String),
-}
-
-/// A piece of a template: literal text or a field reference.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum TemplatePart {
-    Text(String),
-    Field(String),
-}
 
 /// One `[[event]]` entry.
 #[derive(Debug)]
@@ -106,7 +85,7 @@ impl Tables {
             };
             let mut fields = Vec::new();
             for (name, spec) in e.fields {
-                fields.push((leak(name), spec.into_spec()?));
+                fields.push((leak(name), parse_spec(spec)?));
             }
             let category = e.category.map(leak);
             for id in e.ids {
@@ -133,24 +112,6 @@ impl Tables {
 /// Table names live as long as the process (they are loaded once), so events can hold `&'static str`.
 fn leak(s: String) -> &'static str {
     Box::leak(s.into_boxed_str())
-}
-
-/// Parses `{A}\{B}` into parts.
-fn parse_template(text: &str) -> Result<Vec<TemplatePart>, String> {
-    let mut parts = Vec::new();
-    let mut rest = text;
-    while let Some(open) = rest.find('{') {
-        if open > 0 {
-            parts.push(TemplatePart::Text(rest[..open].to_owned()));
-        }
-        let close = rest[open..].find('}').ok_or_else(|| format!("unclosed {{ in {text:?}"))?;
-        parts.push(TemplatePart::Field(rest[open + 1..open + close].to_owned()));
-        rest = &rest[open + close + 1..];
-    }
-    if !rest.is_empty() {
-        parts.push(TemplatePart::Text(rest.to_owned()));
-    }
-    Ok(parts)
 }
 
 #[derive(Deserialize)]
@@ -183,32 +144,6 @@ struct EventEntry {
     key_values: bool,
 }
 
-trait IntoSpec {
-    fn into_spec(self) -> Result<FieldSpec, String>;
-}
-
-impl IntoSpec for toml::Value {
-    fn into_spec(self) -> Result<FieldSpec, String> {
-        let table = match self {
-            toml::Value::String(s) => return Ok(FieldSpec::Copy(s)),
-            toml::Value::Table(t) if t.len() == 1 => t,
-            other => return Err(format!("bad field spec {other:?}")),
-        };
-        let Some((kind, value)) = table.into_iter().next() else {
-            return Err("empty field spec".into());
-        };
-        match (kind.as_str(), value) {
-            ("hex", toml::Value::String(s)) => Ok(FieldSpec::Hex(s)),
-            ("integrity", toml::Value::String(s)) => Ok(FieldSpec::Integrity(s)),
-            ("template", toml::Value::String(s)) => Ok(FieldSpec::Template(parse_template(&s)?)),
-            ("data", toml::Value::Integer(n)) if n >= 0 => {
-                Ok(FieldSpec::Data(usize::try_from(n).map_err(|e| e.to_string())?))
-            }
-            (kind, value) => Err(format!("bad field spec {kind} = {value:?}")),
-        }
-    }
-}
-
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct EcsFile {
@@ -235,18 +170,5 @@ mod tests {
                 .any(|(n, s)| *n == "Image" && *s == FieldSpec::Copy("NewProcessName".into()))
         );
         assert_eq!(tables.rules("microsoft-windows-sysmon/operational", 12).len(), 2);
-    }
-
-    #[test]
-    fn templates() {
-        assert_eq!(
-            parse_template("{A}\\{B}").unwrap(),
-            vec![
-                TemplatePart::Field("A".into()),
-                TemplatePart::Text("\\".into()),
-                TemplatePart::Field("B".into())
-            ]
-        );
-        assert!(parse_template("{A").is_err());
     }
 }

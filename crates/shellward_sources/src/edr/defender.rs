@@ -1,0 +1,152 @@
+//! Microsoft Defender for Endpoint advanced hunting rows: DeviceProcessEvents, DeviceFileEvents,
+//! DeviceRegistryEvents, DeviceNetworkEvents, DeviceImageLoadEvents, DeviceEvents.
+//!
+//! Three renderings of one row:
+//! - the Streaming API (Event Hubs, Storage): `{"category": "AdvancedHunting-<Table>",
+//!   "properties": {<row>}, "time": .., "tenantId": ..}`, one per line or inside a
+//!   `{"records": [..]}` message (the envelope is opened by [`crate::json`]);
+//! - portal and API exports, and Sentinel / Log Analytics: the row's columns at the top level
+//!   (Sentinel adds `Type`, the table name, and `TimeGenerated`);
+//! - the same as CSV, one header line of column names ([`crate::csv_rows`]).
+//!
+//! When the table is not named (portal exports), the row's `ActionType` picks it. The event time is
+//! `Timestamp` (or `TimeGenerated`), never the Streaming API's receipt `time`; the host is
+//! `DeviceName`. The product is `windows`, or `linux` when the process path is a POSIX one
+//! (Defender for Endpoint on Linux writes the same tables).
+
+use super::tables::Tables;
+use crate::json::convert;
+use crate::windows::parse_time;
+use serde_json::{Map, Value as Json};
+use shellward_event::Event;
+
+/// The Streaming API's prefix of a table name in `category`.
+const STREAMING_PREFIX: &str = "AdvancedHunting-";
+
+/// Whether a JSON object is a Defender row in any of its renderings.
+pub(crate) fn is_row(doc: &Map<String, Json>) -> bool {
+    if let Some(Json::String(category)) = doc.get("category")
+        && category.starts_with(STREAMING_PREFIX)
+        && doc.get("properties").is_some_and(Json::is_object)
+    {
+        return true;
+    }
+    doc.contains_key("ActionType")
+        && (doc.contains_key("DeviceId") || doc.contains_key("DeviceName"))
+        && (doc.contains_key("Timestamp") || doc.contains_key("TimeGenerated"))
+}
+
+/// Fills `event` from a Defender row in JSON.
+pub(crate) fn build(event: &mut Event, mut doc: Map<String, Json>) {
+    let mut table = None;
+    if let Some(Json::String(category)) = doc.get("category")
+        && let Some(name) = category.strip_prefix(STREAMING_PREFIX)
+    {
+        table = Some(name.to_owned());
+        if let Some(Json::Object(row)) = doc.remove("properties") {
+            convert::flatten_into(event, "", row);
+        }
+    }
+    convert::flatten_into(event, "", doc);
+    finish(event, table.as_deref());
+}
+
+/// Derives log source, host, time and taxonomy fields of a row whose columns are in `event`.
+pub(crate) fn finish(event: &mut Event, table: Option<&str>) {
+    let tables = Tables::get();
+    let table = table.map(str::to_owned).or_else(|| event.get_str("Type").map(str::to_owned));
+    let action = event.get_str("ActionType").map(str::to_owned);
+    if let Some(entry) = tables.defender(table.as_deref(), action.as_deref()) {
+        super::apply(entry, event);
+    }
+    let posix = ["FolderPath", "InitiatingProcessFolderPath"]
+        .iter()
+        .find_map(|f| event.get_str(f).filter(|p| !p.is_empty()))
+        .is_some_and(|p| p.starts_with('/'));
+    event.logsource.product = Some(if posix { "linux" } else { "windows" });
+    event.host = event.get_str("DeviceName").map(str::to_owned);
+    event.time = ["Timestamp", "TimeGenerated"]
+        .iter()
+        .find_map(|f| event.get_str(f).and_then(|t| parse_time(t).or_else(|| portal_time(t))));
+}
+
+/// The time as Sentinel and the Defender portal write it in CSV exports: `11/9/2022, 5:59:52.626 PM`
+/// (UTC).
+fn portal_time(text: &str) -> Option<jiff::Timestamp> {
+    let time = jiff::fmt::strtime::parse("%m/%d/%Y, %I:%M:%S%.f %p", text.trim()).ok()?;
+    time.to_datetime().ok()?.to_zoned(jiff::tz::TimeZone::UTC).ok().map(|z| z.timestamp())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use shellward_event::{Format, Provenance};
+
+    fn row(json: &str) -> Event {
+        let doc: Map<String, Json> = serde_json::from_str(json).unwrap();
+        assert!(is_row(&doc));
+        let mut event =
+            Event::new(Provenance { path: "t".into(), record: 1, format: Format::Json });
+        build(&mut event, doc);
+        event
+    }
+
+    #[test]
+    fn process_row_without_a_table_name() {
+        let event =
+            row(r#"{"Timestamp":"2026-11-02T09:15:41.532Z","DeviceId":"d","DeviceName":"web01",
+            "ActionType":"ProcessCreated","FileName":"cmd.exe","FolderPath":"C:\\Windows\\System32",
+            "ProcessCommandLine":"cmd.exe /c whoami","InitiatingProcessFileName":"w3wp.exe",
+            "InitiatingProcessFolderPath":"c:\\windows\\system32\\inetsrv\\w3wp.exe",
+            "AccountDomain":"iis apppool","AccountName":"defaultapppool"}"#);
+        assert_eq!(event.logsource.category, Some("process_creation"));
+        assert_eq!(event.logsource.product, Some("windows"));
+        assert_eq!(event.get_str("Image"), Some("C:\\Windows\\System32\\cmd.exe"));
+        assert_eq!(event.get_str("ParentImage"), Some("c:\\windows\\system32\\inetsrv\\w3wp.exe"));
+        assert_eq!(event.get_str("User"), Some("iis apppool\\defaultapppool"));
+        assert_eq!(event.host.as_deref(), Some("web01"));
+        assert_eq!(event.time.unwrap().to_string(), "2026-11-02T09:15:41.532Z");
+    }
+
+    #[test]
+    fn streaming_registry_row() {
+        let event = row(
+            r#"{"category":"AdvancedHunting-DeviceRegistryEvents","time":"2022-11-09T19:23:21Z",
+            "properties":{"Timestamp":"2022-11-09T19:17:43.5752234Z","DeviceName":"m","ActionType":"RegistryValueSet",
+            "RegistryKey":"HKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Services\\TermService\\Parameters",
+            "RegistryValueName":"ServiceDll","RegistryValueData":"C:\\evil.dll"}}"#,
+        );
+        assert_eq!(event.logsource.category, Some("registry_set"));
+        assert_eq!(
+            event.get_str("TargetObject"),
+            Some("HKLM\\SYSTEM\\CurrentControlSet\\Services\\TermService\\Parameters\\ServiceDll")
+        );
+        assert_eq!(event.get_str("EventType"), Some("SetValue"));
+        assert_eq!(event.get_str("Details"), Some("C:\\evil.dll"));
+        // The event time, not the export's receipt time.
+        assert_eq!(event.time.unwrap().to_string(), "2022-11-09T19:17:43.5752234Z");
+    }
+
+    #[test]
+    fn portal_times() {
+        assert_eq!(
+            portal_time("11/9/2022, 5:59:52.626 PM").unwrap().to_string(),
+            "2022-11-09T17:59:52.626Z"
+        );
+        assert_eq!(
+            portal_time("11/9/2022, 5:59:52 AM").unwrap().to_string(),
+            "2022-11-09T05:59:52Z"
+        );
+        assert!(portal_time("yesterday").is_none());
+    }
+
+    #[test]
+    fn linux_rows_are_linux() {
+        let event = row(
+            r#"{"Timestamp":"2026-11-02T09:15:41Z","DeviceName":"web02","ActionType":"ProcessCreated",
+            "FileName":"sh","FolderPath":"/usr/bin/sh","InitiatingProcessFolderPath":"/usr/sbin/apache2"}"#,
+        );
+        assert_eq!(event.logsource.product, Some("linux"));
+        assert_eq!(event.get_str("Image"), Some("/usr/bin/sh"));
+    }
+}

@@ -1,0 +1,182 @@
+//! CrowdStrike Falcon Data Replicator events: one flat JSON object per line, every value text.
+//!
+//! The event type is `event_simpleName`, the platform `event_platform` (`Win`, `Lin`, `Mac`: the
+//! Sigma product). Time is `ContextTimeStamp` (sensor time, epoch seconds), else `ProcessStartTime`,
+//! else `timestamp` (cloud receipt, epoch milliseconds). The host is `ComputerName` where present
+//! (few sensor events carry it; FDR's `aidmaster` side file maps `aid` to it), else the sensor id
+//! `aid`.
+//!
+//! Falcon names processes by a sensor-unique id (`TargetProcessId`). A ProcessRollup2 names its
+//! parent by that id (`ParentProcessId`) and only its base name (`ParentBaseFileName`); file,
+//! registry and network events name their actor (`ContextProcessId`). [`link`] runs in input order
+//! over the input's [`ProcessTable`] and fills `ParentImage` and `ParentCommandLine` (and the actor's
+//! `Image`) from the earlier ProcessRollup2 with that id. A parent never seen (it started before
+//! the data) leaves `ParentImage` as its base name after a path separator (`\w3wp.exe`), which is
+//! what Sigma's `ParentImage|endswith` needs; its command line stays unknown.
+
+use super::tables::Tables;
+use crate::json::convert;
+use crate::lineage::{Process, ProcessTable};
+use jiff::Timestamp;
+use serde_json::{Map, Value as Json};
+use shellward_event::{Event, Value};
+
+/// Whether a JSON object is a Falcon event.
+pub(crate) fn is_event(doc: &Map<String, Json>) -> bool {
+    doc.get("event_simpleName").is_some_and(Json::is_string)
+}
+
+/// Fills `event` from a Falcon event (not yet linked: see [`link`]).
+pub(crate) fn build(event: &mut Event, doc: Map<String, Json>) {
+    convert::flatten_into(event, "", doc);
+    let tables = Tables::get();
+    event.logsource.product =
+        event.get_str("event_platform").and_then(|p| tables.falcon_product(p));
+    if let Some(name) = event.get_str("event_simpleName")
+        && let Some(entry) = tables.falcon(name)
+    {
+        super::apply(entry, event);
+    }
+    event.host = ["ComputerName", "aid"].iter().find_map(|f| event.get_str(f)).map(str::to_owned);
+    event.time = ["ContextTimeStamp", "ProcessStartTime", "timestamp"]
+        .iter()
+        .find_map(|f| event.get_str(f).and_then(epoch));
+}
+
+/// Links an event to the processes seen before it in the same input, and remembers it if it is a
+/// process. Called in input order.
+pub(crate) fn link(event: &mut Event, table: &mut ProcessTable) {
+    let aid = event.get_str("aid").unwrap_or("").to_owned();
+    let separator = if event.logsource.product == Some("windows") { '\\' } else { '/' };
+    if event.logsource.category == Some("process_creation") {
+        let parent = event.get_str("ParentProcessId").and_then(|id| table.get(&aid, id)).cloned();
+        match parent {
+            Some(parent) => {
+                event.insert("ParentImage", Value::Str(parent.image));
+                if let Some(line) = parent.command_line {
+                    event.insert("ParentCommandLine", Value::Str(line));
+                }
+            }
+            None => {
+                if let Some(name) = event.get_str("ParentBaseFileName").filter(|n| !n.is_empty()) {
+                    event.insert("ParentImage", Value::Str(format!("{separator}{name}")));
+                }
+            }
+        }
+        if let (Some(id), Some(image)) = (event.get_str("TargetProcessId"), event.get_str("Image"))
+        {
+            let process = Process {
+                image: image.to_owned(),
+                command_line: event.get_str("CommandLine").map(str::to_owned),
+            };
+            table.insert(&aid, id, process);
+        }
+    } else if event.get("Image").is_none() {
+        let actor = event.get_str("ContextProcessId").and_then(|id| table.get(&aid, id)).cloned();
+        match actor {
+            Some(actor) => {
+                event.insert("Image", Value::Str(actor.image));
+                if let Some(line) = actor.command_line {
+                    event.insert("CommandLine", Value::Str(line));
+                }
+            }
+            None => {
+                if let Some(name) = event.get_str("ContextBaseFileName").filter(|n| !n.is_empty()) {
+                    event.insert("Image", Value::Str(format!("{separator}{name}")));
+                }
+            }
+        }
+    }
+}
+
+/// A Falcon time: epoch seconds with a fraction (`1625677530.308`), epoch milliseconds (13
+/// digits), or a Windows FILETIME (100 ns ticks since 1601).
+pub(crate) fn epoch(text: &str) -> Option<Timestamp> {
+    let (whole, fraction) = text.trim().split_once('.').unwrap_or((text.trim(), ""));
+    let whole: i64 = whole.parse().ok()?;
+    if !fraction.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    const FILETIME_FLOOR: i64 = 0x0100_0000_0000_0000;
+    const FILETIME_TO_UNIX_SECONDS: i64 = 11_644_473_600;
+    if whole > FILETIME_FLOOR {
+        let seconds = whole / 10_000_000 - FILETIME_TO_UNIX_SECONDS;
+        let nanos = (whole % 10_000_000) * 100;
+        return Timestamp::new(seconds, i32::try_from(nanos).ok()?).ok();
+    }
+    if whole > 100_000_000_000 {
+        return Timestamp::from_millisecond(whole).ok();
+    }
+    let digits = &fraction[..fraction.len().min(9)];
+    let nanos = if digits.is_empty() {
+        0
+    } else {
+        digits.parse::<i32>().ok()? * 10i32.pow(9 - u32::try_from(digits.len()).ok()?)
+    };
+    Timestamp::new(whole, nanos).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use shellward_event::{Format, Provenance};
+
+    fn event(json: &str) -> Event {
+        let doc: Map<String, Json> = serde_json::from_str(json).unwrap();
+        assert!(is_event(&doc));
+        let mut event =
+            Event::new(Provenance { path: "t".into(), record: 1, format: Format::Json });
+        build(&mut event, doc);
+        event
+    }
+
+    #[test]
+    fn times() {
+        assert_eq!(epoch("1625677530.308").unwrap().to_string(), "2021-07-07T17:05:30.308Z");
+        assert_eq!(epoch("1625677535482").unwrap().to_string(), "2021-07-07T17:05:35.482Z");
+        assert_eq!(epoch("1625677530").unwrap().to_string(), "2021-07-07T17:05:30Z");
+        assert_eq!(epoch("132700000000000000").unwrap().to_string(), "2021-07-05T23:06:40Z");
+        assert!(epoch("").is_none());
+        assert!(epoch("12.x").is_none());
+    }
+
+    #[test]
+    fn parent_from_the_table_or_its_base_name() {
+        let mut table = ProcessTable::default();
+        let mut w3wp = event(
+            r#"{"event_simpleName":"ProcessRollup2","event_platform":"Win","aid":"a","TargetProcessId":"1",
+            "ImageFileName":"\\Device\\HarddiskVolume2\\Windows\\System32\\inetsrv\\w3wp.exe",
+            "CommandLine":"w3wp.exe -ap DefaultAppPool","ParentBaseFileName":"svchost.exe","ContextTimeStamp":"1700000000.5"}"#,
+        );
+        link(&mut w3wp, &mut table);
+        assert_eq!(w3wp.get_str("Image"), Some("C:\\Windows\\System32\\inetsrv\\w3wp.exe"));
+        assert_eq!(w3wp.get_str("ParentImage"), Some("\\svchost.exe"));
+        assert_eq!(w3wp.logsource.category, Some("process_creation"));
+        assert_eq!(w3wp.logsource.product, Some("windows"));
+        assert_eq!(w3wp.host.as_deref(), Some("a"));
+        let mut cmd = event(
+            r#"{"event_simpleName":"ProcessRollup2","event_platform":"Win","aid":"a","TargetProcessId":"2",
+            "ParentProcessId":"1","ImageFileName":"\\Device\\HarddiskVolume2\\Windows\\System32\\cmd.exe",
+            "CommandLine":"cmd /c whoami","ParentBaseFileName":"w3wp.exe"}"#,
+        );
+        link(&mut cmd, &mut table);
+        assert_eq!(cmd.get_str("ParentImage"), Some("C:\\Windows\\System32\\inetsrv\\w3wp.exe"));
+        assert_eq!(cmd.get_str("ParentCommandLine"), Some("w3wp.exe -ap DefaultAppPool"));
+        // Another sensor's process 1 is not this one's.
+        let mut other = event(
+            r#"{"event_simpleName":"ProcessRollup2","event_platform":"Win","aid":"b","TargetProcessId":"3",
+            "ParentProcessId":"1","ImageFileName":"\\Device\\HarddiskVolume2\\x.exe","ParentBaseFileName":"y.exe"}"#,
+        );
+        link(&mut other, &mut table);
+        assert_eq!(other.get_str("ParentImage"), Some("\\y.exe"));
+        // A file written by process 2 gets its image.
+        let mut file = event(
+            r#"{"event_simpleName":"NewScriptWritten","event_platform":"Win","aid":"a","ContextProcessId":"2",
+            "TargetFileName":"\\Device\\HarddiskVolume2\\inetpub\\wwwroot\\x.aspx"}"#,
+        );
+        link(&mut file, &mut table);
+        assert_eq!(file.logsource.category, Some("file_event"));
+        assert_eq!(file.get_str("TargetFilename"), Some("C:\\inetpub\\wwwroot\\x.aspx"));
+        assert_eq!(file.get_str("Image"), Some("C:\\Windows\\System32\\cmd.exe"));
+    }
+}
