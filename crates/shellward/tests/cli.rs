@@ -85,3 +85,50 @@ fn control_characters_from_input_are_escaped_on_stderr() {
     assert!(!stderr.contains('\u{1b}'), "{stderr}");
     assert_eq!(out.status.code(), Some(3));
 }
+
+/// `shellward events` on a directory mixing formats under names that say nothing: each file is
+/// recognized on its own and its events normalized (the Sigma view beside the source's fields).
+#[test]
+fn events_normalizes_a_directory_of_mixed_formats() {
+    let repo = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let sources = repo.join("rules/selftest/sources");
+    let inputs = [
+        (sources.join("1_aspx_web_shell_iis.defender.jsonl"), "defender"),
+        (sources.join("1_aspx_web_shell_iis.falcon.jsonl"), "falcon-fdr"),
+        (sources.join("1_aspx_web_shell_iis.iis.log"), "w3c-log"),
+        (sources.join("4_php_web_shell_linux_apache.access.log"), "access-log"),
+        (sources.join("4_php_web_shell_linux_apache.audit.log"), "auditd"),
+        (fixture("defender_advanced_hunting_export.csv"), "defender"),
+        (fixture("mssql_15457_xp_cmdshell_enabled.evtx"), "evtx"),
+        (repo.join("samples/esxi_vib_backdoor_shell.log"), "esxi-log"),
+        (repo.join("samples/iis_webshell_sysmon.jsonl"), "flat-json"),
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    for (i, (path, _)) in inputs.iter().enumerate() {
+        std::fs::copy(path, dir.path().join(format!("input{i}"))).unwrap();
+    }
+    let out = shellward().arg("events").arg(dir.path()).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let events: Vec<serde_json::Value> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    for (i, (path, format)) in inputs.iter().enumerate() {
+        let name = format!("input{i}");
+        let mine: Vec<_> = events
+            .iter()
+            .filter(|e| e["source"]["path"].as_str().unwrap().ends_with(&name))
+            .collect();
+        assert!(!mine.is_empty(), "{}: no events", path.display());
+        assert!(mine.iter().all(|e| e["source"]["format"] == *format), "{}", path.display());
+    }
+    // The Sigma view: an EDR process row and an audit execve are process creations with an image.
+    let processes = events
+        .iter()
+        .filter(|e| {
+            e["logsource"]["category"] == "process_creation" && e["fields"]["Image"].is_string()
+        })
+        .count();
+    assert!(processes >= 4, "{processes} process creations");
+}

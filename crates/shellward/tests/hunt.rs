@@ -257,3 +257,40 @@ fn alert_order_does_not_depend_on_threads() {
     sorted.sort();
     assert_eq!(times, sorted, "alerts are not in time order");
 }
+
+/// `first_seen`: the first request to a script that appeared after the first hour of the log
+/// alerts once; scripts seen in the first hour, and later requests to the new one, do not. Split
+/// over two files (a day's rotation), in input order.
+#[test]
+fn first_request_to_a_new_script_alerts_once() {
+    let header = "#Fields: date time s-ip cs-method cs-uri-stem cs-uri-query s-port cs-username c-ip cs(User-Agent) cs(Referer) sc-status sc-substatus sc-win32-status time-taken\n";
+    let line = |time: &str, stem: &str| {
+        format!(
+            "2026-11-02 {time} 10.0.0.5 GET {stem} - 443 - 198.51.100.7 Mozilla/5.0 - 200 0 0 9\n"
+        )
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let first = [
+        line("08:00:00", "/default.aspx"),
+        line("08:10:00", "/login.aspx"),
+        // A new script inside the baseline hour: part of the site.
+        line("08:50:00", "/reports.aspx"),
+    ];
+    let second = [
+        line("09:30:00", "/default.aspx"),
+        line("09:31:00", "/aspnet_client/system_web/errorEE.aspx"),
+        line("09:32:00", "/ASPNET_CLIENT/system_web/errorEE.aspx"),
+        line("09:40:00", "/reports.aspx"),
+    ];
+    std::fs::write(dir.path().join("u_ex261102_a.log"), format!("{header}{}", first.concat()))
+        .unwrap();
+    std::fs::write(dir.path().join("u_ex261102_b.log"), format!("{header}{}", second.concat()))
+        .unwrap();
+    let out = shellward(&["hunt", dir.path().to_str().unwrap(), "--format", "jsonl"]);
+    let alerts: Vec<serde_json::Value> =
+        text(&out.stdout).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let new_scripts: Vec<&serde_json::Value> =
+        alerts.iter().filter(|a| a["detection_type"] == "WebShell_NewScript_Request").collect();
+    assert_eq!(new_scripts.len(), 1, "{alerts:#?}");
+    assert_eq!(new_scripts[0]["time"], "2026-11-02T09:31:00.000Z");
+}

@@ -9,6 +9,7 @@ use crate::condition::{self, Cond};
 use crate::detection::{self, Det};
 use crate::error::CompileError;
 use crate::fields::{FieldIds, View};
+use crate::first_seen::FirstSeen;
 use crate::level::Level;
 use crate::logsource::RuleLogSource;
 
@@ -29,6 +30,8 @@ pub struct RuleInfo {
     pub tags: Vec<String>,
     /// shellward's `detection_type` attribute (the seeds' categories), if any.
     pub detection_type: Option<String>,
+    /// shellward's `first_seen` attribute: alert only on the first event with a new value.
+    pub first_seen: Option<FirstSeen>,
     /// `description`.
     pub description: Option<String>,
     /// `author`.
@@ -88,6 +91,7 @@ impl CompiledRule {
             .get("detection_type")
             .and_then(|v| v.as_str())
             .map(str::to_string);
+        let first_seen = FirstSeen::from_attribute(rule.custom_attributes.get("first_seen"))?;
         let info = RuleInfo {
             id: rule.id.clone(),
             name: rule.name.clone(),
@@ -96,6 +100,7 @@ impl CompiledRule {
             status: rule.status.map(|s| format!("{s:?}").to_lowercase()),
             tags: rule.tags.clone(),
             detection_type,
+            first_seen,
             description: rule.description.clone(),
             author: rule.author.clone(),
             references: rule.references.clone(),

@@ -61,7 +61,7 @@ pub(crate) fn run(args: &HuntArgs, threads: Option<usize>) -> anyhow::Result<Exi
     };
 
     let mut hunter = Hunter {
-        alerts: Alerts::default(),
+        alerts: Alerts::new(Arc::clone(&set)),
         problems: Problems::new(args.verbose),
         events: 0,
         progress: Progress::new(std::io::stderr().is_terminal()),

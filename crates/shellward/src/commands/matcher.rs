@@ -7,6 +7,7 @@
 //! end the alerts are sorted by event time (events without a time last), then file, record and
 //! rule order.
 
+use crate::commands::first_seen::Novelty;
 use shellward_engine::{RuleSet, Scratch};
 use shellward_event::{Event, LogSource, Timestamp};
 use shellward_sources::{Marks, Screen};
@@ -75,17 +76,32 @@ impl Screen for RuleScreen {
     }
 }
 
-/// The alerts of a hunt, gathered as the screened events arrive.
-#[derive(Default)]
+/// The alerts of a hunt, gathered as the screened events arrive (in input order), with the rules
+/// that alert only on new values ([`Novelty`]) applied.
 pub(crate) struct Alerts {
+    rules: Arc<RuleSet>,
+    novelty: Novelty,
     alerts: Vec<Alert>,
 }
 
 impl Alerts {
+    pub(crate) fn new(rules: Arc<RuleSet>) -> Self {
+        Alerts { rules, novelty: Novelty::default(), alerts: Vec::new() }
+    }
+
     /// An event the screen passed, with the rules it matched.
     pub(crate) fn add(&mut self, event: Event, rules: &[u32]) {
         let event = Arc::new(event);
-        self.alerts.extend(rules.iter().map(|&rule| (Arc::clone(&event), rule as usize)));
+        for &rule in rules {
+            let rule = rule as usize;
+            let keep = match &self.rules.rules()[rule].info.first_seen {
+                Some(setting) => self.novelty.keep(rule, setting, &event),
+                None => true,
+            };
+            if keep {
+                self.alerts.push((Arc::clone(&event), rule));
+            }
+        }
     }
 
     /// How many alerts so far.
