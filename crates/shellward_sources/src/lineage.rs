@@ -7,6 +7,7 @@
 //! `CAPACITY` x (image + command line) bytes (about 30 MB for 64k processes with 400-byte command
 //! lines) whatever the input size.
 
+use shellward_event::{Event, Value};
 use std::collections::{HashMap, VecDeque};
 
 /// How many processes are remembered.
@@ -68,6 +69,43 @@ impl ProcessTable {
     #[cfg(test)]
     pub(crate) fn len(&self) -> usize {
         self.processes.len()
+    }
+}
+
+/// Fills an event's `image` and `command_line` fields (`ParentImage` and `ParentCommandLine` for a
+/// parent, `Image` and `CommandLine` for an actor) from the process the table knows; when it does
+/// not, `image` becomes `base_name` after a path separator (`\w3wp.exe`), which is what Sigma's
+/// `|endswith: '\w3wp.exe'` needs, and the command line stays unknown.
+pub(crate) fn fill(
+    event: &mut Event,
+    known: Option<Process>,
+    (image, command_line): (&'static str, &'static str),
+    base_name: Option<(char, String)>,
+) {
+    match known {
+        Some(process) => {
+            event.insert(image, Value::Str(process.image));
+            if let Some(line) = process.command_line {
+                event.insert(command_line, Value::Str(line));
+            }
+        }
+        None => {
+            if let Some((separator, name)) = base_name.filter(|(_, n)| !n.is_empty()) {
+                event.insert(image, Value::Str(format!("{separator}{name}")));
+            }
+        }
+    }
+}
+
+/// Remembers the process a process creation event describes (its `Image` and `CommandLine`) as
+/// process `id` of `host`.
+pub(crate) fn remember(table: &mut ProcessTable, event: &Event, host: &str, id: &str) {
+    if let Some(image) = event.get_str("Image") {
+        let process = Process {
+            image: image.to_owned(),
+            command_line: event.get_str("CommandLine").map(str::to_owned),
+        };
+        table.insert(host, id, process);
     }
 }
 

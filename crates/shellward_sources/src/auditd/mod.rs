@@ -22,7 +22,7 @@ mod record;
 
 pub(crate) use group::Grouper;
 
-use crate::lineage::{Process, ProcessTable};
+use crate::lineage::{self, Process, ProcessTable};
 use crate::problem::DecodeError;
 use record::Record;
 use shellward_event::{Event, FieldName, Format, Provenance, Timestamp, Value};
@@ -257,20 +257,9 @@ pub(crate) fn link(event: &mut Event, table: &mut ProcessTable) {
             .and_then(Value::as_i64)
             .and_then(|ppid| table.get(&host, &ppid.to_string()))
             .cloned();
-        if let Some(parent) = parent {
-            event.insert("ParentImage", Value::Str(parent.image));
-            if let Some(line) = parent.command_line {
-                event.insert("ParentCommandLine", Value::Str(line));
-            }
-        }
-        if let (Some(pid), Some(image)) =
-            (event.get("ProcessId").and_then(Value::as_i64), event.get_str("Image"))
-        {
-            let process = Process {
-                image: image.to_owned(),
-                command_line: event.get_str("CommandLine").map(str::to_owned),
-            };
-            table.insert(&host, &pid.to_string(), process);
+        lineage::fill(event, parent, ("ParentImage", "ParentCommandLine"), None);
+        if let Some(pid) = event.get("ProcessId").and_then(Value::as_i64) {
+            lineage::remember(table, event, &host, &pid.to_string());
         }
     } else if event.get_str("type") == Some("SYSCALL")
         && let (Some(pid), Some(exe)) = (event.get_str("pid"), event.get_str("exe"))

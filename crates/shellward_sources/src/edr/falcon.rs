@@ -16,10 +16,10 @@
 
 use super::tables::Tables;
 use crate::json::convert;
-use crate::lineage::{Process, ProcessTable};
+use crate::lineage::{self, ProcessTable};
 use jiff::Timestamp;
 use serde_json::{Map, Value as Json};
-use shellward_event::{Event, Value};
+use shellward_event::Event;
 
 /// Whether a JSON object is a Falcon event.
 pub(crate) fn is_event(doc: &Map<String, Json>) -> bool {
@@ -48,44 +48,22 @@ pub(crate) fn build(event: &mut Event, doc: Map<String, Json>) {
 pub(crate) fn link(event: &mut Event, table: &mut ProcessTable) {
     let aid = event.get_str("aid").unwrap_or("").to_owned();
     let separator = if event.logsource.product == Some("windows") { '\\' } else { '/' };
+    let known = |event: &Event, id_field: &str| {
+        event.get_str(id_field).and_then(|id| table.get(&aid, id)).cloned()
+    };
+    let base_name =
+        |event: &Event, field: &str| event.get_str(field).map(|name| (separator, name.to_owned()));
     if event.logsource.category == Some("process_creation") {
-        let parent = event.get_str("ParentProcessId").and_then(|id| table.get(&aid, id)).cloned();
-        match parent {
-            Some(parent) => {
-                event.insert("ParentImage", Value::Str(parent.image));
-                if let Some(line) = parent.command_line {
-                    event.insert("ParentCommandLine", Value::Str(line));
-                }
-            }
-            None => {
-                if let Some(name) = event.get_str("ParentBaseFileName").filter(|n| !n.is_empty()) {
-                    event.insert("ParentImage", Value::Str(format!("{separator}{name}")));
-                }
-            }
-        }
-        if let (Some(id), Some(image)) = (event.get_str("TargetProcessId"), event.get_str("Image"))
-        {
-            let process = Process {
-                image: image.to_owned(),
-                command_line: event.get_str("CommandLine").map(str::to_owned),
-            };
-            table.insert(&aid, id, process);
+        let parent = known(event, "ParentProcessId");
+        let name = base_name(event, "ParentBaseFileName");
+        lineage::fill(event, parent, ("ParentImage", "ParentCommandLine"), name);
+        if let Some(id) = event.get_str("TargetProcessId").map(str::to_owned) {
+            lineage::remember(table, event, &aid, &id);
         }
     } else if event.get("Image").is_none() {
-        let actor = event.get_str("ContextProcessId").and_then(|id| table.get(&aid, id)).cloned();
-        match actor {
-            Some(actor) => {
-                event.insert("Image", Value::Str(actor.image));
-                if let Some(line) = actor.command_line {
-                    event.insert("CommandLine", Value::Str(line));
-                }
-            }
-            None => {
-                if let Some(name) = event.get_str("ContextBaseFileName").filter(|n| !n.is_empty()) {
-                    event.insert("Image", Value::Str(format!("{separator}{name}")));
-                }
-            }
-        }
+        let actor = known(event, "ContextProcessId");
+        let name = base_name(event, "ContextBaseFileName");
+        lineage::fill(event, actor, ("Image", "CommandLine"), name);
     }
 }
 

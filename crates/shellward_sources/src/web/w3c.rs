@@ -164,16 +164,8 @@ fn guess(values: &[&str]) -> Option<Vec<String>> {
     if method == 4 {
         names[2] = "s-computername";
     }
-    let around = [
-        "s-ip",
-        "cs-method",
-        "cs-uri-stem",
-        "cs-uri-query",
-        "s-port",
-        "cs-username",
-        "c-ip",
-        "cs-user-agent",
-    ];
+    // The default layout from the server address to the user agent, placed around the method.
+    let around = &DEFAULT[2..10];
     for (offset, name) in around.iter().enumerate() {
         if let Some(slot) = names.get_mut(method + offset - 1) {
             *slot = name;
