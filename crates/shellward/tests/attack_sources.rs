@@ -38,7 +38,8 @@ fn detection_types(
     let mut types = BTreeSet::new();
     for event in events.iter().filter(|e| keep(e)) {
         set.matching(event, &mut scratch, &mut matched);
-        for &i in &matched {
+        // Rules that alert on first sightings only need a hunt's history: not counted here.
+        for &i in matched.iter().filter(|&&i| set.rules()[i].info.first_seen.is_none()) {
             types.insert(set.rules()[i].info.detection_type.clone().unwrap_or_default());
         }
     }
