@@ -11,6 +11,15 @@ pub(crate) enum Cidr {
     V6(u128, u8),
 }
 
+impl std::fmt::Display for Cidr {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Cidr::V4(bits, prefix) => write!(f, "{}/{prefix}", std::net::Ipv4Addr::from(*bits)),
+            Cidr::V6(bits, prefix) => write!(f, "{}/{prefix}", std::net::Ipv6Addr::from(*bits)),
+        }
+    }
+}
+
 impl Cidr {
     /// Parses `a.b.c.d/n`, `x::y/n`, or a bare address (a host network).
     pub(crate) fn parse(text: &str) -> Option<Cidr> {

@@ -285,10 +285,14 @@ fn compile_value(
     }
     if flags.re {
         let pattern = value_text(value).unwrap_or_default();
+        // The flags go inline, so the pattern text says everything (renderings print it).
+        let inline: String =
+            [(flags.re_flags.0, 'i'), (flags.re_flags.1, 'm'), (flags.re_flags.2, 's')]
+                .iter()
+                .filter_map(|(on, flag)| on.then_some(*flag))
+                .collect();
+        let pattern = if inline.is_empty() { pattern } else { format!("(?{inline}){pattern}") };
         let regex = RegexBuilder::new(&pattern)
-            .case_insensitive(flags.re_flags.0)
-            .multi_line(flags.re_flags.1)
-            .dot_matches_new_line(flags.re_flags.2)
             .size_limit(1 << 22)
             .build()
             .map_err(|error| regex_error(key, &pattern, &error))?;

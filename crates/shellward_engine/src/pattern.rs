@@ -149,6 +149,39 @@ impl Glob {
         }
     }
 
+    /// The pattern as literal runs and wildcards (literal text folded unless cased).
+    pub(crate) fn units(&self) -> Vec<crate::lower::GlobUnit> {
+        use crate::lower::GlobUnit;
+        let text = |t: &str| (!t.is_empty()).then(|| GlobUnit::Text(t.to_owned()));
+        match &self.shape {
+            Shape::Exact(t) => text(t).into_iter().collect(),
+            Shape::Prefix(t) => text(t).into_iter().chain([GlobUnit::AnyChars]).collect(),
+            Shape::Suffix(t) => [GlobUnit::AnyChars].into_iter().chain(text(t)).collect(),
+            Shape::Contains(t) => [GlobUnit::AnyChars]
+                .into_iter()
+                .chain(text(t))
+                .chain([GlobUnit::AnyChars])
+                .collect(),
+            Shape::Both(a, b) => {
+                text(a).into_iter().chain([GlobUnit::AnyChars]).chain(text(b)).collect()
+            }
+            Shape::General(units) => {
+                let mut out: Vec<GlobUnit> = Vec::new();
+                for unit in units {
+                    match unit {
+                        Unit::Char(c) => match out.last_mut() {
+                            Some(GlobUnit::Text(run)) => run.push(*c),
+                            _ => out.push(GlobUnit::Text(c.to_string())),
+                        },
+                        Unit::Any => out.push(GlobUnit::AnyChars),
+                        Unit::One => out.push(GlobUnit::OneChar),
+                    }
+                }
+                out
+            }
+        }
+    }
+
     /// Whether the pattern is case-sensitive.
     pub(crate) fn cased(&self) -> bool {
         self.cased

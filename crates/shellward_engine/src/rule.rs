@@ -163,6 +163,21 @@ impl CompiledRule {
             && self.filters.iter().all(|f| f.eval(&mut known))
     }
 
+    /// Its search identifiers, compiled.
+    pub(crate) fn detections(&self) -> &[Det] {
+        &self.detections
+    }
+
+    /// Its condition list (ORed).
+    pub(crate) fn conditions(&self) -> &[Cond] {
+        &self.conditions
+    }
+
+    /// The conditions of the filters applied to it (all must hold).
+    pub(crate) fn filter_conditions(&self) -> &[Cond] {
+        &self.filters
+    }
+
     /// The ids of the fields its items read (sorted, without repeats).
     pub(crate) fn field_ids(&self) -> Vec<u32> {
         let mut ids = Vec::new();
