@@ -44,7 +44,8 @@ pub fn render(rule: &CompiledRule) -> Result<String, RenderError> {
                 REGISTRY_CATEGORIES.iter().map(|c| literal(c)).collect::<Result<_, _>>()?;
             let _ = write!(sql, "lower(e.category) IN ({}) AND ", list.join(", "));
         } else {
-            let _ = write!(sql, "lower(e.{column}) = {} AND ", literal(&value.to_lowercase())?);
+            // The rule's log source is lower-cased already.
+            let _ = write!(sql, "lower(e.{column}) = {} AND ", literal(value)?);
         }
     }
     query(&rule.lower(), &mut sql)?;
@@ -235,43 +236,40 @@ fn value_test(test: &ValueTest) -> Result<String, RenderError> {
 
 /// A LIKE pattern with `\` as the escape character.
 fn like_pattern(units: &[GlobUnit]) -> String {
-    let mut pattern = String::new();
-    for unit in units {
-        match unit {
-            GlobUnit::AnyChars => pattern.push('%'),
-            GlobUnit::OneChar => pattern.push('_'),
-            GlobUnit::Text(text) => {
-                for c in text.chars() {
-                    if matches!(c, '%' | '_' | '\\') {
-                        pattern.push('\\');
-                    }
-                    pattern.push(c);
-                }
-            }
+    wildcard_pattern(units, ('%', '_'), |c, pattern| {
+        if matches!(c, '%' | '_' | '\\') {
+            pattern.push('\\');
         }
-    }
-    pattern
+        pattern.push(c);
+    })
 }
 
 /// A GLOB pattern (case-sensitive; specials made literal with brackets).
 fn glob_pattern(units: &[GlobUnit]) -> String {
+    wildcard_pattern(units, ('*', '?'), |c, pattern| {
+        if matches!(c, '*' | '?' | '[') {
+            pattern.push('[');
+            pattern.push(c);
+            pattern.push(']');
+        } else {
+            pattern.push(c);
+        }
+    })
+}
+
+/// A pattern in a language whose wildcards are `(any run, one character)`, literal characters
+/// written by `literal`.
+fn wildcard_pattern(
+    units: &[GlobUnit],
+    (any, one): (char, char),
+    literal: impl Fn(char, &mut String),
+) -> String {
     let mut pattern = String::new();
     for unit in units {
         match unit {
-            GlobUnit::AnyChars => pattern.push('*'),
-            GlobUnit::OneChar => pattern.push('?'),
-            GlobUnit::Text(text) => {
-                for c in text.chars() {
-                    match c {
-                        '*' | '?' | '[' => {
-                            pattern.push('[');
-                            pattern.push(c);
-                            pattern.push(']');
-                        }
-                        _ => pattern.push(c),
-                    }
-                }
-            }
+            GlobUnit::AnyChars => pattern.push(any),
+            GlobUnit::OneChar => pattern.push(one),
+            GlobUnit::Text(text) => text.chars().for_each(|c| literal(c, &mut pattern)),
         }
     }
     pattern

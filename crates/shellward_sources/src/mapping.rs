@@ -50,6 +50,12 @@ pub(crate) enum TemplatePart {
     Field(String),
 }
 
+/// A name from a mapping table, kept for the life of the process: the tables are loaded once, and
+/// events then hold their log source names as `&'static str` without allocating.
+pub(crate) fn leak(s: String) -> &'static str {
+    Box::leak(s.into_boxed_str())
+}
+
 /// Parses a spec written in a mapping table.
 pub(crate) fn parse_spec(spec: toml::Value) -> Result<FieldSpec, String> {
     let mut table = match spec {

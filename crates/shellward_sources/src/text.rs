@@ -8,9 +8,13 @@
 //! (the one decoding, the one being cut), so memory stays bounded whatever the input size; results
 //! reach the sink in input order.
 //!
-//! The one layout whose lines are not self-contained, IIS W3C (its `#Fields:` directives name the
-//! columns of the lines after them), is handled in the same sequential pass: the framer reads the
-//! directives and each line goes to the pool with the columns in effect ([`Framed::Columns`]).
+//! What is not self-contained is handled in the sequential passes around the pool:
+//! - column headers (IIS W3C `#Fields:` directives, the header line of a CSV export) are read by
+//!   the framer, and each line goes to the pool with the columns in effect ([`Framed::Columns`]);
+//! - audit records are gathered into events by their framer ([`crate::auditd::Grouper`]);
+//! - events that name their parent or actor by id only (Falcon, auditd) come back from the pool
+//!   unscreened and are linked to the input's process table in input order ([`crate::lineage`]),
+//!   then screened.
 
 use crate::edr::falcon;
 use crate::lineage::ProcessTable;
@@ -88,7 +92,7 @@ pub(crate) fn read(
     }
 }
 
-/// What framing gives: a record (or a problem at a line), or the W3C columns of the lines after it.
+/// What framing gives: a record (or a problem at a line), or the columns of the lines after it.
 enum Framed {
     Frame(LineFrame),
     Columns(Arc<Columns>),
@@ -139,7 +143,7 @@ fn csv_frame<R: Read>(framer: &mut lines::LineFramer<R>, header_read: &mut bool)
     Some(Framed::Frame(Ok((line, record.take()))))
 }
 
-/// A frame and the W3C columns in effect for it.
+/// A frame and the columns in effect for it (W3C and CSV).
 type Item = (LineFrame, Option<Arc<Columns>>);
 
 /// How the records of one text input are decoded.
@@ -271,7 +275,7 @@ impl Decoder<'_> {
 }
 
 /// The next batch of frames: up to [`BATCH_RECORDS`] records or [`BATCH_BYTES`] bytes; empty at
-/// the end of input. `columns` holds the W3C columns in effect, from batch to batch.
+/// the end of input. `columns` holds the columns in effect, from batch to batch.
 fn cut(next: &mut impl FnMut() -> Option<Framed>, columns: &mut Option<Arc<Columns>>) -> Vec<Item> {
     let mut batch = Vec::new();
     let mut bytes = 0;

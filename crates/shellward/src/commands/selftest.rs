@@ -9,6 +9,7 @@ use crate::commands::ruleload;
 use crate::output::table::details;
 use crate::report::{self, escape};
 use shellward_engine::Scratch;
+use shellward_event::Event;
 use shellward_sources::{Collected, ReadOptions, read_bytes};
 use std::io::Write;
 use std::process::ExitCode;
@@ -51,64 +52,50 @@ const TESTS: [AttackTest; 5] = [
     attack_test!("5_exchange_transport_agent", "Exchange transport agent installed (T1505.002)"),
 ];
 
-/// The same attack tests as other sources record them: (test, source, file content).
+/// The same attack tests as other sources record them: (test, source, file content), the file
+/// being `rules/selftest/sources/TEST.EXT`.
 macro_rules! source_form {
-    ($test:literal, $source:literal, $file:literal) => {
-        ($test, $source, include_str!(concat!("../../../../rules/selftest/sources/", $file)))
+    ($test:literal, $source:literal, $ext:literal) => {
+        (
+            $test,
+            $source,
+            include_str!(concat!("../../../../rules/selftest/sources/", $test, ".", $ext)),
+        )
     };
 }
 
 const SOURCE_FORMS: [(&str, &str, &str); 13] = [
-    source_form!("1_aspx_web_shell_iis", "Defender", "1_aspx_web_shell_iis.defender.jsonl"),
-    source_form!("1_aspx_web_shell_iis", "Falcon", "1_aspx_web_shell_iis.falcon.jsonl"),
-    source_form!("1_aspx_web_shell_iis", "IIS log", "1_aspx_web_shell_iis.iis.log"),
-    source_form!("2_mssql_xp_cmdshell", "Defender", "2_mssql_xp_cmdshell.defender.jsonl"),
-    source_form!("2_mssql_xp_cmdshell", "Falcon", "2_mssql_xp_cmdshell.falcon.jsonl"),
-    source_form!(
-        "3_iis_native_module_appcmd",
-        "Defender",
-        "3_iis_native_module_appcmd.defender.jsonl"
-    ),
-    source_form!("3_iis_native_module_appcmd", "Falcon", "3_iis_native_module_appcmd.falcon.jsonl"),
-    source_form!(
-        "4_php_web_shell_linux_apache",
-        "Defender",
-        "4_php_web_shell_linux_apache.defender.jsonl"
-    ),
-    source_form!(
-        "4_php_web_shell_linux_apache",
-        "Falcon",
-        "4_php_web_shell_linux_apache.falcon.jsonl"
-    ),
-    source_form!(
-        "4_php_web_shell_linux_apache",
-        "auditd",
-        "4_php_web_shell_linux_apache.audit.log"
-    ),
-    source_form!(
-        "4_php_web_shell_linux_apache",
-        "Apache log",
-        "4_php_web_shell_linux_apache.access.log"
-    ),
-    source_form!(
-        "5_exchange_transport_agent",
-        "Defender",
-        "5_exchange_transport_agent.defender.jsonl"
-    ),
-    source_form!("5_exchange_transport_agent", "Falcon", "5_exchange_transport_agent.falcon.jsonl"),
+    source_form!("1_aspx_web_shell_iis", "Defender", "defender.jsonl"),
+    source_form!("1_aspx_web_shell_iis", "Falcon", "falcon.jsonl"),
+    source_form!("1_aspx_web_shell_iis", "IIS log", "iis.log"),
+    source_form!("2_mssql_xp_cmdshell", "Defender", "defender.jsonl"),
+    source_form!("2_mssql_xp_cmdshell", "Falcon", "falcon.jsonl"),
+    source_form!("3_iis_native_module_appcmd", "Defender", "defender.jsonl"),
+    source_form!("3_iis_native_module_appcmd", "Falcon", "falcon.jsonl"),
+    source_form!("4_php_web_shell_linux_apache", "Defender", "defender.jsonl"),
+    source_form!("4_php_web_shell_linux_apache", "Falcon", "falcon.jsonl"),
+    source_form!("4_php_web_shell_linux_apache", "auditd", "audit.log"),
+    source_form!("4_php_web_shell_linux_apache", "Apache log", "access.log"),
+    source_form!("5_exchange_transport_agent", "Defender", "defender.jsonl"),
+    source_form!("5_exchange_transport_agent", "Falcon", "falcon.jsonl"),
 ];
 
-/// The detection types (else titles) the rules fire on `text`, in first-fired order. Rules that
-/// alert on first sightings only (`first_seen`) need a hunt's history and are left out.
-fn fired(rules: &ruleload::Rules, name: &str, text: &str) -> anyhow::Result<Vec<String>> {
+/// The events of a test's data, which must decode without a problem.
+fn events(name: &str, text: &str) -> anyhow::Result<Vec<Event>> {
     let mut read = Collected::default();
     let _ = read_bytes(name, text.as_bytes(), &ReadOptions::default(), &mut read);
     if !read.problems.is_empty() {
         anyhow::bail!("selftest data {name} does not decode: {:?}", read.problem_texts());
     }
+    Ok(read.events)
+}
+
+/// The detection types (else titles) the rules fire on `text`, in first-fired order. Rules that
+/// alert on first sightings only (`first_seen`) need a hunt's history and are left out.
+fn fired(rules: &ruleload::Rules, name: &str, text: &str) -> anyhow::Result<Vec<String>> {
     let (mut scratch, mut matched) = (Scratch::default(), Vec::new());
     let mut kinds: Vec<String> = Vec::new();
-    for event in &read.events {
+    for event in &events(name, text)? {
         rules.set.matching(event, &mut scratch, &mut matched);
         for &i in &matched {
             let info = &rules.set.rules()[i].info;
@@ -129,18 +116,8 @@ pub(crate) fn run(args: &SelftestArgs) -> anyhow::Result<ExitCode> {
     let (mut scratch, mut matched) = (Scratch::default(), Vec::new());
     let mut detected = 0;
     for test in &TESTS {
-        let mut read = Collected::default();
-        let name = format!("selftest:{}", test.name);
-        let _ = read_bytes(&name, test.events.as_bytes(), &ReadOptions::default(), &mut read);
-        if !read.problems.is_empty() {
-            anyhow::bail!(
-                "selftest data {} does not decode: {:?}",
-                test.name,
-                read.problem_texts()
-            );
-        }
         let mut lines = Vec::new();
-        for event in &read.events {
+        for event in &events(&format!("selftest:{}", test.name), test.events)? {
             rules.set.matching(event, &mut scratch, &mut matched);
             for &i in &matched {
                 let info = &rules.set.rules()[i].info;

@@ -1,6 +1,6 @@
 //! The EDR mapping table (`mappings/edr.toml`), parsed once per process.
 
-use crate::mapping::{FieldSpec, parse_spec};
+use crate::mapping::{FieldSpec, leak, parse_spec};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
@@ -93,11 +93,6 @@ impl Tables {
         let platforms = file.falcon_platforms.into_iter().map(|(k, v)| (k, leak(v))).collect();
         Ok(Tables { defender, falcon, platforms })
     }
-}
-
-/// Table names live as long as the process, so events can hold `&'static str`.
-fn leak(s: String) -> &'static str {
-    Box::leak(s.into_boxed_str())
 }
 
 #[derive(Deserialize)]

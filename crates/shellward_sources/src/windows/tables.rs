@@ -1,6 +1,6 @@
 //! The Windows and ECS mapping tables (`mappings/*.toml`), parsed once per process.
 
-use crate::mapping::{FieldSpec, TemplatePart, parse_spec, parse_template};
+use crate::mapping::{FieldSpec, TemplatePart, leak, parse_spec, parse_template};
 use serde::Deserialize;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::OnceLock;
@@ -107,11 +107,6 @@ impl Tables {
             .collect::<Result<_, String>>()?;
         Ok(Tables { services, products, events, ecs_fields, ecs_templates })
     }
-}
-
-/// Table names live as long as the process (they are loaded once), so events can hold `&'static str`.
-fn leak(s: String) -> &'static str {
-    Box::leak(s.into_boxed_str())
 }
 
 #[derive(Deserialize)]
