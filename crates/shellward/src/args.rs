@@ -116,6 +116,74 @@ pub(crate) enum RulesCommand {
     Show(RulesShowArgs),
     /// Check rule files: report every error and unsupported construct with its location.
     Check(RulesCheckArgs),
+    /// Write rules as queries for a SIEM (KQL, SPL, LogScale), as normalized Sigma, or as SQLite.
+    Export(RulesExportArgs),
+}
+
+/// Arguments of `rules export`.
+#[derive(Debug, ClapArgs)]
+pub(crate) struct RulesExportArgs {
+    /// The query language.
+    #[arg(long, short = 't', value_enum)]
+    pub(crate) target: ExportTarget,
+
+    /// Rules to export, by id, name or title (an unambiguous id prefix is enough).
+    #[arg(value_name = "ID")]
+    pub(crate) ids: Vec<String>,
+
+    /// Export every loaded rule.
+    #[arg(long, conflicts_with_all = ["ids", "tag"])]
+    pub(crate) all: bool,
+
+    /// Export the rules carrying this tag or a tag under it (`attack.t1505` takes
+    /// `attack.t1505.003`); repeat for several.
+    #[arg(long, value_name = "TAG")]
+    pub(crate) tag: Vec<String>,
+
+    /// One query for all of them, in the seeds' shape: a block per rule setting DetectionType
+    /// and SeverityRating, joined and sorted (kql, spl, cql).
+    #[arg(long)]
+    pub(crate) combine: bool,
+
+    /// With --combine: only events this recent (`24h`, `7d`), where the language can say so.
+    #[arg(long, value_name = "DURATION", requires = "combine")]
+    pub(crate) lookback: Option<String>,
+
+    /// Write one file per rule (or `combined.<ext>`) in this directory instead of standard output.
+    #[arg(long, short = 'o', value_name = "DIR")]
+    pub(crate) out: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub(crate) selection: RuleSelection,
+}
+
+/// The languages `rules export` writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum ExportTarget {
+    /// Microsoft Defender XDR / Sentinel advanced hunting (Device* tables).
+    Kql,
+    /// Splunk over Windows event logs in XML (Sysmon, Security, Application...).
+    Spl,
+    /// CrowdStrike LogScale over Falcon events.
+    Cql,
+    /// The rule as normalized Sigma YAML.
+    Sigma,
+    /// SQLite over shellward's table of normalized events.
+    Sqlite,
+}
+
+impl ExportTarget {
+    /// The renderer's target.
+    pub(crate) fn target(self) -> shellward_render::Target {
+        use shellward_render::Target;
+        match self {
+            ExportTarget::Kql => Target::Kql,
+            ExportTarget::Spl => Target::Spl,
+            ExportTarget::Cql => Target::Cql,
+            ExportTarget::Sigma => Target::Sigma,
+            ExportTarget::Sqlite => Target::Sqlite,
+        }
+    }
 }
 
 /// Arguments of `rules list`.

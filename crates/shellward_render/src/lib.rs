@@ -9,11 +9,106 @@
 //! and returns [`RenderError`] for a part its language cannot express (never a quietly different
 //! query).
 //!
-//! [`sqlite`] is the first target. It exists to prove the lowering: its SQL runs over a table of the
-//! same normalized events the engine sees, and a test requires the same matches as the engine for
-//! every rule it renders.
+//! - [`kql`]: Defender XDR / Sentinel advanced hunting tables;
+//! - [`spl`]: Splunk over Windows event logs in XML (Sysmon, Security, Application...);
+//! - [`cql`]: CrowdStrike LogScale over Falcon events;
+//! - [`sigma`]: the rule itself as normalized Sigma YAML;
+//! - [`sqlite`]: SQL over a table of normalized events. It exists to prove the lowering: a test
+//!   runs its SQL over the same events the engine sees and requires the same matches.
+//!
+//! Where a Sigma field comes from several columns of a target's data (Defender's registry key and
+//! value name, Falcon's parent), each target's source table ([`source`]) computes it as the
+//! decoders do, so a query and a hunt over the same data agree. [`combine`] joins several rules
+//! into one query in the shape of the hand-written seeds: one block per signal with its detection
+//! type and severity, unioned and sorted.
 
+pub mod combine;
+pub mod cql;
 mod error;
+pub mod kql;
+mod pattern;
+pub mod sigma;
+mod source;
+pub mod spl;
 pub mod sqlite;
+mod tree;
 
 pub use error::RenderError;
+
+use shellward_engine::CompiledRule;
+
+/// A query language rules are rendered to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Target {
+    /// Microsoft Defender XDR / Sentinel advanced hunting.
+    Kql,
+    /// Splunk.
+    Spl,
+    /// CrowdStrike LogScale.
+    Cql,
+    /// Sigma YAML.
+    Sigma,
+    /// SQLite over normalized events.
+    Sqlite,
+}
+
+impl Target {
+    /// Every target.
+    pub const ALL: [Target; 5] =
+        [Target::Kql, Target::Spl, Target::Cql, Target::Sigma, Target::Sqlite];
+
+    /// The target's name on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            Target::Kql => "kql",
+            Target::Spl => "spl",
+            Target::Cql => "cql",
+            Target::Sigma => "sigma",
+            Target::Sqlite => "sqlite",
+        }
+    }
+
+    /// The file extension of a rendered query.
+    pub fn extension(self) -> &'static str {
+        match self {
+            Target::Kql => "kql",
+            Target::Spl => "spl",
+            Target::Cql => "cql",
+            Target::Sigma => "yml",
+            Target::Sqlite => "sql",
+        }
+    }
+
+    /// How a line comment starts.
+    pub fn comment(self) -> &'static str {
+        match self {
+            Target::Kql | Target::Cql => "//",
+            Target::Spl => "```",
+            Target::Sigma => "#",
+            Target::Sqlite => "--",
+        }
+    }
+}
+
+/// `rule` as a query in `target`. `text` is the rule's YAML document (the Sigma target prints it
+/// normalized; the others do not need it).
+pub fn render(rule: &CompiledRule, target: Target, text: &str) -> Result<String, RenderError> {
+    if target != Target::Sigma
+        && let Some(first_seen) = &rule.info.first_seen
+    {
+        return Err(RenderError::unsupported(
+            target.name(),
+            format!(
+                "first_seen (a first occurrence of {} after a baseline needs the history a hunt keeps; the rule's condition alone would match every candidate)",
+                first_seen.fields.join(", ")
+            ),
+        ));
+    }
+    match target {
+        Target::Kql => kql::render(rule),
+        Target::Spl => spl::render(rule),
+        Target::Cql => cql::render(rule),
+        Target::Sigma => sigma::render(text),
+        Target::Sqlite => sqlite::render(rule),
+    }
+}

@@ -1,6 +1,7 @@
 //! One module per subcommand.
 
 pub(crate) mod events;
+mod export;
 mod first_seen;
 pub(crate) mod hunt;
 pub(crate) mod matcher;

@@ -14,6 +14,7 @@ pub(crate) fn run(command: &RulesCommand) -> anyhow::Result<ExitCode> {
         RulesCommand::List(args) => list(args),
         RulesCommand::Show(args) => show(args),
         RulesCommand::Check(args) => check(args),
+        RulesCommand::Export(args) => super::export::run(args),
     }
 }
 
@@ -64,7 +65,7 @@ fn list(args: &RulesListArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn find<'a>(rules: &'a Rules, id: &str) -> anyhow::Result<&'a CompiledRule> {
+pub(crate) fn find<'a>(rules: &'a Rules, id: &str) -> anyhow::Result<&'a CompiledRule> {
     let all = rules.set.rules();
     if let Some(rule) = all.iter().find(|r| r.info.is_named(id)) {
         return Ok(rule);
@@ -104,7 +105,7 @@ fn show(args: &RulesShowArgs) -> anyhow::Result<ExitCode> {
 }
 
 /// The YAML document that starts at `line` (1-based), up to the next `---`.
-fn document(text: &str, line: u32) -> String {
+pub(crate) fn document(text: &str, line: u32) -> String {
     let skip = line.saturating_sub(1) as usize;
     let lines: Vec<&str> = text.lines().skip(skip).take_while(|l| l.trim_end() != "---").collect();
     lines.join("\n")

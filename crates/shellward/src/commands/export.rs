@@ -1,0 +1,200 @@
+//! `shellward rules export`: rules as queries for the SIEMs, normalized Sigma, or SQLite.
+//!
+//! Each selected rule is rendered on its own (or all in one `--combine` query); a rule a target
+//! cannot express is reported on standard error with the reason and left out, the rest are still
+//! written, and the exit status is 1 when any was left out.
+
+use crate::args::RulesExportArgs;
+use crate::commands::ruleload::{self, Rules};
+use crate::commands::rules::{document, find};
+use crate::report;
+use anyhow::{Context, bail};
+use shellward_engine::CompiledRule;
+use shellward_render::{Target, combine};
+use std::collections::HashSet;
+use std::io::Write;
+use std::path::Path;
+use std::process::ExitCode;
+
+/// Runs `rules export`.
+pub(crate) fn run(args: &RulesExportArgs) -> anyhow::Result<ExitCode> {
+    let rules = ruleload::load(&args.selection);
+    ruleload::print_diagnostics(&rules, false);
+    let target = args.target.target();
+    let mut failed = 0usize;
+    let selected = select(&rules, args, target, &mut failed)?;
+    if args.combine {
+        let combined = combine::combine(
+            &selected,
+            target,
+            &combine::Options { lookback: args.lookback.clone() },
+        )
+        .context("nothing to combine")?;
+        for (key, error) in &combined.skipped {
+            report::note(&format!("rule {key} left out of the combined query: {error}"));
+        }
+        failed += combined.skipped.len();
+        let text = format!("{}\n", combined.query);
+        match &args.out {
+            Some(dir) => write_file(dir, &format!("combined.{}", target.extension()), &text)?,
+            None => std::io::stdout().lock().write_all(text.as_bytes())?,
+        }
+        return finish(selected.len() - combined.skipped.len(), failed);
+    }
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    let mut names = HashSet::new();
+    let mut written = 0usize;
+    for rule in &selected {
+        let text = rule_text(&rules, rule);
+        match shellward_render::render(rule, target, &text) {
+            Ok(query) => {
+                written += 1;
+                let header = header(rule, target);
+                match &args.out {
+                    Some(dir) => {
+                        let name = file_name(rule, target, &mut names);
+                        write_file(dir, &name, &format!("{header}{query}\n"))?;
+                    }
+                    None => {
+                        if target == Target::Sigma && written > 1 {
+                            writeln!(out, "---")?;
+                        }
+                        writeln!(out, "{header}{query}")?;
+                        if target != Target::Sigma {
+                            writeln!(out)?;
+                        }
+                    }
+                }
+            }
+            Err(error) => {
+                failed += 1;
+                report::note(&format!(
+                    "rule {} ({}:{}) not exported: {error}",
+                    rule.info.key(),
+                    rule.info.origin,
+                    rule.info.line
+                ));
+            }
+        }
+    }
+    out.flush()?;
+    finish(written, failed)
+}
+
+/// The rules the arguments name; correlation rules named are reported (and counted as failed).
+fn select<'r>(
+    rules: &'r Rules,
+    args: &RulesExportArgs,
+    target: Target,
+    failed: &mut usize,
+) -> anyhow::Result<Vec<&'r CompiledRule>> {
+    let all = rules.set.rules();
+    if args.all {
+        return Ok(all.iter().collect());
+    }
+    if args.ids.is_empty() && args.tag.is_empty() {
+        bail!("name the rules to export (ids, --tag or --all)");
+    }
+    let mut selected: Vec<&CompiledRule> = Vec::new();
+    for id in &args.ids {
+        if let Some(correlation) = rules.loaded.correlations.iter().find(|c| {
+            [c.rule.id.as_deref(), c.rule.name.as_deref(), Some(c.rule.title.as_str())]
+                .contains(&Some(id.as_str()))
+        }) {
+            *failed += 1;
+            report::note(&format!(
+                "rule {id} ({}:{}) not exported: {} cannot express the {} correlation: shellward renders detection rules only; correlations run in the hunt",
+                correlation.text.origin,
+                correlation.line,
+                target.name(),
+                correlation.rule.correlation_type.as_str()
+            ));
+            continue;
+        }
+        let rule = find(rules, id)?;
+        if !selected.iter().any(|r| std::ptr::eq(*r, rule)) {
+            selected.push(rule);
+        }
+    }
+    for rule in all {
+        let tagged = args.tag.iter().any(|tag| {
+            rule.info.tags.iter().any(|t| {
+                t.eq_ignore_ascii_case(tag)
+                    || t.get(..tag.len()).is_some_and(|head| head.eq_ignore_ascii_case(tag))
+                        && t.as_bytes().get(tag.len()) == Some(&b'.')
+            })
+        });
+        if tagged && !selected.iter().any(|r| std::ptr::eq(*r, rule)) {
+            selected.push(rule);
+        }
+    }
+    if selected.is_empty() {
+        bail!("no loaded rule carries the tag(s) {}", args.tag.join(", "));
+    }
+    Ok(selected)
+}
+
+/// The rule's YAML document.
+fn rule_text(rules: &Rules, rule: &CompiledRule) -> String {
+    rules
+        .loaded
+        .rules
+        .iter()
+        .find(|l| l.line == rule.info.line && l.text.origin.to_string() == rule.info.origin)
+        .map(|l| document(&l.text.text, l.line))
+        .unwrap_or_default()
+}
+
+/// Comment lines naming the rule.
+fn header(rule: &CompiledRule, target: Target) -> String {
+    let (open, close) = match target {
+        Target::Spl => ("```", " ```"),
+        other => (other.comment(), ""),
+    };
+    let line = |text: String| {
+        let text = text.replace(['\n', '\r'], " ").replace("```", "'''");
+        format!("{open} {text}{close}\n")
+    };
+    let mut out = line(rule.info.title.clone());
+    out.push_str(&line(format!(
+        "id: {}  level: {}  logsource: {}",
+        rule.info.id.as_deref().unwrap_or("-"),
+        rule.info.level,
+        rule.info.logsource
+    )));
+    out
+}
+
+/// `<rule file stem>.<ext>`, made unique.
+fn file_name(rule: &CompiledRule, target: Target, taken: &mut HashSet<String>) -> String {
+    let stem = Path::new(&rule.info.origin)
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| rule.info.key().to_owned());
+    let stem: String = stem
+        .chars()
+        .map(|c| if c.is_alphanumeric() || "-_.".contains(c) { c } else { '_' })
+        .collect();
+    let mut name = format!("{stem}.{}", target.extension());
+    let mut n = 2;
+    while !taken.insert(name.clone()) {
+        name = format!("{stem}-{n}.{}", target.extension());
+        n += 1;
+    }
+    name
+}
+
+fn write_file(dir: &Path, name: &str, text: &str) -> anyhow::Result<()> {
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let path = dir.join(name);
+    std::fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))
+}
+
+fn finish(written: usize, failed: usize) -> anyhow::Result<ExitCode> {
+    let mut line = format!("{written} rule(s) exported");
+    if failed > 0 {
+        line.push_str(&format!(", {failed} could not be (reasons above)"));
+    }
+    report::note(&line);
+    Ok(if failed > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS })
+}

@@ -1,0 +1,417 @@
+//! CQL for CrowdStrike LogScale (Next-Gen SIEM) over Falcon events.
+//!
+//! Events and fields follow the Falcon mapping the decoder reads (`mappings/edr.toml` in
+//! shellward_sources): ProcessRollup2 for process creation, the `*Written` events for files
+//! (NewScriptWritten, NewExecutableWritten, PeFileWritten, WebScriptFileWritten...), the registry
+//! value updates (RegGenericValueUpdate, AsepValueUpdate...), NetworkConnectIP4/6 and
+//! NetworkReceiveAcceptIP4/6, DnsRequest. pySigma's Falcon pipeline maps none of file, registry or
+//! network-by-direction-less rules; these do.
+//!
+//! Falcon names a process's parent by id and base name only. `ParentImage` is the base name after
+//! a path separator (`\w3wp.exe`), as the decoder writes it for a parent it never saw, so
+//! `ParentImage|endswith: '\w3wp.exe'` holds; `ParentCommandLine` is joined from the parent's
+//! ProcessRollup2 (`join(..., mode=left)`). Paths are NT device paths: a rule's `C:\` becomes
+//! `\Device\HarddiskVolume<n>\`, which is how the decoder reads every volume.
+//!
+//! Every text test is a regular expression (`Field=/.../i`; LogScale's `=` is case-sensitive),
+//! with `/` escaped, so no value can end it early; a field's alternatives share one expression.
+
+use crate::RenderError;
+use crate::pattern::{self, Shape};
+use crate::source::{Column, Field, Source, Stages, no_source};
+use crate::tree::{self, Dialect, joined};
+use shellward_engine::{CompiledRule, RefPosition, RuleLogSource, ValueTest};
+
+pub(crate) const TARGET: &str = "cql";
+
+/// The LogScale query selecting the events `rule` matches.
+pub fn render(rule: &CompiledRule) -> Result<String, RenderError> {
+    let (stages, condition) = parts(rule)?;
+    let mut out = String::from(source(rule.logsource())?.base);
+    for stage in stages {
+        out.push_str("\n| ");
+        out.push_str(stage);
+    }
+    out.push_str("\n| ");
+    out.push_str(&condition);
+    Ok(out)
+}
+
+/// The rule's base filter, the stages its condition needs, and the condition.
+pub(crate) fn parts(rule: &CompiledRule) -> Result<(Vec<&'static str>, String), RenderError> {
+    let source = source(rule.logsource())?;
+    let mut cql = Cql { source, stages: Stages::default() };
+    let condition = tree::print(&mut cql, &rule.lower())?;
+    Ok((cql.stages.all().to_vec(), condition))
+}
+
+/// The base filter of a rule's events.
+pub(crate) fn base(rule: &CompiledRule) -> Result<&'static str, RenderError> {
+    Ok(source(rule.logsource())?.base)
+}
+
+/// A double-quoted string: `\` and `"` escaped; control characters refused.
+pub(crate) fn literal(text: &str) -> Result<String, RenderError> {
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push('"');
+    for c in text.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '"' => out.push_str("\\\""),
+            c if c.is_control() => {
+                return Err(RenderError::unsupported(
+                    TARGET,
+                    format!("a value holding the control character U+{:04X}", c as u32),
+                ));
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    Ok(out)
+}
+
+/// A regular expression between slashes: unescaped `/` escaped, control characters written as
+/// `\x{..}`, so the expression cannot end early.
+pub(crate) fn slashed(regex: &str) -> String {
+    let mut out = String::with_capacity(regex.len() + 2);
+    out.push('/');
+    let mut chars = regex.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => {
+                out.push('\\');
+                match chars.next() {
+                    Some(next) if next.is_control() => {
+                        out.pop();
+                        out.push_str(&format!("\\x{{{:x}}}", next as u32));
+                    }
+                    Some(next) => out.push(next),
+                    None => out.push('\\'),
+                }
+            }
+            '/' => out.push_str("\\/"),
+            c if c.is_control() => out.push_str(&format!("\\x{{{:x}}}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('/');
+    out
+}
+
+/// The regex prefix a Sigma `C:` stands for in a device path column.
+const VOLUME: &str = r"\\Device\\HarddiskVolume[0-9]+";
+
+struct Cql {
+    source: &'static Source,
+    stages: Stages,
+}
+
+impl Cql {
+    fn columns(&mut self, field: &str) -> Result<Vec<(String, bool)>, RenderError> {
+        Ok(match self.source.field(TARGET, field)? {
+            Field::Name(name) => vec![(name, false)],
+            Field::Computed { name, stage } => {
+                self.stages.add(stage);
+                vec![(name.to_owned(), false)]
+            }
+            Field::DevicePath(name) => vec![(name.to_owned(), true)],
+            Field::Either(a, b) => vec![(a.to_owned(), false), (b.to_owned(), false)],
+        })
+    }
+}
+
+/// A wildcard pattern as a regex for a column; in a device path column a leading `C:` stands for
+/// any volume.
+fn glob_regex(units: &[shellward_engine::GlobUnit], device: bool) -> String {
+    use shellward_engine::GlobUnit;
+    let units = pattern::normalized(units);
+    if let (true, Some(GlobUnit::Text(first))) = (device, units.first())
+        && first.get(..2).is_some_and(|d| d.eq_ignore_ascii_case("c:"))
+    {
+        let mut rest = units.clone();
+        rest[0] = GlobUnit::Text(first[2..].to_owned());
+        let regex = pattern::regex(&rest, &['/']);
+        let (flags, body) = match regex.strip_prefix("(?s)") {
+            Some(body) => ("(?s)", body),
+            None => ("", regex.as_str()),
+        };
+        let body = body.strip_prefix('^').unwrap_or(body);
+        return format!("{flags}^{VOLUME}{body}");
+    }
+    pattern::regex(&units, &['/'])
+}
+
+impl Dialect for Cql {
+    fn all(&self, parts: Vec<String>) -> String {
+        joined(parts, " and ")
+    }
+
+    fn any(&self, parts: Vec<String>) -> String {
+        joined(parts, " or ")
+    }
+
+    fn not(&self, inner: String) -> String {
+        format!("not {inner}")
+    }
+
+    fn constant(&mut self, value: bool) -> Result<String, RenderError> {
+        Ok(if value { "test(true)" } else { "test(false)" }.to_owned())
+    }
+
+    fn at_least(&mut self, _: usize, _: Vec<String>) -> Result<String, RenderError> {
+        Err(RenderError::unsupported(TARGET, "`n of` a selection (other than 1 or all)"))
+    }
+
+    fn exists(&mut self, field: &str, present: bool) -> Result<String, RenderError> {
+        let columns = self.columns(field)?;
+        Ok(if present {
+            joined(columns.iter().map(|(c, _)| format!("{c}=*")).collect(), " or ")
+        } else {
+            joined(columns.iter().map(|(c, _)| format!("{c}!=*")).collect(), " and ")
+        })
+    }
+
+    fn values(
+        &mut self,
+        field: Option<&str>,
+        tests: &[&ValueTest],
+    ) -> Result<Vec<String>, RenderError> {
+        let columns = match field {
+            Some(field) => self.columns(field)?,
+            // A bare regular expression searches the raw event.
+            None => vec![(String::new(), false)],
+        };
+        let mut out = Vec::new();
+        for (column, device) in columns {
+            let prefix = if column.is_empty() { String::new() } else { format!("{column}=") };
+            let mut alternatives: [Vec<String>; 2] = [Vec::new(), Vec::new()];
+            for test in tests {
+                match test {
+                    ValueTest::Glob { units, cased } => {
+                        let regex = match (column.is_empty(), pattern::shape(units)) {
+                            (true, Shape::Contains(text)) => pattern::escape(&text, &['/']),
+                            (true, _) => {
+                                return Err(RenderError::unsupported(
+                                    TARGET,
+                                    "a keyword that is not a substring",
+                                ));
+                            }
+                            (false, _) => glob_regex(units, device),
+                        };
+                        alternatives[usize::from(*cased)].push(regex);
+                    }
+                    ValueTest::Regex(_) if device => {
+                        return Err(RenderError::unsupported(
+                            TARGET,
+                            format!(
+                                "a regular expression on {column}, which holds NT device paths"
+                            ),
+                        ));
+                    }
+                    ValueTest::Regex(regex) => out.push(format!("{prefix}{}", slashed(regex))),
+                    ValueTest::Cidr(network) if !column.is_empty() => {
+                        out.push(format!("cidr({column}, subnet={})", literal(network)?))
+                    }
+                    ValueTest::Compare { ordering, or_equal, value } if !column.is_empty() => out
+                        .push(format!(
+                            "{column}{}{}",
+                            crate::kql::comparison(*ordering, *or_equal).replace("==", "="),
+                            crate::kql::number(*value)?
+                        )),
+                    ValueTest::FieldRef { other, position: RefPosition::Whole, cased }
+                        if !column.is_empty() =>
+                    {
+                        let other = match self.columns(other)?.as_slice() {
+                            [(one, false)] => one.clone(),
+                            _ => {
+                                return Err(RenderError::unsupported(
+                                    TARGET,
+                                    "a fieldref to a split or device path field",
+                                ));
+                            }
+                        };
+                        out.push(if *cased {
+                            format!("test({column} == {other})")
+                        } else {
+                            format!("test(lower({column}) == lower({other}))")
+                        });
+                    }
+                    ValueTest::FieldRef { .. } => {
+                        return Err(RenderError::unsupported(
+                            TARGET,
+                            "fieldref other than equality (test() has no substring functions)",
+                        ));
+                    }
+                    _ => {
+                        return Err(RenderError::unsupported(
+                            TARGET,
+                            "a network or number test in a keyword search",
+                        ));
+                    }
+                }
+            }
+            for (cased, list) in alternatives.into_iter().enumerate() {
+                if list.is_empty() {
+                    continue;
+                }
+                let regex = pattern::alternation(&list);
+                let flags = if cased == 1 { "" } else { "i" };
+                out.insert(0, format!("{prefix}{}{flags}", slashed(&regex)));
+            }
+        }
+        Ok(out)
+    }
+}
+
+const PARENT_IMAGE_WIN: &str = r#"format("\\%s", field=[ParentBaseFileName], as=ParentImage)"#;
+const PARENT_IMAGE_POSIX: &str = r#"format("/%s", field=[ParentBaseFileName], as=ParentImage)"#;
+const PARENT_COMMAND_LINE: &str = "join({#event_simpleName=ProcessRollup2 | rename(field=CommandLine, as=ParentCommandLine)}, field=[aid, ParentProcessId], key=[aid, TargetProcessId], include=[ParentCommandLine], mode=left)";
+/// The acting process's image, joined from its ProcessRollup2 by id and written with `C:` for the
+/// volume, as the decoder's process table fills it.
+const ACTOR_IMAGE: &str = r#"join({#event_simpleName=ProcessRollup2 | rename(field=ImageFileName, as=Image)}, field=[aid, ContextProcessId], key=[aid, TargetProcessId], include=[Image], mode=left)
+| replace(regex="(?i)^\\\\Device\\\\HarddiskVolume[0-9]+\\\\", with="C:\\", field=Image)"#;
+const TARGET_OBJECT: &str = r#"TargetObject := RegObjectName
+| replace(regex="(?i)^\\\\REGISTRY\\\\MACHINE\\\\", with="HKLM\\", field=TargetObject)
+| replace(regex="(?i)^\\\\REGISTRY\\\\USER\\\\", with="HKU\\", field=TargetObject)
+| case { RegValueName=/./ | format("%s\\%s", field=[TargetObject, RegValueName], as=TargetObject); * }"#;
+const SET_VALUE: &str = r#"EventType := "SetValue""#;
+const INITIATED: &str = r#"case { #event_simpleName=/^NetworkConnect/ | Initiated := "true"; * | Initiated := "false" }"#;
+
+macro_rules! process_fields {
+    ($parent_image:expr) => {
+        &[
+            ("Image", Column::DevicePath("ImageFileName")),
+            ("CommandLine", Column::Name("CommandLine")),
+            ("ProcessId", Column::Name("RawProcessId")),
+            ("User", Column::Name("UserName")),
+            ("OriginalFileName", Column::Name("OriginalFilename")),
+            ("md5", Column::Name("MD5HashData")),
+            ("sha1", Column::Name("SHA1HashData")),
+            ("sha256", Column::Name("SHA256HashData")),
+            ("Computer", Column::Name("ComputerName")),
+            ("ParentImage", Column::Computed($parent_image)),
+            ("ParentCommandLine", Column::Computed(PARENT_COMMAND_LINE)),
+        ]
+    };
+}
+
+const PROCESSES: &str = "#event_simpleName=/^(?:ProcessRollup2|SyntheticProcessRollup2)$/";
+
+static PROCESS_WIN: Source = Source {
+    base: "#event_simpleName=/^(?:ProcessRollup2|SyntheticProcessRollup2)$/ event_platform=Win",
+    label: "ProcessRollup2",
+    fields: process_fields!(PARENT_IMAGE_WIN),
+    open: false,
+};
+
+static PROCESS_LINUX: Source = Source {
+    base: "#event_simpleName=/^(?:ProcessRollup2|SyntheticProcessRollup2)$/ event_platform=Lin",
+    label: "ProcessRollup2",
+    fields: process_fields!(PARENT_IMAGE_POSIX),
+    open: false,
+};
+
+static PROCESS_MAC: Source = Source {
+    base: "#event_simpleName=/^(?:ProcessRollup2|SyntheticProcessRollup2)$/ event_platform=Mac",
+    label: "ProcessRollup2",
+    fields: process_fields!(PARENT_IMAGE_POSIX),
+    open: false,
+};
+
+static PROCESS_ANY: Source = Source {
+    base: PROCESSES,
+    label: "ProcessRollup2",
+    fields: process_fields!(PARENT_IMAGE_WIN),
+    open: false,
+};
+
+static FILE: Source = Source {
+    base: "#event_simpleName=/Written$/",
+    label: "*Written file events",
+    fields: &[
+        ("TargetFilename", Column::DevicePath("TargetFileName")),
+        ("Image", Column::DevicePath("ContextImageFileName")),
+        ("sha256", Column::Name("SHA256HashData")),
+        ("Computer", Column::Name("ComputerName")),
+    ],
+    open: false,
+};
+
+static REGISTRY: Source = Source {
+    base: "#event_simpleName=/^(?:AsepValueUpdate|RegGenericValueUpdate|RegSystemConfigValueUpdate|SuspiciousRegAsepUpdate)$/",
+    label: "registry value updates",
+    fields: &[
+        ("TargetObject", Column::Computed(TARGET_OBJECT)),
+        ("Details", Column::Name("RegStringValue")),
+        ("EventType", Column::Computed(SET_VALUE)),
+        ("Image", Column::Computed(ACTOR_IMAGE)),
+        ("Computer", Column::Name("ComputerName")),
+    ],
+    open: false,
+};
+
+static NETWORK: Source = Source {
+    base: "#event_simpleName=/^(?:NetworkConnectIP4|NetworkConnectIP6|NetworkReceiveAcceptIP4|NetworkReceiveAcceptIP6)$/",
+    label: "network connect/accept events",
+    fields: &[
+        ("Initiated", Column::Computed(INITIATED)),
+        ("DestinationIp", Column::Either("RemoteAddressIP4", "RemoteAddressIP6")),
+        ("DestinationPort", Column::Name("RemotePort")),
+        ("SourceIp", Column::Either("LocalAddressIP4", "LocalAddressIP6")),
+        ("SourcePort", Column::Name("LocalPort")),
+        ("Image", Column::Computed(ACTOR_IMAGE)),
+        ("Computer", Column::Name("ComputerName")),
+    ],
+    open: false,
+};
+
+static DNS: Source = Source {
+    base: "#event_simpleName=DnsRequest",
+    label: "DnsRequest",
+    fields: &[
+        ("QueryName", Column::Name("DomainName")),
+        ("Computer", Column::Name("ComputerName")),
+    ],
+    open: false,
+};
+
+/// The Falcon events a rule's log source reads.
+fn source(logsource: &RuleLogSource) -> Result<&'static Source, RenderError> {
+    if logsource.service.is_some() {
+        return Err(no_source(TARGET, logsource));
+    }
+    let product = logsource.product.as_deref();
+    Ok(match (product, logsource.category.as_deref()) {
+        (Some("windows"), Some("process_creation")) => &PROCESS_WIN,
+        (Some("linux"), Some("process_creation")) => &PROCESS_LINUX,
+        (Some("macos"), Some("process_creation")) => &PROCESS_MAC,
+        (None, Some("process_creation")) => &PROCESS_ANY,
+        (None | Some("windows"), Some("file_event")) => &FILE,
+        (None | Some("windows"), Some("registry_set" | "registry_event")) => &REGISTRY,
+        (None | Some("windows"), Some("network_connection")) => &NETWORK,
+        (None | Some("windows"), Some("dns_query")) => &DNS,
+        _ => return Err(no_source(TARGET, logsource)),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slashes_cannot_end_a_regex() {
+        assert_eq!(slashed("a/b"), r"/a\/b/");
+        assert_eq!(slashed(r"a\/b"), r"/a\/b/");
+        assert_eq!(slashed("a\nb"), r"/a\x{a}b/");
+        assert_eq!(slashed("a\\"), r"/a\\/");
+    }
+
+    #[test]
+    fn c_drive_is_any_volume() {
+        use shellward_engine::GlobUnit::{AnyChars, Text};
+        let units = [Text("C:\\inetpub\\".into()), AnyChars];
+        assert_eq!(glob_regex(&units, true), r"^\\Device\\HarddiskVolume[0-9]+\\inetpub\\");
+        assert_eq!(glob_regex(&units, false), r"^C:\\inetpub\\");
+    }
+}
