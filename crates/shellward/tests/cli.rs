@@ -132,3 +132,58 @@ fn events_normalizes_a_directory_of_mixed_formats() {
         .count();
     assert!(processes >= 4, "{processes} process creations");
 }
+
+#[test]
+fn rules_export_writes_each_rule_and_reports_what_it_cannot() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = shellward()
+        .args(["rules", "export", "--target", "kql", "--tag", "attack.t1505", "--out"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    // Web server, ESXi and SQL Server log rules have no Defender table: reported, exit 1.
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("kql cannot express the log source */webserver/*"), "{stderr}");
+    let shell = std::fs::read_to_string(dir.path().join("web_server_spawns_shell.kql")).unwrap();
+    assert!(shell.starts_with("// Web Server Spawns A Command Shell\n"), "{shell}");
+    assert!(shell.contains("DeviceProcessEvents"), "{shell}");
+    let written = std::fs::read_dir(dir.path()).unwrap().count();
+    assert!(written >= 15, "{written} files");
+}
+
+#[test]
+fn rules_export_combine_is_one_query_in_the_seeds_shape() {
+    let out = shellward()
+        .args(["rules", "export", "-t", "spl", "--combine", "--tag", "attack.t1505"])
+        .args(["--lookback", "24h"])
+        .output()
+        .unwrap();
+    let query = String::from_utf8_lossy(&out.stdout);
+    assert!(query.contains("index=wineventlog earliest=-24h ("), "{query}");
+    assert!(query.contains("| eval DetectionType=case("), "{query}");
+    assert!(query.contains("\"WebShell_ChildProcess\""), "{query}");
+    assert!(query.trim_end().ends_with("| sort - _time"), "{query}");
+}
+
+#[test]
+fn rules_export_sigma_reads_back_as_the_same_rule() {
+    let out = shellward().args(["rules", "export", "-t", "sigma", "9af70ddd"]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8(out.stdout).unwrap();
+    let again = shellward_sigma::load_text(shellward_sigma::Origin::Builtin("x.yml".into()), text);
+    assert!(again.diagnostics.is_empty(), "{:?}", again.diagnostics);
+    let original = shellward_sigma::load_paths(&[shellward_testdata::repo_root()
+        .join("rules/windows/process_creation/web_server_spawns_shell.yml")]);
+    let lower = |loaded: &shellward_sigma::Loaded| {
+        shellward_engine::RuleSet::compile(loaded).0.rules()[0].lower()
+    };
+    assert_eq!(lower(&again), lower(&original));
+}
+
+#[test]
+fn rules_export_needs_a_selection() {
+    let out = shellward().args(["rules", "export", "-t", "cql"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("name the rules to export"));
+}
