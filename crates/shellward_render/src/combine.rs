@@ -65,11 +65,7 @@ pub fn combine(
     let mut skipped = Vec::new();
     let mut blocks = Vec::new();
     for rule in ordered {
-        let block = match rule.info.first_seen {
-            Some(_) => crate::render(rule, target, ""),
-            None => Ok(String::new()),
-        }
-        .and_then(|_| match target {
+        let block = crate::expressible(rule, target).and_then(|()| match target {
             Target::Kql => kql_block(rule, options),
             Target::Spl => spl_block(rule),
             Target::Cql => cql_block(rule),

@@ -93,22 +93,28 @@ impl Target {
 /// `rule` as a query in `target`. `text` is the rule's YAML document (the Sigma target prints it
 /// normalized; the others do not need it).
 pub fn render(rule: &CompiledRule, target: Target, text: &str) -> Result<String, RenderError> {
-    if target != Target::Sigma
-        && let Some(first_seen) = &rule.info.first_seen
-    {
-        return Err(RenderError::unsupported(
-            target.name(),
-            format!(
-                "first_seen (a first occurrence of {} after a baseline needs the history a hunt keeps; the rule's condition alone would match every candidate)",
-                first_seen.fields.join(", ")
-            ),
-        ));
-    }
+    expressible(rule, target)?;
     match target {
         Target::Kql => kql::render(rule),
         Target::Spl => spl::render(rule),
         Target::Cql => cql::render(rule),
         Target::Sigma => sigma::render(text),
         Target::Sqlite => sqlite::render(rule),
+    }
+}
+
+/// Refuses what no query language can state: a `first_seen` rule alerts on the first occurrence
+/// after a baseline, which needs the history a hunt keeps; its condition alone would match every
+/// candidate. (The Sigma target writes the attribute as it is.)
+pub(crate) fn expressible(rule: &CompiledRule, target: Target) -> Result<(), RenderError> {
+    match &rule.info.first_seen {
+        Some(first_seen) if target != Target::Sigma => Err(RenderError::unsupported(
+            target.name(),
+            format!(
+                "first_seen (a first occurrence of {} after a baseline needs the history a hunt keeps; the rule's condition alone would match every candidate)",
+                first_seen.fields.join(", ")
+            ),
+        )),
+        _ => Ok(()),
     }
 }

@@ -18,6 +18,12 @@
 //! - `both`: both rendered. The string literals of the two queries are compared (case folded); the
 //!   report lists the literals only one side has, e.g. our `TargetObject` built from key and value
 //!   name against pySigma's `RegistryKey`, or our sourcetype against pySigma's `source`.
+//!   The SPL differences left are of two kinds. `EventCode="29"` (ours) against `EventCode=29`:
+//!   the same search. Keywords and `|re`: pySigma writes keywords as bare search terms, which
+//!   Splunk matches as whole tokens, so `Install-TransportAgent` inside a longer token is missed;
+//!   ours tests the raw event with a case-insensitive regex, which is Sigma's substring meaning
+//!   (right); for `|re` inside OR pySigma uses `rex`/`eval` pairs and ours one `match()` each, the
+//!   same test.
 //! - `ours-refused`: pySigma rendered it and we refuse, with our reason (a log source the target's
 //!   data does not have, such as web server logs in Defender tables, where pySigma's query would
 //!   search fields that do not exist).
@@ -29,8 +35,16 @@ use shellward_render::{Target, render};
 use std::collections::BTreeSet;
 use std::fmt::Write;
 
-/// The `"..."` literals of a query (backslash escapes read), case folded.
+/// The `"..."` literals of a query (backslash escapes read), case folded; the base search's
+/// channel names (our `sourcetype="XmlWinEventLog:..."` against pySigma's `source="WinEventLog:..."`)
+/// and our LogScale format strings are left out, so what remains compares the conditions.
 fn literals(query: &str) -> BTreeSet<String> {
+    let mut all = quoted(query);
+    all.retain(|l| !l.contains("wineventlog:") && !l.ends_with("%s"));
+    all
+}
+
+fn quoted(query: &str) -> BTreeSet<String> {
     let mut out = BTreeSet::new();
     let mut chars = query.chars();
     while let Some(c) = chars.next() {
