@@ -52,23 +52,7 @@ pub(crate) fn base(rule: &CompiledRule) -> Result<&'static str, RenderError> {
 
 /// A double-quoted string: `\` and `"` escaped; control characters refused.
 pub(crate) fn literal(text: &str) -> Result<String, RenderError> {
-    let mut out = String::with_capacity(text.len() + 2);
-    out.push('"');
-    for c in text.chars() {
-        match c {
-            '\\' => out.push_str("\\\\"),
-            '"' => out.push_str("\\\""),
-            c if c.is_control() => {
-                return Err(RenderError::unsupported(
-                    TARGET,
-                    format!("a value holding the control character U+{:04X}", c as u32),
-                ));
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    Ok(out)
+    crate::quote::double_quoted(text, TARGET, &[])
 }
 
 /// A regular expression between slashes: unescaped `/` escaped, control characters written as
@@ -143,17 +127,9 @@ fn glob_regex(units: &[shellward_engine::GlobUnit], device: bool) -> String {
 }
 
 impl Dialect for Cql {
-    fn all(&self, parts: Vec<String>) -> String {
-        joined(parts, " and ")
-    }
-
-    fn any(&self, parts: Vec<String>) -> String {
-        joined(parts, " or ")
-    }
-
-    fn not(&self, inner: String) -> String {
-        format!("not {inner}")
-    }
+    const AND: &'static str = " and ";
+    const OR: &'static str = " or ";
+    const NOT: &'static str = "not ";
 
     fn constant(&mut self, value: bool) -> Result<String, RenderError> {
         Ok(if value { "test(true)" } else { "test(false)" }.to_owned())

@@ -37,26 +37,7 @@ pub fn render(rule: &CompiledRule) -> Result<String, RenderError> {
 
 /// A string literal; `None` for a control character KQL strings cannot hold.
 pub(crate) fn literal(text: &str) -> Result<String, RenderError> {
-    let mut out = String::with_capacity(text.len() + 2);
-    out.push('"');
-    for c in text.chars() {
-        match c {
-            '\\' => out.push_str("\\\\"),
-            '"' => out.push_str("\\\""),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if c.is_control() => {
-                return Err(RenderError::unsupported(
-                    TARGET,
-                    format!("a value holding the control character U+{:04X}", c as u32),
-                ));
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    Ok(out)
+    crate::quote::double_quoted(text, TARGET, &[('\n', "\\n"), ('\r', "\\r"), ('\t', "\\t")])
 }
 
 /// Columns holding numbers: a whole-number value is compared as one, anything else as text.
@@ -175,14 +156,11 @@ pub(crate) fn number(value: f64) -> Result<String, RenderError> {
 }
 
 impl Dialect for Kql {
-    fn all(&self, parts: Vec<String>) -> String {
-        joined(parts, " and ")
-    }
+    const AND: &'static str = " and ";
+    const OR: &'static str = " or ";
+    const NOT: &'static str = "not";
 
-    fn any(&self, parts: Vec<String>) -> String {
-        joined(parts, " or ")
-    }
-
+    /// `not` is a function in KQL: `not(...)` whatever the part.
     fn not(&self, inner: String) -> String {
         format!("not({inner})")
     }

@@ -27,6 +27,7 @@ pub mod cql;
 mod error;
 pub mod kql;
 mod pattern;
+mod quote;
 pub mod sigma;
 mod source;
 pub mod spl;

@@ -16,7 +16,7 @@
 use crate::RenderError;
 use crate::pattern::{self, Shape};
 use crate::source::{Column, Field, Source, Stages, no_source, plain_name};
-use crate::tree::{self, Dialect, joined};
+use crate::tree::{self, Dialect};
 use shellward_engine::{CompiledRule, GlobUnit, RefPosition, RuleLogSource, ValueTest};
 
 pub(crate) const TARGET: &str = "spl";
@@ -62,24 +62,7 @@ pub fn eval_condition(rule: &CompiledRule) -> Result<(Vec<&'static str>, String)
 
 /// A double-quoted string: `\` and `"` escaped; control characters other than tab refused.
 pub(crate) fn literal(text: &str) -> Result<String, RenderError> {
-    let mut out = String::with_capacity(text.len() + 2);
-    out.push('"');
-    for c in text.chars() {
-        match c {
-            '\\' => out.push_str("\\\\"),
-            '"' => out.push_str("\\\""),
-            '\t' => out.push('\t'),
-            c if c.is_control() => {
-                return Err(RenderError::unsupported(
-                    TARGET,
-                    format!("a value holding the control character U+{:04X}", c as u32),
-                ));
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    Ok(out)
+    crate::quote::double_quoted(text, TARGET, &[('\t', "\t")])
 }
 
 /// The field's name in the events, if it is one search and eval can print bare.
@@ -128,17 +111,9 @@ impl Search {
 }
 
 impl Dialect for Search {
-    fn all(&self, parts: Vec<String>) -> String {
-        joined(parts, " AND ")
-    }
-
-    fn any(&self, parts: Vec<String>) -> String {
-        joined(parts, " OR ")
-    }
-
-    fn not(&self, inner: String) -> String {
-        format!("NOT {inner}")
-    }
+    const AND: &'static str = " AND ";
+    const OR: &'static str = " OR ";
+    const NOT: &'static str = "NOT ";
 
     fn constant(&mut self, _: bool) -> Result<String, RenderError> {
         Err(not_search("a constant"))
@@ -205,17 +180,9 @@ struct Eval {
 }
 
 impl Dialect for Eval {
-    fn all(&self, parts: Vec<String>) -> String {
-        joined(parts, " AND ")
-    }
-
-    fn any(&self, parts: Vec<String>) -> String {
-        joined(parts, " OR ")
-    }
-
-    fn not(&self, inner: String) -> String {
-        format!("NOT {inner}")
-    }
+    const AND: &'static str = " AND ";
+    const OR: &'static str = " OR ";
+    const NOT: &'static str = "NOT ";
 
     fn constant(&mut self, value: bool) -> Result<String, RenderError> {
         Ok(if value { "true()" } else { "false()" }.to_owned())

@@ -9,12 +9,25 @@ use shellward_engine::{Query, ValueTest};
 
 /// How one query language writes the parts of a query.
 pub(crate) trait Dialect {
+    /// The conjunction between parts (` and `).
+    const AND: &'static str;
+    /// The disjunction between parts (` or `).
+    const OR: &'static str;
+    /// The negation before a part (`not `).
+    const NOT: &'static str;
+
     /// Every part holds (two or more parts).
-    fn all(&self, parts: Vec<String>) -> String;
+    fn all(&self, parts: Vec<String>) -> String {
+        joined(parts, Self::AND)
+    }
     /// Some part holds (two or more parts).
-    fn any(&self, parts: Vec<String>) -> String;
+    fn any(&self, parts: Vec<String>) -> String {
+        joined(parts, Self::OR)
+    }
     /// The part does not hold.
-    fn not(&self, inner: String) -> String;
+    fn not(&self, inner: String) -> String {
+        format!("{}{inner}", Self::NOT)
+    }
     /// Always (`true`) or never (`false`).
     fn constant(&mut self, value: bool) -> Result<String, RenderError>;
     /// At least `n` of `parts` hold.
