@@ -187,3 +187,33 @@ fn rules_export_needs_a_selection() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("name the rules to export"));
 }
+
+#[test]
+fn rules_export_renders_a_correlation_for_splunk_and_says_why_not_elsewhere() {
+    let correlation = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/web_shell_deployed_and_used.yml");
+    let out = shellward()
+        .args(["rules", "export", "-t", "spl", "web_shell_deployed_and_used", "--rules"])
+        .arg(&correlation)
+        .output()
+        .unwrap();
+    let query = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(query.contains("| eval shellward_rule=case("), "{query}");
+    assert!(
+        query.contains("| streamstats time_window=600s dc(shellward_rule) AS rule_count BY ComputerName\n| where rule_count>=2"),
+        "{query}"
+    );
+    let out = shellward()
+        .args(["rules", "export", "-t", "kql", "web_shell_deployed_and_used", "--rules"])
+        .arg(&correlation)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("web_shell_deployed_and_used")
+            && stderr.contains("kql cannot express the temporal correlation"),
+        "{stderr}"
+    );
+}

@@ -23,6 +23,7 @@
 //! type and severity, unioned and sorted.
 
 pub mod combine;
+pub mod correlation;
 pub mod cql;
 mod error;
 pub mod kql;

@@ -82,6 +82,11 @@ fn column(source: &Source, stages: &mut Stages, field: &str) -> Result<String, R
     Ok(name)
 }
 
+/// A Sigma field's name in the events (the add-on's renames applied), if SPL can print it bare.
+pub(crate) fn field_name(field: &str) -> Result<String, RenderError> {
+    column(&FIELDS, &mut Stages::default(), field)
+}
+
 fn not_search(what: &str) -> RenderError {
     RenderError::unsupported(SEARCH, what)
 }

@@ -21,8 +21,9 @@ pub(crate) fn run(args: &RulesExportArgs) -> anyhow::Result<ExitCode> {
     let rules = ruleload::load(&args.selection);
     ruleload::print_diagnostics(&rules, false);
     let target = args.target.target();
-    let mut failed = 0usize;
-    let selected = select(&rules, args, target, &mut failed)?;
+    let mut tally = Tally::default();
+    let selected = select(&rules, args, target, &mut tally)?;
+    let Tally { written: correlations, mut failed } = tally;
     if args.combine {
         let combined = combine::combine(
             &selected,
@@ -39,11 +40,11 @@ pub(crate) fn run(args: &RulesExportArgs) -> anyhow::Result<ExitCode> {
             Some(dir) => write_file(dir, &format!("combined.{}", target.extension()), &text)?,
             None => std::io::stdout().lock().write_all(text.as_bytes())?,
         }
-        return finish(selected.len() - combined.skipped.len(), failed);
+        return finish(correlations + selected.len() - combined.skipped.len(), failed);
     }
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     let mut names = HashSet::new();
-    let mut written = 0usize;
+    let mut written = correlations;
     for rule in &selected {
         let text = rule_text(&rules, rule);
         match shellward_render::render(rule, target, &text) {
@@ -81,12 +82,20 @@ pub(crate) fn run(args: &RulesExportArgs) -> anyhow::Result<ExitCode> {
     finish(written, failed)
 }
 
-/// The rules the arguments name; correlation rules named are reported (and counted as failed).
+/// Rules written and rules that could not be.
+#[derive(Debug, Default)]
+struct Tally {
+    written: usize,
+    failed: usize,
+}
+
+/// The detection rules the arguments name. Correlation rules named are written here (counted in
+/// `tally`), as they are not compiled rules.
 fn select<'r>(
     rules: &'r Rules,
     args: &RulesExportArgs,
     target: Target,
-    failed: &mut usize,
+    tally: &mut Tally,
 ) -> anyhow::Result<Vec<&'r CompiledRule>> {
     let all = rules.set.rules();
     if args.all {
@@ -101,14 +110,16 @@ fn select<'r>(
             [c.rule.id.as_deref(), c.rule.name.as_deref(), Some(c.rule.title.as_str())]
                 .contains(&Some(id.as_str()))
         }) {
-            *failed += 1;
-            report::note(&format!(
-                "rule {id} ({}:{}) not exported: {} cannot express the {} correlation: shellward renders detection rules only; correlations run in the hunt",
-                correlation.text.origin,
-                correlation.line,
-                target.name(),
-                correlation.rule.correlation_type.as_str()
-            ));
+            match export_correlation(rules, correlation, args, target) {
+                Ok(()) => tally.written += 1,
+                Err(reason) => {
+                    tally.failed += 1;
+                    report::note(&format!(
+                        "rule {id} ({}:{}) not exported: {reason}",
+                        correlation.text.origin, correlation.line
+                    ));
+                }
+            }
             continue;
         }
         let rule = find(rules, id)?;
@@ -128,10 +139,55 @@ fn select<'r>(
             selected.push(rule);
         }
     }
-    if selected.is_empty() {
+    if selected.is_empty() && tally.written + tally.failed == 0 {
         bail!("no loaded rule carries the tag(s) {}", args.tag.join(", "));
     }
     Ok(selected)
+}
+
+/// Writes a correlation rule (Splunk only: see `shellward_render::correlation`), its member rules
+/// found among the loaded ones by id or name.
+fn export_correlation(
+    rules: &Rules,
+    correlation: &shellward_sigma::LoadedCorrelation,
+    args: &RulesExportArgs,
+    target: Target,
+) -> Result<(), String> {
+    let kind = correlation.rule.correlation_type.as_str();
+    if target != Target::Spl {
+        return Err(format!(
+            "{} cannot express the {kind} correlation: no sliding window per group in one query (Splunk's streamstats has one: use --target spl)",
+            target.name()
+        ));
+    }
+    let mut members = Vec::new();
+    for reference in &correlation.rule.rules {
+        let rule = rules
+            .set
+            .rules()
+            .iter()
+            .find(|r| r.info.is_named(reference))
+            .ok_or_else(|| format!("its rule {reference} is not loaded"))?;
+        members.push((reference.as_str(), rule));
+    }
+    let query = shellward_render::correlation::spl(&correlation.rule, &members)
+        .map_err(|e| e.to_string())?;
+    let safe = |text: &str| text.replace("```", "'''").replace(['\n', '\r'], " ");
+    let text = format!(
+        "``` {} ```\n``` correlation: {kind} over {} ```\n{query}\n",
+        safe(&correlation.rule.title),
+        safe(&correlation.rule.rules.join(", "))
+    );
+    let name = correlation.rule.name.as_deref().or(correlation.rule.id.as_deref());
+    let name: String = name
+        .unwrap_or("correlation")
+        .chars()
+        .map(|c| if c.is_alphanumeric() || "-_".contains(c) { c } else { '_' })
+        .collect();
+    match &args.out {
+        Some(dir) => write_file(dir, &format!("{name}.spl"), &text).map_err(|e| e.to_string()),
+        None => writeln!(std::io::stdout().lock(), "{text}").map_err(|e| e.to_string()),
+    }
 }
 
 /// The rule's YAML document.
