@@ -217,3 +217,20 @@ fn rules_export_renders_a_correlation_for_splunk_and_says_why_not_elsewhere() {
         "{stderr}"
     );
 }
+
+#[test]
+fn rules_export_renders_a_value_count_correlation() {
+    let correlation = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/web_shell_deployed_and_used.yml");
+    let out = shellward()
+        .args(["rules", "export", "-t", "spl", "many_web_server_shell_commands", "--rules"])
+        .arg(&correlation)
+        .output()
+        .unwrap();
+    let query = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        query.contains("| streamstats time_window=3600s dc(CommandLine) AS value_count BY ComputerName\n| where value_count>=5"),
+        "{query}"
+    );
+}
