@@ -186,16 +186,8 @@ fn kql_join(out: &mut String, blocks: &[Block]) {
 }
 
 fn spl_block(rule: &CompiledRule) -> Result<Block, RenderError> {
-    let base = spl::base(rule.logsource())?;
-    let (stages, condition) = spl::eval_condition(rule)?;
-    if !stages.is_empty() {
-        return Err(RenderError::unsupported("spl", "a computed field in a combined search"));
-    }
-    let terms = match spl::search_terms(rule)? {
-        Some(terms) => format!("({} {terms})", base.terms()),
-        None => format!("({})", base.terms()),
-    };
-    block(rule, terms, format!("({} AND {condition})", base.eval()), spl::literal)
+    let (search, condition) = spl::selection(rule)?;
+    block(rule, search, condition, spl::literal)
 }
 
 fn spl_join(out: &mut String, blocks: &[Block], options: &Options) {

@@ -68,16 +68,9 @@ pub fn spl(
     let mut terms = Vec::new();
     let mut cases = Vec::new();
     for (reference, rule) in members {
-        let base = spl::base(rule.logsource())?;
-        let (stages, condition) = spl::eval_condition(rule)?;
-        if !stages.is_empty() {
-            return refuse("a computed field in a correlated rule");
-        }
-        terms.push(match spl::search_terms(rule)? {
-            Some(t) => format!("({} {t})", base.terms()),
-            None => format!("({})", base.terms()),
-        });
-        cases.push(format!("({} AND {condition}), {}", base.eval(), spl::literal(reference)?));
+        let (search, condition) = spl::selection(rule)?;
+        terms.push(search);
+        cases.push(format!("{condition}, {}", spl::literal(reference)?));
     }
     let mut out = format!("{} ({})\n", spl::INDEX, terms.join(" OR "));
     let _ = writeln!(out, "| eval shellward_rule=case({})", cases.join(", "));

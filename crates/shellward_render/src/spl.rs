@@ -11,13 +11,14 @@
 //! (`?`, a literal `*`, `|cased`, `|re`, `|fieldref`, keywords, `n of`) the condition is an `eval`
 //! expression after `| where`, with regular expressions (PCRE) for the patterns; each value test
 //! there first checks the field exists, so `NOT` of a test on an absent field holds, as in Sigma.
-//! [`eval_condition`] gives that form for any rule; [`crate::combine`] uses it for `case(...)`.
+//! A search selecting several rules ([`crate::combine`], [`crate::correlation`]) ORs each rule's
+//! search clause as a prefilter and tells the rules apart with their `eval` form in `case(...)`.
 
 use crate::RenderError;
 use crate::pattern::{self, Shape};
-use crate::source::{Column, Field, Source, Stages, no_source, plain_name};
+use crate::source::{Column, Field, Source, no_source, plain_name};
 use crate::tree::{self, Dialect};
-use shellward_engine::{CompiledRule, GlobUnit, RefPosition, RuleLogSource, ValueTest};
+use shellward_engine::{CompiledRule, GlobUnit, Query, RefPosition, RuleLogSource, ValueTest};
 
 pub(crate) const TARGET: &str = "spl";
 /// The marker of a test search terms cannot state (the eval form is used instead).
@@ -26,38 +27,34 @@ const SEARCH: &str = "spl search terms";
 /// The SPL search selecting the events `rule` matches.
 pub fn render(rule: &CompiledRule) -> Result<String, RenderError> {
     let base = format!("{INDEX} {}", base(rule.logsource())?.terms());
-    if let Some(terms) = search_terms(rule)? {
-        return Ok(format!("{base} {terms}"));
-    }
-    let (stages, condition) = eval_condition(rule)?;
-    let mut out = base;
-    for stage in stages {
-        out.push_str("\n| ");
-        out.push_str(stage);
-    }
-    out.push_str("\n| where ");
-    out.push_str(&condition);
-    Ok(out)
+    let query = rule.lower();
+    Ok(match search_terms(&query)? {
+        Some(terms) => format!("{base} {terms}"),
+        None => format!("{base}\n| where {}", tree::print(&mut Eval, &query)?),
+    })
 }
 
-/// The rule's condition (base search excluded) as search terms; `None` when search cannot state
-/// it exactly.
-pub fn search_terms(rule: &CompiledRule) -> Result<Option<String>, RenderError> {
-    base(rule.logsource())?;
-    match tree::print(&mut Search { source: &FIELDS }, &rule.lower()) {
+/// A rule's events as a search clause (`(sourcetype=... EventCode=... terms)`; the terms left out
+/// when search cannot state the condition) and as an `eval` expression stating it exactly: what
+/// a search selecting several rules' events ORs and what its `case(...)` tells apart.
+pub(crate) fn selection(rule: &CompiledRule) -> Result<(String, String), RenderError> {
+    let base = base(rule.logsource())?;
+    let query = rule.lower();
+    let condition = tree::print(&mut Eval, &query)?;
+    let search = match search_terms(&query)? {
+        Some(terms) => format!("({} {terms})", base.terms()),
+        None => format!("({})", base.terms()),
+    };
+    Ok((search, format!("({} AND {condition})", base.eval())))
+}
+
+/// The condition as search terms; `None` when search cannot state it exactly.
+fn search_terms(query: &Query) -> Result<Option<String>, RenderError> {
+    match tree::print(&mut Search, query) {
         Ok(terms) => Ok(Some(terms)),
         Err(RenderError::Unsupported { target: SEARCH, .. }) => Ok(None),
         Err(other) => Err(other),
     }
-}
-
-/// The rule's condition (base search excluded) as an `eval` expression, and the `eval` stages it
-/// needs first.
-pub fn eval_condition(rule: &CompiledRule) -> Result<(Vec<&'static str>, String), RenderError> {
-    base(rule.logsource())?;
-    let mut eval = Eval { source: &FIELDS, stages: Stages::default() };
-    let condition = tree::print(&mut eval, &rule.lower())?;
-    Ok((eval.stages.all().to_vec(), condition))
 }
 
 /// A double-quoted string: `\` and `"` escaped; control characters other than tab refused.
@@ -65,16 +62,11 @@ pub(crate) fn literal(text: &str) -> Result<String, RenderError> {
     crate::quote::double_quoted(text, TARGET, &[('\t', "\t")])
 }
 
-/// The field's name in the events, if it is one search and eval can print bare.
-fn column(source: &Source, stages: &mut Stages, field: &str) -> Result<String, RenderError> {
-    let name = match source.field(TARGET, field)? {
+/// A Sigma field's name in the events (the add-on's renames applied), if SPL can print it bare.
+pub(crate) fn field_name(field: &str) -> Result<String, RenderError> {
+    let name = match FIELDS.field(TARGET, field)? {
         Field::Name(name) => name,
-        Field::Computed { name, stage } => {
-            stages.add(stage);
-            name.to_owned()
-        }
-        Field::DevicePath(name) => name.to_owned(),
-        Field::Either(..) => return Err(RenderError::unsupported(TARGET, "a split field")),
+        _ => return Err(RenderError::unsupported(TARGET, format!("the field {field}"))),
     };
     if !plain_name(&name) {
         return Err(RenderError::unsupported(TARGET, format!("the field name {name:?}")));
@@ -82,19 +74,12 @@ fn column(source: &Source, stages: &mut Stages, field: &str) -> Result<String, R
     Ok(name)
 }
 
-/// A Sigma field's name in the events (the add-on's renames applied), if SPL can print it bare.
-pub(crate) fn field_name(field: &str) -> Result<String, RenderError> {
-    column(&FIELDS, &mut Stages::default(), field)
-}
-
 fn not_search(what: &str) -> RenderError {
     RenderError::unsupported(SEARCH, what)
 }
 
 /// Search terms.
-struct Search {
-    source: &'static Source,
-}
+struct Search;
 
 impl Search {
     /// A wildcard value as search states it: `*` wildcards, text escaped; `None` when it holds
@@ -129,11 +114,7 @@ impl Dialect for Search {
     }
 
     fn exists(&mut self, field: &str, present: bool) -> Result<String, RenderError> {
-        let mut stages = Stages::default();
-        let name = column(self.source, &mut stages, field)?;
-        if !stages.all().is_empty() {
-            return Err(not_search("a computed field"));
-        }
+        let name = field_name(field)?;
         Ok(if present { format!("{name}=*") } else { format!("NOT {name}=*") })
     }
 
@@ -143,11 +124,7 @@ impl Dialect for Search {
         tests: &[&ValueTest],
     ) -> Result<Vec<String>, RenderError> {
         let field = field.ok_or_else(|| not_search("a keyword"))?;
-        let mut stages = Stages::default();
-        let name = column(self.source, &mut stages, field)?;
-        if !stages.all().is_empty() {
-            return Err(not_search("a computed field"));
-        }
+        let name = field_name(field)?;
         let mut exact = Vec::new();
         let mut out = Vec::new();
         for test in tests {
@@ -179,10 +156,7 @@ impl Dialect for Search {
 }
 
 /// `eval` expressions.
-struct Eval {
-    source: &'static Source,
-    stages: Stages,
-}
+struct Eval;
 
 impl Dialect for Eval {
     const AND: &'static str = " AND ";
@@ -199,7 +173,7 @@ impl Dialect for Eval {
     }
 
     fn exists(&mut self, field: &str, present: bool) -> Result<String, RenderError> {
-        let name = column(self.source, &mut self.stages, field)?;
+        let name = field_name(field)?;
         Ok(if present { format!("isnotnull({name})") } else { format!("isnull({name})") })
     }
 
@@ -209,7 +183,7 @@ impl Dialect for Eval {
         tests: &[&ValueTest],
     ) -> Result<Vec<String>, RenderError> {
         let name = match field {
-            Some(field) => column(self.source, &mut self.stages, field)?,
+            Some(field) => field_name(field)?,
             None => "_raw".to_owned(),
         };
         // Wildcard patterns of one field share one regular expression (one per case mode).
@@ -240,7 +214,7 @@ impl Dialect for Eval {
                     crate::kql::number(*value)?
                 )),
                 ValueTest::FieldRef { other, position, cased } => {
-                    let other = column(self.source, &mut self.stages, other)?;
+                    let other = field_name(other)?;
                     let (a, b) = if *cased {
                         (name.clone(), other.clone())
                     } else {
@@ -291,16 +265,16 @@ static FIELDS: Source = Source {
 
 /// The events of one log source: a channel's sourcetype and, for Sysmon categories, EventCodes.
 #[derive(Debug, Clone, Copy)]
-pub struct Base {
+pub(crate) struct Base {
     /// `XmlWinEventLog:<channel>`.
-    pub sourcetype: &'static str,
+    pub(crate) sourcetype: &'static str,
     /// The EventCodes (any when empty).
-    pub codes: &'static [u16],
+    pub(crate) codes: &'static [u16],
 }
 
 impl Base {
     /// As search terms (without the index).
-    pub fn terms(&self) -> String {
+    pub(crate) fn terms(&self) -> String {
         let mut out = format!("sourcetype=\"{}\"", self.sourcetype);
         match self.codes {
             [] => {}
@@ -314,7 +288,7 @@ impl Base {
     }
 
     /// As an `eval` expression.
-    pub fn eval(&self) -> String {
+    pub(crate) fn eval(&self) -> String {
         let mut out = format!("sourcetype==\"{}\"", self.sourcetype);
         match self.codes {
             [] => {}
@@ -334,7 +308,7 @@ pub const INDEX: &str = "index=wineventlog";
 const SYSMON: &str = "XmlWinEventLog:Microsoft-Windows-Sysmon/Operational";
 
 /// The events a rule's log source reads.
-pub fn base(logsource: &RuleLogSource) -> Result<Base, RenderError> {
+fn base(logsource: &RuleLogSource) -> Result<Base, RenderError> {
     if !matches!(logsource.product.as_deref(), None | Some("windows")) {
         return Err(no_source(TARGET, logsource));
     }
