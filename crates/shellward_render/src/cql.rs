@@ -192,8 +192,8 @@ impl Dialect for Cql {
                     ValueTest::Compare { ordering, or_equal, value } if !column.is_empty() => out
                         .push(format!(
                             "{column}{}{}",
-                            crate::kql::comparison(*ordering, *or_equal).replace("==", "="),
-                            crate::kql::number(*value)?
+                            tree::comparison(*ordering, *or_equal, "="),
+                            tree::number(*value, TARGET)?
                         )),
                     ValueTest::FieldRef { other, position: RefPosition::Whole, cased }
                         if !column.is_empty() =>

@@ -16,7 +16,6 @@ use crate::pattern::{self, Shape};
 use crate::source::{Column, Field, Source, Stages, no_source};
 use crate::tree::{self, Dialect, joined};
 use shellward_engine::{CompiledRule, RefPosition, RuleLogSource, ValueTest};
-use std::cmp::Ordering;
 
 pub(crate) const TARGET: &str = "kql";
 
@@ -103,8 +102,8 @@ impl Kql {
             ValueTest::Compare { ordering, or_equal, value } => {
                 format!(
                     "todouble({column}) {} {}",
-                    comparison(*ordering, *or_equal),
-                    number(*value)?
+                    tree::comparison(*ordering, *or_equal, "=="),
+                    tree::number(*value, TARGET)?
                 )
             }
             ValueTest::FieldRef { other, position, cased } => {
@@ -132,26 +131,6 @@ impl Kql {
                 }
             }
         })
-    }
-}
-
-/// `>`, `>=`, `<`, `<=`.
-pub(crate) fn comparison(ordering: Ordering, or_equal: bool) -> &'static str {
-    match (ordering, or_equal) {
-        (Ordering::Greater, false) => ">",
-        (Ordering::Greater, true) => ">=",
-        (Ordering::Less, false) => "<",
-        (Ordering::Less, true) => "<=",
-        (Ordering::Equal, _) => "==",
-    }
-}
-
-/// A number literal; an infinite or NaN one is refused.
-pub(crate) fn number(value: f64) -> Result<String, RenderError> {
-    if value.is_finite() {
-        Ok(format!("{value}"))
-    } else {
-        Err(RenderError::unsupported(TARGET, format!("the number {value}")))
     }
 }
 

@@ -140,8 +140,8 @@ impl Dialect for Search {
                 ValueTest::Cidr(network) => out.push(format!("{name}={}", literal(network)?)),
                 ValueTest::Compare { ordering, or_equal, value } => out.push(format!(
                     "{name}{}{}",
-                    crate::kql::comparison(*ordering, *or_equal).replace("==", "="),
-                    crate::kql::number(*value).map_err(|_| not_search("a number"))?
+                    tree::comparison(*ordering, *or_equal, "="),
+                    tree::number(*value, TARGET).map_err(|_| not_search("a number"))?
                 )),
                 _ => return Err(not_search("a cased, regex or fieldref test")),
             }
@@ -210,8 +210,8 @@ impl Dialect for Eval {
                 }
                 ValueTest::Compare { ordering, or_equal, value } => out.push(format!(
                     "tonumber({name}) {} {}",
-                    crate::kql::comparison(*ordering, *or_equal),
-                    crate::kql::number(*value)?
+                    tree::comparison(*ordering, *or_equal, "=="),
+                    tree::number(*value, TARGET)?
                 )),
                 ValueTest::FieldRef { other, position, cased } => {
                     let other = field_name(other)?;

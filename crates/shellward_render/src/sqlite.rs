@@ -14,7 +14,6 @@
 
 use crate::RenderError;
 use shellward_engine::{CompiledRule, GlobUnit, Query, RefPosition, ValueTest};
-use std::cmp::Ordering;
 use std::fmt::Write;
 
 const TARGET: &str = "sqlite";
@@ -200,17 +199,10 @@ fn value_test(test: &ValueTest) -> Result<String, RenderError> {
             ));
         }
         ValueTest::Compare { ordering, or_equal, value } => {
-            if !value.is_finite() {
-                return Err(RenderError::unsupported(TARGET, format!("the number {value}")));
-            }
-            let op = match (ordering, or_equal) {
-                (Ordering::Greater, false) => ">",
-                (Ordering::Greater, true) => ">=",
-                (Ordering::Less, false) => "<",
-                (Ordering::Less, true) => "<=",
-                (Ordering::Equal, _) => "=",
-            };
-            format!("f.num IS NOT NULL AND f.num {op} {value:?}")
+            // Written as a REAL literal (`400.0`), the type of the `num` column.
+            let number = crate::tree::number(*value, TARGET).map(|_| format!("{value:?}"))?;
+            let op = crate::tree::comparison(*ordering, *or_equal, "=");
+            format!("f.num IS NOT NULL AND f.num {op} {number}")
         }
         ValueTest::FieldRef { other, position, cased } => {
             let (a, b) = if *cased {

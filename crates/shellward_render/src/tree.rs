@@ -6,6 +6,7 @@
 
 use crate::RenderError;
 use shellward_engine::{Query, ValueTest};
+use std::cmp::Ordering;
 
 /// How one query language writes the parts of a query.
 pub(crate) trait Dialect {
@@ -40,6 +41,26 @@ pub(crate) trait Dialect {
         field: Option<&str>,
         tests: &[&ValueTest],
     ) -> Result<Vec<String>, RenderError>;
+}
+
+/// A comparison operator: `>`, `>=`, `<`, `<=`, or the language's `equal`.
+pub(crate) fn comparison(ordering: Ordering, or_equal: bool, equal: &'static str) -> &'static str {
+    match (ordering, or_equal) {
+        (Ordering::Greater, false) => ">",
+        (Ordering::Greater, true) => ">=",
+        (Ordering::Less, false) => "<",
+        (Ordering::Less, true) => "<=",
+        (Ordering::Equal, _) => equal,
+    }
+}
+
+/// A number literal for `target`; an infinite or NaN one is refused.
+pub(crate) fn number(value: f64, target: &'static str) -> Result<String, RenderError> {
+    if value.is_finite() {
+        Ok(format!("{value}"))
+    } else {
+        Err(RenderError::unsupported(target, format!("the number {value}")))
+    }
 }
 
 /// `parts` joined by `separator` in parentheses (a single part as it is).
