@@ -107,14 +107,12 @@ fn severity(level: Level) -> &'static str {
 }
 
 fn header(target: Target, total: usize, skipped: &[(String, RenderError)]) -> String {
-    let c = target.comment();
-    let close = if target == Target::Spl { " ```" } else { "" };
-    let mut out = format!(
-        "{c} shellward: {} of {total} rule(s), one block per rule, most severe first{close}\n",
+    let mut out = target.comment_line(&format!(
+        "shellward: {} of {total} rule(s), one block per rule, most severe first",
         total - skipped.len()
-    );
+    ));
     for (key, error) in skipped {
-        let _ = writeln!(out, "{c} left out {}: {}{close}", key.replace("```", "'''"), error);
+        out.push_str(&target.comment_line(&format!("left out {key}: {error}")));
     }
     out
 }

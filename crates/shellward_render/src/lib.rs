@@ -81,13 +81,16 @@ impl Target {
         }
     }
 
-    /// How a line comment starts.
-    pub fn comment(self) -> &'static str {
+    /// `text` as one comment line, ending in a newline. Line breaks become spaces, and
+    /// ```` ``` ```` (SPL's comment marker) is written `'''`, so no text can end the comment and
+    /// become query.
+    pub fn comment_line(self, text: &str) -> String {
+        let text = text.replace(['\n', '\r'], " ").replace("```", "'''");
         match self {
-            Target::Kql | Target::Cql => "//",
-            Target::Spl => "```",
-            Target::Sigma => "#",
-            Target::Sqlite => "--",
+            Target::Kql | Target::Cql => format!("// {text}\n"),
+            Target::Spl => format!("``` {text} ```\n"),
+            Target::Sigma => format!("# {text}\n"),
+            Target::Sqlite => format!("-- {text}\n"),
         }
     }
 }

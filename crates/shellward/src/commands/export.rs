@@ -172,11 +172,13 @@ fn export_correlation(
     }
     let query = shellward_render::correlation::spl(&correlation.rule, &members)
         .map_err(|e| e.to_string())?;
-    let safe = |text: &str| text.replace("```", "'''").replace(['\n', '\r'], " ");
     let text = format!(
-        "``` {} ```\n``` correlation: {kind} over {} ```\n{query}\n",
-        safe(&correlation.rule.title),
-        safe(&correlation.rule.rules.join(", "))
+        "{}{}{query}\n",
+        target.comment_line(&correlation.rule.title),
+        target.comment_line(&format!(
+            "correlation: {kind} over {}",
+            correlation.rule.rules.join(", ")
+        ))
     );
     let name = correlation.rule.name.as_deref().or(correlation.rule.id.as_deref());
     let name: String = name
@@ -203,16 +205,8 @@ fn rule_text(rules: &Rules, rule: &CompiledRule) -> String {
 
 /// Comment lines naming the rule.
 fn header(rule: &CompiledRule, target: Target) -> String {
-    let (open, close) = match target {
-        Target::Spl => ("```", " ```"),
-        other => (other.comment(), ""),
-    };
-    let line = |text: String| {
-        let text = text.replace(['\n', '\r'], " ").replace("```", "'''");
-        format!("{open} {text}{close}\n")
-    };
-    let mut out = line(rule.info.title.clone());
-    out.push_str(&line(format!(
+    let mut out = target.comment_line(&rule.info.title);
+    out.push_str(&target.comment_line(&format!(
         "id: {}  level: {}  logsource: {}",
         rule.info.id.as_deref().unwrap_or("-"),
         rule.info.level,
