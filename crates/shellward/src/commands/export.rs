@@ -11,7 +11,7 @@ use crate::report;
 use anyhow::{Context, bail};
 use shellward_engine::CompiledRule;
 use shellward_render::{Target, combine};
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::io::Write;
 use std::path::Path;
 use std::process::ExitCode;
@@ -45,9 +45,10 @@ pub(crate) fn run(args: &RulesExportArgs) -> anyhow::Result<ExitCode> {
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     let mut names = HashSet::new();
     let mut written = correlations;
+    let documents = documents(&rules, target);
     for rule in &selected {
-        let text = rule_text(&rules, rule);
-        match shellward_render::render(rule, target, &text) {
+        let text = documents.get(&(rule.info.origin.clone(), rule.info.line));
+        match shellward_render::render(rule, target, text.map_or("", String::as_str)) {
             Ok(query) => {
                 written += 1;
                 let header = header(rule, target);
@@ -192,15 +193,18 @@ fn export_correlation(
     }
 }
 
-/// The rule's YAML document.
-fn rule_text(rules: &Rules, rule: &CompiledRule) -> String {
+/// Each rule's YAML document by (origin, line), read only for the Sigma target, the one that
+/// prints it; one pass over the loaded rules rather than a search per rule.
+fn documents(rules: &Rules, target: Target) -> HashMap<(String, u32), String> {
+    if target != Target::Sigma {
+        return HashMap::new();
+    }
     rules
         .loaded
         .rules
         .iter()
-        .find(|l| l.line == rule.info.line && l.text.origin.to_string() == rule.info.origin)
-        .map(|l| document(&l.text.text, l.line))
-        .unwrap_or_default()
+        .map(|l| ((l.text.origin.to_string(), l.line), document(&l.text.text, l.line)))
+        .collect()
 }
 
 /// Comment lines naming the rule.
