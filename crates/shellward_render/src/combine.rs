@@ -217,14 +217,8 @@ fn spl_join(out: &mut String, blocks: &[Block], options: &Options) {
 }
 
 fn cql_block(rule: &CompiledRule) -> Result<Block, RenderError> {
-    let base = cql::base(rule)?;
-    let (stages, condition) = cql::parts(rule)?;
-    let mut text = base.to_owned();
-    for stage in stages {
-        text.push_str("\n    | ");
-        text.push_str(&stage.replace('\n', "\n    "));
-    }
-    let _ = write!(text, "\n    | {condition}");
+    // The rule's query indented as a `case` branch.
+    let text = cql::render(rule)?.replace('\n', "\n    ");
     block(rule, text, String::new(), cql::literal)
 }
 

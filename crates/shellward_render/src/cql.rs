@@ -26,28 +26,10 @@ pub(crate) const TARGET: &str = "cql";
 
 /// The LogScale query selecting the events `rule` matches.
 pub fn render(rule: &CompiledRule) -> Result<String, RenderError> {
-    let (stages, condition) = parts(rule)?;
-    let mut out = String::from(source(rule.logsource())?.base);
-    for stage in stages {
-        out.push_str("\n| ");
-        out.push_str(stage);
-    }
-    out.push_str("\n| ");
-    out.push_str(&condition);
-    Ok(out)
-}
-
-/// The rule's base filter, the stages its condition needs, and the condition.
-pub(crate) fn parts(rule: &CompiledRule) -> Result<(Vec<&'static str>, String), RenderError> {
     let source = source(rule.logsource())?;
     let mut cql = Cql { source, stages: Stages::default() };
     let condition = tree::print(&mut cql, &rule.lower())?;
-    Ok((cql.stages.all().to_vec(), condition))
-}
-
-/// The base filter of a rule's events.
-pub(crate) fn base(rule: &CompiledRule) -> Result<&'static str, RenderError> {
-    Ok(source(rule.logsource())?.base)
+    Ok(cql.stages.pipeline(source.base, &condition))
 }
 
 /// A double-quoted string: `\` and `"` escaped; control characters refused.

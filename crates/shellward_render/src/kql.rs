@@ -24,17 +24,10 @@ pub fn render(rule: &CompiledRule) -> Result<String, RenderError> {
     let source = source(rule.logsource())?;
     let mut kql = Kql { source, stages: Stages::default() };
     let condition = tree::print(&mut kql, &rule.lower())?;
-    let mut out = String::from(source.base);
-    for stage in kql.stages.all() {
-        out.push_str("\n| ");
-        out.push_str(stage);
-    }
-    out.push_str("\n| where ");
-    out.push_str(&condition);
-    Ok(out)
+    Ok(kql.stages.pipeline(source.base, &format!("where {condition}")))
 }
 
-/// A string literal; `None` for a control character KQL strings cannot hold.
+/// A string literal; an error for a control character KQL strings cannot hold.
 pub(crate) fn literal(text: &str) -> Result<String, RenderError> {
     crate::quote::double_quoted(text, TARGET, &[('\n', "\\n"), ('\r', "\\r"), ('\t', "\\t")])
 }

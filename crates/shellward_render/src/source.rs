@@ -102,8 +102,13 @@ impl Stages {
         }
     }
 
-    /// The stages.
-    pub(crate) fn all(&self) -> &[&'static str] {
-        &self.0
+    /// The query: `base`, then each stage and `last` on a line of its own after `| `.
+    pub(crate) fn pipeline(&self, base: &str, last: &str) -> String {
+        let mut out = String::from(base);
+        for part in self.0.iter().copied().chain([last]) {
+            out.push_str("\n| ");
+            out.push_str(part);
+        }
+        out
     }
 }
