@@ -82,8 +82,8 @@ fn not_search(what: &str) -> RenderError {
 struct Search;
 
 impl Search {
-    /// A wildcard value as search states it: `*` wildcards, text escaped; `None` when it holds
-    /// `?` or a literal `*`, which search cannot state.
+    /// A wildcard value as search states it: `*` wildcards, text escaped. A `?` or a literal `*`,
+    /// which search cannot state, is the [`SEARCH`] error (the eval form is used instead).
     fn value(units: &[GlobUnit]) -> Result<String, RenderError> {
         let mut text = String::new();
         for unit in units {
