@@ -82,6 +82,11 @@ pub(crate) struct HuntArgs {
     #[arg(long, value_name = "LEVEL")]
     pub(crate) fail_on: Option<Level>,
 
+    /// Do not track process lineage (no ancestor fields, no parents filled in from earlier
+    /// process events, no `process.ancestry` in alerts).
+    #[arg(long)]
+    pub(crate) no_lineage: bool,
+
     /// Also list skipped files and every rule problem.
     #[arg(long, short)]
     pub(crate) verbose: bool,

@@ -60,10 +60,18 @@ fn every_rule_has_metadata_and_scenarios_that_pass() {
                 continue;
             }
             // Every event the rule's log source takes (an audit log also holds one event per
-            // record, which process rules do not look at).
+            // record, which process rules do not look at), after process lineage has seen them in
+            // order; events marked `"shellward_scenario": "context"` (the ancestors of a chain)
+            // are not checked.
+            let mut lineage = shellward_engine::Lineage::default();
             let events: Vec<_> = events(&scenario)
                 .into_iter()
+                .map(|mut e| {
+                    lineage.observe(&mut e);
+                    e
+                })
                 .filter(|e| info.logsource.matches(&e.logsource))
+                .filter(|e| e.get_str("shellward_scenario") != Some("context"))
                 .collect();
             if events.is_empty() {
                 failures

@@ -7,7 +7,7 @@
 //! alert wants the record, and the rule is one lookup away.
 
 use serde_json::{Map, Value as Json, json};
-use shellward_event::Event;
+use shellward_event::{Event, Value};
 
 use crate::rule::RuleInfo;
 
@@ -77,6 +77,11 @@ pub fn alert_json(event: &Event, rule: &RuleInfo) -> Json {
                 object.insert((*key).into(), json!(value));
             }
         }
+        if *section == "process"
+            && let Some(ancestry) = ancestry(event)
+        {
+            object.insert("ancestry".into(), ancestry);
+        }
         let section_value = if object.is_empty() { Json::Null } else { Json::Object(object) };
         alert.insert((*section).into(), section_value);
     }
@@ -94,6 +99,30 @@ pub fn alert_json(event: &Event, rule: &RuleInfo) -> Json {
     }
     alert.insert("event".into(), Json::Object(fields));
     Json::Object(alert)
+}
+
+/// The process's ancestors from lineage ([`crate::Lineage`]), parent first:
+/// `[{"depth": 1, "image": ..., "command_line": ...}, ...]`.
+fn ancestry(event: &Event) -> Option<Json> {
+    let Some(Value::List(images)) = event.get("AncestorImage") else { return None };
+    let lines = match event.get("AncestorCommandLine") {
+        Some(Value::List(lines)) => lines.as_slice(),
+        _ => &[],
+    };
+    let chain = images
+        .iter()
+        .enumerate()
+        .map(|(depth, image)| {
+            let mut ancestor = Map::new();
+            ancestor.insert("depth".into(), json!(depth + 1));
+            ancestor.insert("image".into(), json!(image));
+            if let Some(line) = lines.get(depth).filter(|l| !l.is_null()) {
+                ancestor.insert("command_line".into(), json!(line));
+            }
+            Json::Object(ancestor)
+        })
+        .collect();
+    Some(Json::Array(chain))
 }
 
 fn field(event: &Event, name: &str) -> Json {

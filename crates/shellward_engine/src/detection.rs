@@ -52,6 +52,14 @@ impl Det {
         }
     }
 
+    /// Whether any item is a keyword search (no field).
+    pub(crate) fn has_keywords(&self) -> bool {
+        match self {
+            Det::All(items) => items.iter().any(|i| i.field.is_none()),
+            Det::Any(subs) => subs.iter().any(Det::has_keywords),
+        }
+    }
+
     /// Evaluation, with `item` evaluating one item (by reference or fast).
     pub(crate) fn eval(&self, item: &impl Fn(&Item) -> bool) -> bool {
         match self {

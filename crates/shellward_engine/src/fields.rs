@@ -33,7 +33,7 @@ impl FieldIds {
         self.ids.len()
     }
 
-    fn get(&self, name: &str) -> Option<u32> {
+    pub(crate) fn get(&self, name: &str) -> Option<u32> {
         self.ids.get(name).copied()
     }
 

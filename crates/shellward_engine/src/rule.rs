@@ -189,6 +189,11 @@ impl CompiledRule {
         ids
     }
 
+    /// Whether it searches keywords (items with no field, which read every field).
+    pub(crate) fn reads_keywords(&self) -> bool {
+        self.detections.iter().any(Det::has_keywords)
+    }
+
     /// What the rule needs from an event (see [`crate::need`]).
     pub(crate) fn needs(&self, weak: &dyn Fn(u32) -> bool) -> crate::need::Needs {
         crate::need::rule(&self.detections, &self.conditions, &self.filters, weak)

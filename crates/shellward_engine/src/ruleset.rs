@@ -28,6 +28,10 @@ struct Index {
     prefilter: Prefilter,
     /// Per rule: the field ids its items read.
     rule_fields: Vec<Vec<u32>>,
+    /// Per field id: the rules that read it.
+    readers: Vec<Vec<u32>>,
+    /// The rules with keyword searches (which read every field).
+    keyword_rules: Vec<u32>,
 }
 
 impl RuleSet {
@@ -158,6 +162,39 @@ impl RuleSet {
         }
     }
 
+    /// After fields named `added` were added to an event (by [`crate::Lineage`]), re-evaluates
+    /// the rules that read any of them, or search keywords, and updates `marks` (the sorted
+    /// indexes of the rules the event matched before) to what the event matches now.
+    pub fn rematch<'a>(
+        &self,
+        event: &Event,
+        added: impl IntoIterator<Item = &'a str>,
+        marks: &mut Vec<u32>,
+    ) {
+        let index = &self.index;
+        let mut affected: Vec<u32> = index.keyword_rules.clone();
+        for name in added {
+            if let Some(id) = self.fields.get(name) {
+                affected.extend(&index.readers[id as usize]);
+            }
+        }
+        if affected.is_empty() {
+            return;
+        }
+        affected.sort_unstable();
+        affected.dedup();
+        for rule in affected {
+            let matches = self.rules[rule as usize].matches(event);
+            match (marks.binary_search(&rule), matches) {
+                (Err(at), true) => marks.insert(at, rule),
+                (Ok(at), false) => {
+                    marks.remove(at);
+                }
+                _ => {}
+            }
+        }
+    }
+
     /// Whether an event of this log source can match any rule of the set: `false` lets a decoder
     /// skip such a record before building it. Uses (and fills) the worker's plan cache in
     /// `scratch`.
@@ -188,8 +225,16 @@ impl Index {
         let weak: Vec<bool> = fields.weak_fields();
         let prefilter =
             Prefilter::new(rules, &|id| weak.get(id as usize).copied().unwrap_or(false));
-        let rule_fields = rules.iter().map(CompiledRule::field_ids).collect();
-        Index { prefilter, rule_fields }
+        let rule_fields: Vec<Vec<u32>> = rules.iter().map(CompiledRule::field_ids).collect();
+        let mut readers = vec![Vec::new(); fields.len()];
+        for (rule, ids) in rule_fields.iter().enumerate() {
+            for &id in ids {
+                readers[id as usize].push(rule as u32);
+            }
+        }
+        let keyword_rules =
+            (0..rules.len() as u32).filter(|&i| rules[i as usize].reads_keywords()).collect();
+        Index { prefilter, rule_fields, readers, keyword_rules }
     }
 }
 

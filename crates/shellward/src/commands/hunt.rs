@@ -6,7 +6,7 @@ use crate::commands::ruleload;
 use crate::output::{AlertWriter, CsvWriter, JsonlWriter, Summary, TableWriter};
 use crate::report::{self, Problems};
 use anyhow::{Context, bail};
-use shellward_engine::RuleSet;
+use shellward_engine::{Lineage, RuleSet};
 use shellward_event::{Event, Timestamp};
 use shellward_sources::{Marks, Problem, Sink};
 use std::io::IsTerminal;
@@ -37,7 +37,8 @@ pub(crate) fn run(args: &HuntArgs, threads: Option<usize>) -> anyhow::Result<Exi
     }
     let (rule_errors, _) = rules.counts();
     let set = Arc::new(rules.set);
-    let screen = Arc::new(RuleScreen::new(Arc::clone(&set), Window { since, until }));
+    let lineage = !args.no_lineage;
+    let screen = Arc::new(RuleScreen::new(Arc::clone(&set), Window { since, until }, lineage));
     options.screen = Some(Arc::clone(&screen) as Arc<dyn shellward_sources::Screen>);
 
     let (files, expand_problems) = shellward_sources::expand(&args.input.paths);
@@ -61,7 +62,7 @@ pub(crate) fn run(args: &HuntArgs, threads: Option<usize>) -> anyhow::Result<Exi
     };
 
     let mut hunter = Hunter {
-        alerts: Alerts::new(Arc::clone(&set)),
+        alerts: Alerts::new(Arc::clone(&set), lineage.then(Lineage::default)),
         problems: Problems::new(args.verbose),
         events: 0,
         progress: Progress::new(std::io::stderr().is_terminal()),
@@ -124,7 +125,7 @@ impl Sink for Hunter {
 
     fn screened(&mut self, event: Event, rules: Marks) -> ControlFlow<()> {
         self.dropped(1);
-        self.alerts.add(event, &rules);
+        self.alerts.add(event, rules);
         ControlFlow::Continue(())
     }
 

@@ -8,7 +8,7 @@
 //! rule order.
 
 use crate::commands::first_seen::Novelty;
-use shellward_engine::{RuleSet, Scratch};
+use shellward_engine::{Lineage, RuleSet, Scratch};
 use shellward_event::{Event, LogSource, Timestamp};
 use shellward_sources::{Marks, Screen};
 use std::cell::RefCell;
@@ -38,6 +38,8 @@ impl Window {
 pub(crate) struct RuleScreen {
     rules: Arc<RuleSet>,
     window: Window,
+    /// Pass every process creation on, matched or not, for lineage ([`shellward_engine::Lineage`]).
+    lineage: bool,
     out_of_window: AtomicU64,
 }
 
@@ -48,8 +50,8 @@ thread_local! {
 }
 
 impl RuleScreen {
-    pub(crate) fn new(rules: Arc<RuleSet>, window: Window) -> Self {
-        RuleScreen { rules, window, out_of_window: AtomicU64::new(0) }
+    pub(crate) fn new(rules: Arc<RuleSet>, window: Window, lineage: bool) -> Self {
+        RuleScreen { rules, window, lineage, out_of_window: AtomicU64::new(0) }
     }
 
     /// How many events were outside the time window.
@@ -67,13 +69,18 @@ impl Screen for RuleScreen {
         SCRATCH.with_borrow_mut(|(scratch, matched)| {
             self.rules.matching(event, scratch, matched);
             let marks: Marks = matched.iter().filter_map(|&i| u32::try_from(i).ok()).collect();
-            (!marks.is_empty()).then_some(marks)
+            (!marks.is_empty() || self.lineage && is_process(&event.logsource)).then_some(marks)
         })
     }
 
     fn wants(&self, logsource: &LogSource) -> bool {
-        SCRATCH.with_borrow_mut(|(scratch, _)| self.rules.can_match(logsource, scratch))
+        self.lineage && is_process(logsource)
+            || SCRATCH.with_borrow_mut(|(scratch, _)| self.rules.can_match(logsource, scratch))
     }
+}
+
+fn is_process(logsource: &LogSource) -> bool {
+    logsource.category == Some("process_creation")
 }
 
 /// The alerts of a hunt, gathered as the screened events arrive (in input order), with the rules
@@ -81,18 +88,30 @@ impl Screen for RuleScreen {
 pub(crate) struct Alerts {
     rules: Arc<RuleSet>,
     novelty: Novelty,
+    /// Process lineage, when tracked: process creations arrive here in input order.
+    lineage: Option<Lineage>,
     alerts: Vec<Alert>,
 }
 
 impl Alerts {
-    pub(crate) fn new(rules: Arc<RuleSet>) -> Self {
-        Alerts { rules, novelty: Novelty::default(), alerts: Vec::new() }
+    pub(crate) fn new(rules: Arc<RuleSet>, lineage: Option<Lineage>) -> Self {
+        Alerts { rules, novelty: Novelty::default(), lineage, alerts: Vec::new() }
     }
 
-    /// An event the screen passed, with the rules it matched.
-    pub(crate) fn add(&mut self, event: Event, rules: &[u32]) {
+    /// An event the screen passed, with the rules it matched. A process creation first goes
+    /// through lineage, and the rules that read what lineage added are evaluated again.
+    pub(crate) fn add(&mut self, mut event: Event, mut rules: Marks) {
+        if let Some(lineage) = &mut self.lineage {
+            let added = lineage.observe(&mut event);
+            if added.any() {
+                self.rules.rematch(&event, added.fields(), &mut rules);
+            }
+        }
+        if rules.is_empty() {
+            return;
+        }
         let event = Arc::new(event);
-        for &rule in rules {
+        for rule in rules {
             let rule = rule as usize;
             let keep = match &self.rules.rules()[rule].info.first_seen {
                 Some(setting) => self.novelty.keep(rule, setting, &event),

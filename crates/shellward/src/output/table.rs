@@ -5,7 +5,7 @@
 use super::{AlertWriter, Out, Summary};
 use crate::report::escape;
 use shellward_engine::{Level, RuleInfo};
-use shellward_event::Event;
+use shellward_event::{Event, Value};
 use std::io::{self, Write};
 
 /// Writes alerts as an aligned table.
@@ -123,6 +123,18 @@ pub(crate) fn details(event: &Event) -> String {
         return format!("{} → {ip}:{port}", actor.unwrap_or_default());
     }
     if let Some(command) = get("CommandLine").or_else(|| get("Image")) {
+        // The chain from lineage, root first (up to three ancestors), else the parent.
+        if let Some(Value::List(ancestors)) = event.get("AncestorImage")
+            && ancestors.len() > 1
+        {
+            let mut chain: Vec<String> =
+                ancestors.iter().take(3).map(|a| base(&a.as_text()).to_string()).collect();
+            if ancestors.len() > 3 {
+                chain.push("…".into());
+            }
+            chain.reverse();
+            return format!("{} → {command}", chain.join(" → "));
+        }
         return match get("ParentImage") {
             Some(parent) => format!("{} → {command}", base(&parent)),
             None => command,

@@ -1,0 +1,352 @@
+//! Process lineage: a bounded table of the processes each host started, built from process
+//! creation events, that gives every new process its chain of ancestors.
+//!
+//! # Identity
+//! A process is named by what its source uses, with the host: Sysmon's `ProcessGuid` (parent:
+//! `ParentProcessGuid`), Falcon's `TargetProcessId` (`ParentProcessId`), Defender's `ProcessId`
+//! with `ProcessCreationTime` (`InitiatingProcessId` with `InitiatingProcessCreationTime`),
+//! Security 4688's `NewProcessId` (`ProcessId`, the creator), and otherwise `ProcessId`
+//! (`ParentProcessId`), as auditd gives them. A reused process id simply replaces the process
+//! that had it: a child always names the latest process with its parent's id.
+//!
+//! # What it adds to an event
+//! [`Lineage::observe`] is called on every process creation event in time order (per host). It
+//! walks from the event's parent up to [`MAX_DEPTH`] ancestors and adds:
+//! - `ParentImage` and `ParentCommandLine` when the source lacks them (4688 has no parent command
+//!   line; Falcon and auditd name the parent by id only);
+//! - `AncestorImage` and `AncestorCommandLine`: lists, parent first, so a rule on them matches if
+//!   any ancestor does, and list position + 1 is the depth. The direct parent is included, taken
+//!   from the event itself when the table does not know it.
+//!
+//! # Memory bound
+//! The table forgets the least recently used process (created, or named as a parent) first, and
+//! any process idle for longer than [`Limits::max_idle`] of event time. Its size is bounded both
+//! in processes ([`Limits::max_processes`]) and in bytes of text kept ([`Limits::max_bytes`],
+//! images and command lines, each command line cut to [`MAX_COMMAND_LINE`] bytes); with the
+//! defaults it holds at most 262,144 processes and 64 MiB of text, plus about 200 bytes of
+//! bookkeeping per process: under 120 MB whatever the input size.
+
+use shellward_event::{Event, Timestamp, Value};
+use std::collections::{HashMap, VecDeque};
+
+/// The most ancestors followed from one process.
+pub const MAX_DEPTH: usize = 32;
+
+/// The longest command line kept, in bytes (longer ones are cut on a character boundary).
+pub const MAX_COMMAND_LINE: usize = 4096;
+
+/// The longest image path kept, in bytes.
+const MAX_IMAGE: usize = 1024;
+
+/// How much the table may hold.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Most processes remembered, over all hosts.
+    pub max_processes: usize,
+    /// Most bytes of image and command line text remembered.
+    pub max_bytes: usize,
+    /// A process neither started nor named as a parent for this many seconds of event time
+    /// (measured from the newest event seen) is forgotten. IIS recycles its worker processes
+    /// every 29 hours by default; a week keeps long-lived servers that go quiet for a while.
+    pub max_idle: i64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits { max_processes: 1 << 18, max_bytes: 64 << 20, max_idle: 7 * 86_400 }
+    }
+}
+
+/// One ancestor of a process.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ancestor {
+    /// Its executable.
+    pub image: String,
+    /// Its command line, if known.
+    pub command_line: Option<String>,
+}
+
+/// What [`Lineage::observe`] added to an event.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Added {
+    /// `ParentImage` was filled in.
+    pub parent_image: bool,
+    /// `ParentCommandLine` was filled in.
+    pub parent_command_line: bool,
+    /// `AncestorImage` (and `AncestorCommandLine` where known) were added.
+    pub ancestors: bool,
+}
+
+impl Added {
+    /// The names of the fields added.
+    pub fn fields(&self) -> impl Iterator<Item = &'static str> {
+        [
+            (self.parent_image, "ParentImage"),
+            (self.parent_command_line, "ParentCommandLine"),
+            (self.ancestors, "AncestorImage"),
+            (self.ancestors, "AncestorCommandLine"),
+        ]
+        .into_iter()
+        .filter_map(|(added, name)| added.then_some(name))
+    }
+
+    /// Whether anything was added.
+    pub fn any(&self) -> bool {
+        self.parent_image || self.parent_command_line || self.ancestors
+    }
+}
+
+/// A remembered process.
+#[derive(Debug)]
+struct Node {
+    image: Box<str>,
+    command_line: Option<Box<str>>,
+    parent: Option<Box<str>>,
+    /// The sequence number of its latest use (see [`Lineage::order`]).
+    used: u64,
+    /// The event time of its latest use.
+    time: Option<Timestamp>,
+}
+
+impl Node {
+    fn bytes(&self) -> usize {
+        self.image.len() + self.command_line.as_ref().map_or(0, |c| c.len())
+    }
+}
+
+/// The process table (see the module documentation).
+#[derive(Debug, Default)]
+pub struct Lineage {
+    limits: Limits,
+    nodes: HashMap<Box<str>, Node>,
+    /// Keys in order of use, each with the sequence number of that use; an entry whose number is
+    /// not its node's latest is stale and skipped.
+    order: VecDeque<(u64, Box<str>)>,
+    sequence: u64,
+    bytes: usize,
+    newest: Option<Timestamp>,
+}
+
+impl Lineage {
+    /// An empty table with these limits.
+    pub fn new(limits: Limits) -> Self {
+        Lineage { limits, ..Lineage::default() }
+    }
+
+    /// How many processes are remembered.
+    pub fn len(&self) -> usize {
+        self.nodes.len()
+    }
+
+    /// Whether none is.
+    pub fn is_empty(&self) -> bool {
+        self.nodes.is_empty()
+    }
+
+    /// Bytes of text held.
+    pub fn bytes(&self) -> usize {
+        self.bytes
+    }
+
+    /// Takes a process creation event: adds its parent and ancestor fields (see the module
+    /// documentation), then remembers it. Events that are not process creations, or name no
+    /// process, are left alone.
+    pub fn observe(&mut self, event: &mut Event) -> Added {
+        if event.logsource.category != Some("process_creation") {
+            return Added::default();
+        }
+        let Some((own, parent)) = identity(event) else { return Added::default() };
+        let host = event.host.as_deref().unwrap_or("");
+        let own = key(host, &own);
+        let parent = parent.map(|p| key(host, &p));
+        if let Some(time) = event.time {
+            self.newest = Some(self.newest.map_or(time, |n| n.max(time)));
+        }
+        let mut chain = self.ancestors(parent.as_deref(), event.time);
+        let added = enrich(event, &mut chain);
+        if let Some(image) = event.get_str("Image").filter(|i| !i.is_empty()) {
+            let node = Node {
+                image: cut(image, MAX_IMAGE).into(),
+                command_line: event.get_str("CommandLine").map(|c| cut(c, MAX_COMMAND_LINE).into()),
+                parent,
+                used: 0,
+                time: event.time,
+            };
+            self.insert(own, node);
+        }
+        added
+    }
+
+    /// The chain above `parent`, parent first, each ancestor marked as used at `time`.
+    fn ancestors(&mut self, parent: Option<&str>, time: Option<Timestamp>) -> Vec<Ancestor> {
+        let mut chain = Vec::new();
+        let mut next = parent.map(Box::<str>::from);
+        let mut visited: Vec<Box<str>> = Vec::new();
+        while let Some(key) = next.take() {
+            if chain.len() >= MAX_DEPTH || visited.contains(&key) {
+                break;
+            }
+            visited.push(key.clone());
+            self.sequence += 1;
+            let Some(node) = self.nodes.get_mut(&key) else { break };
+            node.used = self.sequence;
+            if time > node.time {
+                node.time = time;
+            }
+            chain.push(Ancestor {
+                image: node.image.to_string(),
+                command_line: node.command_line.as_deref().map(str::to_owned),
+            });
+            next = node.parent.clone();
+            self.order.push_back((self.sequence, key));
+        }
+        self.evict();
+        chain
+    }
+
+    fn insert(&mut self, key: Box<str>, mut node: Node) {
+        self.sequence += 1;
+        node.used = self.sequence;
+        self.bytes += node.bytes();
+        if let Some(old) = self.nodes.insert(key.clone(), node) {
+            self.bytes -= old.bytes();
+        }
+        self.order.push_back((self.sequence, key));
+        self.evict();
+    }
+
+    /// Forgets the least recently used processes while over a limit, and idle ones.
+    fn evict(&mut self) {
+        let idle_before =
+            self.newest.map(|newest| newest.as_second().saturating_sub(self.limits.max_idle));
+        while let Some((sequence, key)) = self.order.front() {
+            let Some(node) = self.nodes.get(key) else {
+                self.order.pop_front();
+                continue;
+            };
+            if node.used != *sequence {
+                self.order.pop_front();
+                continue;
+            }
+            let over =
+                self.nodes.len() > self.limits.max_processes || self.bytes > self.limits.max_bytes;
+            let idle = matches!((node.time, idle_before), (Some(t), Some(before)) if t.as_second() < before);
+            if !over && !idle {
+                break;
+            }
+            self.bytes -= node.bytes();
+            let key = key.clone();
+            self.nodes.remove(&key);
+            self.order.pop_front();
+        }
+        // Stale entries behind a live front: compact when the queue is much longer than the table.
+        if self.order.len() > 4 * self.nodes.len().max(1024) {
+            let nodes = &self.nodes;
+            self.order
+                .retain(|(sequence, key)| nodes.get(key).is_some_and(|n| n.used == *sequence));
+        }
+    }
+}
+
+/// Adds the parent fields the event lacks and the ancestor lists; `chain` is what the table knows
+/// above the event (its first element, if any, is the parent).
+fn enrich(event: &mut Event, chain: &mut Vec<Ancestor>) -> Added {
+    let mut added = Added::default();
+    let own_parent_image =
+        event.get_str("ParentImage").filter(|i| !i.is_empty()).map(str::to_owned);
+    let own_parent_line = event.get_str("ParentCommandLine").map(str::to_owned);
+    // The source's own parent disagreeing with the table's means the table's process is another
+    // one (an id the table missed reusing): keep only what the source says.
+    // A source that knows only the parent's file name (Falcon without the parent's event writes
+    // `\w3wp.exe`) gets the full path.
+    let mut own_parent_image = own_parent_image;
+    if let (Some(image), Some(parent)) = (&own_parent_image, chain.first()) {
+        let name_only = image.len() > 1 && !image[1..].contains(['\\', '/']);
+        let known = parent.image.to_ascii_lowercase();
+        if name_only && known.ends_with(&image.to_ascii_lowercase()) {
+            own_parent_image = None;
+        } else if !image.eq_ignore_ascii_case(&parent.image) {
+            chain.clear();
+        }
+    }
+    match chain.first_mut() {
+        Some(parent) => {
+            if let Some(image) = own_parent_image {
+                parent.image = image;
+            } else {
+                event.insert("ParentImage", Value::Str(parent.image.clone()));
+                added.parent_image = true;
+            }
+            match (own_parent_line, &parent.command_line) {
+                (Some(line), _) => parent.command_line = Some(line),
+                (None, Some(line)) => {
+                    event.insert("ParentCommandLine", Value::Str(line.clone()));
+                    added.parent_command_line = true;
+                }
+                (None, None) => {}
+            }
+        }
+        None => match own_parent_image {
+            Some(image) => chain.push(Ancestor { image, command_line: own_parent_line }),
+            None => return added,
+        },
+    }
+    let images = chain.iter().map(|a| Value::Str(a.image.clone())).collect();
+    event.insert("AncestorImage", Value::List(images));
+    let lines: Vec<Value> =
+        chain.iter().map(|a| a.command_line.clone().map_or(Value::Null, Value::Str)).collect();
+    if lines.iter().any(|l| !l.is_null()) {
+        event.insert("AncestorCommandLine", Value::List(lines));
+    }
+    added.ancestors = true;
+    added
+}
+
+/// The event's process and parent identities (see the module documentation).
+fn identity(event: &Event) -> Option<(String, Option<String>)> {
+    let text = |name: &str| {
+        event.get(name).filter(|v| !v.is_null()).map(|v| v.as_text().trim().to_ascii_lowercase())
+    };
+    let number = |name: &str| event.get(name).and_then(Value::as_i64).map(|n| n.to_string());
+    let with_time = |id: &str, time: &str| Some(format!("{}@{}", number(id)?, text(time)?));
+    if let Some(guid) = text("ProcessGuid") {
+        let bare = |g: String| format!("g:{}", g.trim_matches(|c| c == '{' || c == '}'));
+        return Some((bare(guid), text("ParentProcessGuid").map(bare)));
+    }
+    if let Some(id) = text("TargetProcessId") {
+        return Some((format!("f:{id}"), text("ParentProcessId").map(|p| format!("f:{p}"))));
+    }
+    if let Some(own) = with_time("ProcessId", "ProcessCreationTime") {
+        let parent = with_time("InitiatingProcessId", "InitiatingProcessCreationTime");
+        return Some((format!("d:{own}"), parent.map(|p| format!("d:{p}"))));
+    }
+    if let Some(id) = number("NewProcessId") {
+        return Some((format!("p:{id}"), number("ProcessId").map(|p| format!("p:{p}"))));
+    }
+    let id = number("ProcessId")?;
+    Some((format!("p:{id}"), number("ParentProcessId").map(|p| format!("p:{p}"))))
+}
+
+fn key(host: &str, id: &str) -> Box<str> {
+    let mut key = String::with_capacity(host.len() + 1 + id.len());
+    key.push_str(&host.to_ascii_lowercase());
+    key.push('\0');
+    key.push_str(id);
+    key.into()
+}
+
+/// `text` cut to at most `max` bytes on a character boundary.
+fn cut(text: &str, max: usize) -> &str {
+    if text.len() <= max {
+        return text;
+    }
+    let mut end = max;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
+}
+
+#[cfg(test)]
+#[path = "lineage_tests.rs"]
+mod tests;

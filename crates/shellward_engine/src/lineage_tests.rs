@@ -1,0 +1,155 @@
+use super::*;
+use shellward_event::{Format, LogSource, Provenance};
+
+fn sysmon(guid: &str, parent: &str, image: &str, line: &str, second: i64) -> Event {
+    let mut event =
+        Event::new(Provenance { path: "t.evtx".into(), record: 1, format: Format::Evtx });
+    event.logsource = LogSource {
+        product: Some("windows"),
+        category: Some("process_creation"),
+        service: Some("sysmon"),
+    };
+    event.host = Some("WEB01".into());
+    event.time = Timestamp::from_second(1_700_000_000 + second).ok();
+    event.insert("ProcessGuid", Value::Str(guid.into()));
+    event.insert("ParentProcessGuid", Value::Str(parent.into()));
+    event.insert("Image", Value::Str(image.into()));
+    event.insert("CommandLine", Value::Str(line.into()));
+    event
+}
+
+fn list(event: &Event, name: &str) -> Vec<String> {
+    match event.get(name) {
+        Some(Value::List(items)) => items.iter().map(|v| v.as_text().into_owned()).collect(),
+        _ => Vec::new(),
+    }
+}
+
+#[test]
+fn the_whole_chain_parent_first() {
+    let mut lineage = Lineage::default();
+    let mut w3wp = sysmon("{A}", "{0}", r"C:\w\w3wp.exe", "w3wp -ap pool", 0);
+    assert_eq!(lineage.observe(&mut w3wp), Added::default());
+    let mut cmd = sysmon("{B}", "{A}", r"C:\w\cmd.exe", "cmd /c powershell -enc x", 1);
+    let mut ps = sysmon("{c}", "{b}", r"C:\w\powershell.exe", "powershell -enc x", 2);
+    let mut certutil = sysmon("{D}", "{C}", r"C:\w\certutil.exe", "certutil -urlcache", 3);
+    for event in [&mut cmd, &mut ps] {
+        assert!(lineage.observe(event).parent_image);
+    }
+    let added = lineage.observe(&mut certutil);
+    assert!(added.ancestors && added.parent_image && added.parent_command_line);
+    assert_eq!(
+        list(&certutil, "AncestorImage"),
+        [r"C:\w\powershell.exe", r"C:\w\cmd.exe", r"C:\w\w3wp.exe"]
+    );
+    assert_eq!(list(&certutil, "AncestorCommandLine")[2], "w3wp -ap pool");
+    assert_eq!(certutil.get_str("ParentCommandLine"), Some("powershell -enc x"));
+}
+
+#[test]
+fn the_sources_own_parent_fields_win() {
+    let mut lineage = Lineage::default();
+    lineage.observe(&mut sysmon("R", "0", r"C:\svc.exe", "svc", 0));
+    lineage.observe(&mut sysmon("A", "R", r"C:\w\W3WP.exe", "w3wp", 0));
+    let mut child = sysmon("B", "A", r"C:\cmd.exe", "cmd", 1);
+    child.insert("ParentImage", Value::Str(r"C:\w\w3wp.exe".into()));
+    let added = lineage.observe(&mut child);
+    assert!(!added.parent_image && added.parent_command_line && added.ancestors);
+    assert_eq!(list(&child, "AncestorImage"), [r"C:\w\w3wp.exe", r"C:\svc.exe"]);
+    // A table entry for another image under the parent's id is not this parent.
+    let mut stale = sysmon("B2", "A", r"C:\cmd.exe", "cmd", 1);
+    stale.insert("ParentImage", Value::Str(r"C:\real\sqlservr.exe".into()));
+    let added = lineage.observe(&mut stale);
+    assert!(!added.parent_image && !added.parent_command_line && added.ancestors);
+    assert_eq!(list(&stale, "AncestorImage"), [r"C:\real\sqlservr.exe"]);
+    // The parent unknown to the table: the event's own parent is the chain.
+    let mut orphan = sysmon("C", "Z", r"C:\cmd.exe", "cmd", 2);
+    orphan.insert("ParentImage", Value::Str(r"C:\x\sqlservr.exe".into()));
+    assert!(lineage.observe(&mut orphan).ancestors);
+    assert_eq!(list(&orphan, "AncestorImage"), [r"C:\x\sqlservr.exe"]);
+}
+
+#[test]
+fn hosts_are_apart_and_cycles_end() {
+    let mut lineage = Lineage::default();
+    lineage.observe(&mut sysmon("A", "0", "w3wp.exe", "", 0));
+    let mut other = sysmon("B", "A", "cmd.exe", "", 1);
+    other.host = Some("OTHER".into());
+    assert_eq!(lineage.observe(&mut other), Added::default());
+    lineage.observe(&mut sysmon("X", "Y", "x.exe", "", 2));
+    lineage.observe(&mut sysmon("Y", "X", "y.exe", "", 3));
+    let mut child = sysmon("Z", "X", "z.exe", "", 4);
+    lineage.observe(&mut child);
+    assert_eq!(list(&child, "AncestorImage"), ["x.exe", "y.exe"]);
+}
+
+#[test]
+fn security_4688_ids_and_reuse() {
+    let event = |new: &str, creator: i64, image: &str| {
+        let mut event = sysmon("", "", image, image, 0);
+        event.remove("ProcessGuid");
+        event.remove("ParentProcessGuid");
+        event.insert("NewProcessId", Value::Str(new.into()));
+        event.insert("ProcessId", Value::Int(creator));
+        event
+    };
+    let mut lineage = Lineage::default();
+    lineage.observe(&mut event("0x10", 4, "sqlservr.exe"));
+    let mut cmd = event("0x20", 16, "cmd.exe");
+    lineage.observe(&mut cmd);
+    assert_eq!(cmd.get_str("ParentImage"), Some("sqlservr.exe"));
+    // Id 0x10 reused by another process: later children name the new one.
+    lineage.observe(&mut event("0x10", 4, "notepad.exe"));
+    let mut late = event("0x30", 16, "cmd.exe");
+    lineage.observe(&mut late);
+    assert_eq!(late.get_str("ParentImage"), Some("notepad.exe"));
+}
+
+#[test]
+fn bounded_by_count_bytes_and_idle_time() {
+    let limits = Limits { max_processes: 100, max_bytes: 1 << 20, max_idle: 3600 };
+    let mut lineage = Lineage::new(limits);
+    for i in 0..1000 {
+        lineage.observe(&mut sysmon(&i.to_string(), "p", "a.exe", "a", i));
+    }
+    assert_eq!(lineage.len(), 100);
+    let by_bytes = Limits { max_processes: 1000, max_bytes: 2000, max_idle: 3600 };
+    let mut lineage = Lineage::new(by_bytes);
+    for i in 0..1000 {
+        lineage.observe(&mut sysmon(&i.to_string(), "p", "image.exe", &"x".repeat(91), i));
+    }
+    assert!(lineage.bytes() <= 2000 && lineage.len() == 20, "{}", lineage.len());
+    // A process idle for over an hour of event time is forgotten; one named as a parent is not.
+    let mut lineage = Lineage::new(limits);
+    lineage.observe(&mut sysmon("old", "0", "old.exe", "", 0));
+    lineage.observe(&mut sysmon("busy", "0", "w3wp.exe", "", 0));
+    lineage.observe(&mut sysmon("k1", "busy", "cmd.exe", "", 3000));
+    lineage.observe(&mut sysmon("k2", "0", "x.exe", "", 4000));
+    let mut child = sysmon("k3", "busy", "cmd.exe", "", 4100);
+    lineage.observe(&mut child);
+    assert_eq!(child.get_str("ParentImage"), Some("w3wp.exe"));
+    let mut orphan = sysmon("k4", "old", "cmd.exe", "", 4200);
+    lineage.observe(&mut orphan);
+    assert_eq!(orphan.get_str("ParentImage"), None);
+}
+
+#[test]
+fn repeated_parents_do_not_grow_the_order_queue() {
+    let mut lineage = Lineage::default();
+    lineage.observe(&mut sysmon("root", "0", "w3wp.exe", "", 0));
+    for i in 0..100_000 {
+        lineage.observe(&mut sysmon("child", "root", "cmd.exe", "", i));
+    }
+    assert!(lineage.order.len() <= 4 * 1024 + 2, "{}", lineage.order.len());
+}
+
+#[test]
+fn a_parent_known_by_file_name_only_gets_its_path() {
+    let mut lineage = Lineage::default();
+    lineage.observe(&mut sysmon("A", "0", r"C:\inetpub\W3WP.exe", "w3wp", 0));
+    let mut child = sysmon("B", "A", r"C:\cmd.exe", "cmd", 1);
+    child.insert("ParentImage", Value::Str(r"\w3wp.exe".into()));
+    let added = lineage.observe(&mut child);
+    assert!(added.parent_image && added.parent_command_line);
+    assert_eq!(child.get_str("ParentImage"), Some(r"C:\inetpub\W3WP.exe"));
+}
