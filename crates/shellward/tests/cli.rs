@@ -193,7 +193,7 @@ fn rules_export_renders_a_correlation_for_splunk_and_says_why_not_elsewhere() {
     let correlation = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("tests/fixtures/web_shell_deployed_and_used.yml");
     let out = shellward()
-        .args(["rules", "export", "-t", "spl", "web_shell_deployed_and_used", "--rules"])
+        .args(["rules", "export", "-t", "spl", "fixture_deployed_and_used", "--rules"])
         .arg(&correlation)
         .output()
         .unwrap();
@@ -205,14 +205,14 @@ fn rules_export_renders_a_correlation_for_splunk_and_says_why_not_elsewhere() {
         "{query}"
     );
     let out = shellward()
-        .args(["rules", "export", "-t", "kql", "web_shell_deployed_and_used", "--rules"])
+        .args(["rules", "export", "-t", "kql", "fixture_deployed_and_used", "--rules"])
         .arg(&correlation)
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
-        stderr.contains("web_shell_deployed_and_used")
+        stderr.contains("fixture_deployed_and_used")
             && stderr.contains("kql cannot express the temporal correlation"),
         "{stderr}"
     );
@@ -223,7 +223,7 @@ fn rules_export_renders_a_value_count_correlation() {
     let correlation = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("tests/fixtures/web_shell_deployed_and_used.yml");
     let out = shellward()
-        .args(["rules", "export", "-t", "spl", "many_web_server_shell_commands", "--rules"])
+        .args(["rules", "export", "-t", "spl", "fixture_many_commands", "--rules"])
         .arg(&correlation)
         .output()
         .unwrap();

@@ -30,6 +30,7 @@
 mod alert;
 mod cidr;
 mod condition;
+pub mod correlation;
 mod detection;
 mod encode;
 mod error;
@@ -47,6 +48,7 @@ mod rule;
 mod ruleset;
 
 pub use alert::{SECTIONS, alert_json, rfc3339};
+pub use correlation::{Correlation, Correlator};
 pub use error::CompileError;
 pub use fields::Scratch;
 pub use first_seen::FirstSeen;

@@ -153,7 +153,7 @@ impl Lineage {
     /// process, are left alone.
     pub fn observe(&mut self, event: &mut Event) -> Added {
         if event.logsource.category != Some("process_creation") {
-            return Added::default();
+            return self.actor(event);
         }
         let Some((own, parent)) = identity(event) else { return Added::default() };
         let host = event.host.as_deref().unwrap_or("");
@@ -175,6 +175,26 @@ impl Lineage {
             self.insert(own, node);
         }
         added
+    }
+
+    /// Any other event naming its process by Sysmon's `ProcessGuid` (network connections, file
+    /// and registry events): the ancestors of that process, when the table knows it, as
+    /// `AncestorImage` and `AncestorCommandLine` (parent first). The table is not changed.
+    fn actor(&mut self, event: &mut Event) -> Added {
+        let Some(guid) = event.get_str("ProcessGuid").filter(|g| !g.is_empty()) else {
+            return Added::default();
+        };
+        let host = event.host.as_deref().unwrap_or("");
+        let own = key(host, &format!("g:{}", bare_guid(guid)));
+        let Some(parent) = self.nodes.get(&own).and_then(|n| n.parent.clone()) else {
+            return Added::default();
+        };
+        let mut chain = self.ancestors(Some(&parent), event.time);
+        if chain.is_empty() {
+            return Added::default();
+        }
+        insert_chain(event, &mut chain);
+        Added { ancestors: true, ..Added::default() }
     }
 
     /// The chain above `parent`, parent first, each ancestor marked as used at `time`.
@@ -291,6 +311,13 @@ fn enrich(event: &mut Event, chain: &mut Vec<Ancestor>) -> Added {
             None => return added,
         },
     }
+    insert_chain(event, chain);
+    added.ancestors = true;
+    added
+}
+
+/// Sets `AncestorImage` and (where any is known) `AncestorCommandLine` from `chain`.
+fn insert_chain(event: &mut Event, chain: &mut [Ancestor]) {
     let images = chain.iter().map(|a| Value::Str(a.image.clone())).collect();
     event.insert("AncestorImage", Value::List(images));
     let lines: Vec<Value> =
@@ -298,8 +325,6 @@ fn enrich(event: &mut Event, chain: &mut Vec<Ancestor>) -> Added {
     if lines.iter().any(|l| !l.is_null()) {
         event.insert("AncestorCommandLine", Value::List(lines));
     }
-    added.ancestors = true;
-    added
 }
 
 /// The event's process and parent identities (see the module documentation).
@@ -310,7 +335,7 @@ fn identity(event: &Event) -> Option<(String, Option<String>)> {
     let number = |name: &str| event.get(name).and_then(Value::as_i64).map(|n| n.to_string());
     let with_time = |id: &str, time: &str| Some(format!("{}@{}", number(id)?, text(time)?));
     if let Some(guid) = text("ProcessGuid") {
-        let bare = |g: String| format!("g:{}", g.trim_matches(|c| c == '{' || c == '}'));
+        let bare = |g: String| format!("g:{}", bare_guid(&g));
         return Some((bare(guid), text("ParentProcessGuid").map(bare)));
     }
     if let Some(id) = text("TargetProcessId") {
@@ -325,6 +350,11 @@ fn identity(event: &Event) -> Option<(String, Option<String>)> {
     }
     let id = number("ProcessId")?;
     Some((format!("p:{id}"), number("ParentProcessId").map(|p| format!("p:{p}"))))
+}
+
+/// A GUID without braces, in lower case.
+fn bare_guid(guid: &str) -> String {
+    guid.trim().trim_matches(|c| c == '{' || c == '}').to_ascii_lowercase()
 }
 
 fn key(host: &str, id: &str) -> Box<str> {

@@ -5,6 +5,7 @@ use rsigma_parser::FilterRuleTarget;
 use shellward_event::{Event, LogSource};
 use shellward_sigma::{Diagnostic, Loaded, RuleText, Severity};
 
+use crate::correlation::{Correlation, Correlator};
 use crate::error::CompileError;
 use crate::fields::{FieldIds, Scratch};
 use crate::logsource::RuleLogSource;
@@ -15,6 +16,7 @@ use crate::rule::CompiledRule;
 #[derive(Debug)]
 pub struct RuleSet {
     rules: Vec<CompiledRule>,
+    correlations: Vec<Correlation>,
     fields: FieldIds,
     /// What the fast evaluator derives from the rules. Built eagerly, not on first use: building
     /// runs on the rayon pool, and a lazy build from inside a parallel match could be re-entered by
@@ -32,6 +34,8 @@ struct Index {
     readers: Vec<Vec<u32>>,
     /// The rules with keyword searches (which read every field).
     keyword_rules: Vec<u32>,
+    /// The rules that read the ancestor fields lineage adds.
+    lineage_rules: Vec<u32>,
 }
 
 impl RuleSet {
@@ -99,19 +103,39 @@ impl RuleSet {
                 ));
             }
         }
-        for correlation in &loaded.correlations {
-            diagnostics.push(warning(
-                &correlation.text.origin.to_string(),
-                Some(correlation.line),
-                &correlation.rule.title,
-                format!(
-                    "correlation rules ({}) are not evaluated by this version; the rules it references still run",
-                    correlation.rule.correlation_type.as_str()
-                ),
-            ));
+        let mut correlations = Vec::new();
+        for loaded_correlation in &loaded.correlations {
+            let origin = loaded_correlation.text.origin.to_string();
+            let title = &loaded_correlation.rule.title;
+            match Correlation::compile(loaded_correlation) {
+                Ok(correlation) => correlations.push(correlation),
+                Err(error) => diagnostics.push(Diagnostic {
+                    severity: Severity::Error,
+                    ..warning(&origin, Some(loaded_correlation.line), title, error.to_string())
+                }),
+            }
         }
         let index = Index::new(&rules, &fields);
-        (RuleSet { rules, fields, index }, diagnostics)
+        let set = RuleSet { rules, correlations, fields, index };
+        let correlator = Correlator::new(&set, &set.correlations);
+        for (i, correlation) in set.correlations.iter().enumerate() {
+            let unresolved = correlator.unresolved(i);
+            let problem = if !unresolved.is_empty() {
+                format!("references no loaded rule: {}", unresolved.join(", "))
+            } else if correlator.in_cycle(i) {
+                "is part of a chain of correlations that loops; it is not evaluated".to_owned()
+            } else {
+                continue;
+            };
+            let info = &correlation.info;
+            diagnostics.push(warning(&info.origin, Some(info.line), &info.title, problem));
+        }
+        (set, diagnostics)
+    }
+
+    /// The correlation rules, in load order.
+    pub fn correlations(&self) -> &[Correlation] {
+        &self.correlations
     }
 
     /// The rules, in load order.
@@ -195,6 +219,14 @@ impl RuleSet {
         }
     }
 
+    /// Whether a rule reading the ancestor fields of lineage (`AncestorImage`,
+    /// `AncestorCommandLine`) takes events of this log source: such events must reach lineage
+    /// before they can be matched.
+    pub fn reads_lineage(&self, logsource: &LogSource) -> bool {
+        let rules = &self.rules;
+        self.index.lineage_rules.iter().any(|&i| rules[i as usize].logsource().matches(logsource))
+    }
+
     /// Whether an event of this log source can match any rule of the set: `false` lets a decoder
     /// skip such a record before building it. Uses (and fills) the worker's plan cache in
     /// `scratch`.
@@ -234,7 +266,14 @@ impl Index {
         }
         let keyword_rules =
             (0..rules.len() as u32).filter(|&i| rules[i as usize].reads_keywords()).collect();
-        Index { prefilter, rule_fields, readers, keyword_rules }
+        let ancestor_ids: Vec<u32> = ["AncestorImage", "AncestorCommandLine"]
+            .iter()
+            .filter_map(|name| fields.get(name))
+            .collect();
+        let lineage_rules = (0..rules.len() as u32)
+            .filter(|&i| rule_fields[i as usize].iter().any(|id| ancestor_ids.contains(id)))
+            .collect();
+        Index { prefilter, rule_fields, readers, keyword_rules, lineage_rules }
     }
 }
 

@@ -372,15 +372,16 @@ fn base64_encode(bytes: &[u8]) -> String {
 }
 
 #[test]
-fn correlation_rules_are_parsed_and_reported_not_skipped_silently() {
-    let yaml = "title: Shell\nname: shell\nlogsource:\n  product: windows\n  category: process_creation\ndetection:\n  sel:\n    Image|endswith: '\\cmd.exe'\n  condition: sel\n---\ntitle: Many shells\ncorrelation:\n  type: event_count\n  rules:\n    - shell\n  group-by:\n    - Computer\n  timespan: 10m\n  condition:\n    gte: 5\nlevel: high\n";
+fn correlation_rules_are_compiled_and_unsupported_ones_reported() {
+    let yaml = "title: Shell\nname: shell\nlogsource:\n  product: windows\n  category: process_creation\ndetection:\n  sel:\n    Image|endswith: '\\cmd.exe'\n  condition: sel\n---\ntitle: Many shells\ncorrelation:\n  type: event_count\n  rules:\n    - shell\n  group-by:\n    - Computer\n  timespan: 10m\n  condition:\n    gte: 5\nlevel: high\n---\ntitle: Tumbling\ncorrelation:\n  type: event_count\n  rules:\n    - shell\n  timespan: 10m\n  window: tumbling\n  condition:\n    gte: 5\n";
     let loaded = load_text(Origin::Builtin("c.yml".into()), yaml.into());
     assert!(loaded.diagnostics.is_empty(), "{:?}", loaded.diagnostics);
-    assert_eq!(loaded.correlations.len(), 1);
+    assert_eq!(loaded.correlations.len(), 2);
     let (set, diagnostics) = shellward_engine::RuleSet::compile(&loaded);
-    assert_eq!(set.len(), 1, "the base rule still runs");
+    assert_eq!(set.len(), 1, "the base rule runs");
+    assert_eq!(set.correlations().len(), 1, "the sliding event_count is evaluated");
     assert_eq!(diagnostics.len(), 1);
     let message = diagnostics[0].to_string();
-    assert!(message.starts_with("builtin:c.yml:11: warning: rule \"Many shells\""), "{message}");
-    assert!(message.contains("event_count") && message.contains("not evaluated"), "{message}");
+    assert!(message.starts_with("builtin:c.yml:23: error: rule \"Tumbling\""), "{message}");
+    assert!(message.contains("does not evaluate tumbling or session windows"), "{message}");
 }

@@ -1,12 +1,13 @@
 //! `shellward hunt`: run the rules over telemetry and report alerts.
 
 use crate::args::{HuntArgs, OutputFormat};
-use crate::commands::matcher::{Alert, Alerts, RuleScreen, Window};
+use crate::commands::findings::{self, Finding};
+use crate::commands::matcher::{Alerts, RuleScreen, Window};
 use crate::commands::ruleload;
-use crate::output::{AlertWriter, CsvWriter, JsonlWriter, Summary, TableWriter};
+use crate::output::{AlertWriter, CsvWriter, JsonlWriter, Summary, TableWriter, incidents};
 use crate::report::{self, Problems};
 use anyhow::{Context, bail};
-use shellward_engine::{Lineage, RuleSet};
+use shellward_engine::Lineage;
 use shellward_event::{Event, Timestamp};
 use shellward_sources::{Marks, Problem, Sink};
 use std::io::IsTerminal;
@@ -27,7 +28,18 @@ pub(crate) fn run(args: &HuntArgs, threads: Option<usize>) -> anyhow::Result<Exi
     ruleload::print_diagnostics(&rules, args.verbose);
     let loaded = rules.set.len();
     if let Some(min) = args.min_level {
-        rules.set.retain(|rule| rule.info.level >= min);
+        // Rules below the level stay when a correlation at or above it names them (they then
+        // alert only through it: see `findings`).
+        let needed: Vec<String> = rules
+            .set
+            .correlations()
+            .iter()
+            .filter(|c| c.info.level >= min)
+            .flat_map(|c| c.members.iter().cloned())
+            .collect();
+        rules.set.retain(|rule| {
+            rule.info.level >= min || needed.iter().any(|name| rule.info.is_named(name))
+        });
     }
     if rules.set.is_empty() {
         if loaded == 0 {
@@ -72,7 +84,8 @@ pub(crate) fn run(args: &HuntArgs, threads: Option<usize>) -> anyhow::Result<Exi
     }
     let _ = shellward_sources::read_all(&files, &options, &mut hunter);
     hunter.progress.clear();
-    let summary = write_alerts(writer, hunter.alerts.finish(), &set)?;
+    let findings = findings::findings(&set, hunter.alerts.finish(), args.min_level);
+    let summary = write_findings(writer, &findings)?;
     hunter.problems.summary(files.len(), hunter.events);
     let mut line = format!("shellward: {} rule(s) run, {} alert(s)", set.len(), summary.alerts);
     if rule_errors > 0 {
@@ -92,18 +105,21 @@ pub(crate) fn run(args: &HuntArgs, threads: Option<usize>) -> anyhow::Result<Exi
     Ok(if hunter.problems.errors > 0 { ExitCode::from(3) } else { ExitCode::SUCCESS })
 }
 
-/// Writes the alerts, in their order, and the closing summary.
-fn write_alerts(
+/// Writes the findings, in their order, the incident view and the closing summary.
+fn write_findings(
     mut writer: Box<dyn AlertWriter>,
-    alerts: Vec<Alert>,
-    rules: &RuleSet,
+    findings: &[Finding<'_>],
 ) -> anyhow::Result<Summary> {
     let mut summary = Summary::default();
-    for (event, index) in alerts {
-        let rule = &rules.rules()[index].info;
-        summary.add(&event, rule);
-        writer.alert(&event, rule).context("writing alerts")?;
+    for finding in findings {
+        summary.add(&finding.event, finding.rule);
+        match &finding.correlated {
+            Some(correlated) => writer.correlation(&finding.event, finding.rule, correlated),
+            None => writer.alert(&finding.event, finding.rule),
+        }
+        .context("writing alerts")?;
     }
+    writer.incidents(&incidents::incidents(findings)).context("writing incidents")?;
     writer.finish(&summary).context("writing alerts")?;
     Ok(summary)
 }

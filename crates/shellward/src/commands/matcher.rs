@@ -54,6 +54,14 @@ impl RuleScreen {
         RuleScreen { rules, window, lineage, out_of_window: AtomicU64::new(0) }
     }
 
+    /// Whether lineage needs events of this log source whether they match or not: process
+    /// creations (which build the process table) and what rules on ancestor fields read.
+    fn for_lineage(&self, logsource: &LogSource) -> bool {
+        self.lineage
+            && (logsource.category == Some("process_creation")
+                || self.rules.reads_lineage(logsource))
+    }
+
     /// How many events were outside the time window.
     pub(crate) fn out_of_window(&self) -> u64 {
         self.out_of_window.load(Ordering::Relaxed)
@@ -69,18 +77,14 @@ impl Screen for RuleScreen {
         SCRATCH.with_borrow_mut(|(scratch, matched)| {
             self.rules.matching(event, scratch, matched);
             let marks: Marks = matched.iter().filter_map(|&i| u32::try_from(i).ok()).collect();
-            (!marks.is_empty() || self.lineage && is_process(&event.logsource)).then_some(marks)
+            (!marks.is_empty() || self.for_lineage(&event.logsource)).then_some(marks)
         })
     }
 
     fn wants(&self, logsource: &LogSource) -> bool {
-        self.lineage && is_process(logsource)
+        self.for_lineage(logsource)
             || SCRATCH.with_borrow_mut(|(scratch, _)| self.rules.can_match(logsource, scratch))
     }
-}
-
-fn is_process(logsource: &LogSource) -> bool {
-    logsource.category == Some("process_creation")
 }
 
 /// The alerts of a hunt, gathered as the screened events arrive (in input order), with the rules

@@ -1,6 +1,7 @@
 //! JSON lines: one alert object per line, exactly the contract.
 
 use super::{AlertWriter, Out, Summary};
+use crate::commands::findings::Correlated;
 use shellward_engine::{RuleInfo, alert_json};
 use shellward_event::Event;
 use std::io::{self, Write};
@@ -19,6 +20,20 @@ impl JsonlWriter {
 impl AlertWriter for JsonlWriter {
     fn alert(&mut self, event: &Event, rule: &RuleInfo) -> io::Result<()> {
         serde_json::to_writer(&mut self.out, &alert_json(event, rule))?;
+        self.out.write_all(b"\n")
+    }
+
+    fn correlation(
+        &mut self,
+        event: &Event,
+        rule: &RuleInfo,
+        correlated: &Correlated,
+    ) -> io::Result<()> {
+        let mut alert = alert_json(event, rule);
+        if let serde_json::Value::Object(object) = &mut alert {
+            object.insert("correlation".into(), correlated.json.clone());
+        }
+        serde_json::to_writer(&mut self.out, &alert)?;
         self.out.write_all(b"\n")
     }
 

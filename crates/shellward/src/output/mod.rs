@@ -1,9 +1,12 @@
 //! Alert sinks: the views of the alert contract `hunt` can print.
 
 mod csv;
+pub(crate) mod incidents;
 mod jsonl;
 pub(crate) mod table;
 
+use crate::commands::findings::Correlated;
+use incidents::Incident;
 use shellward_engine::{Level, RuleInfo};
 use shellward_event::Event;
 use std::collections::BTreeMap;
@@ -17,6 +20,23 @@ pub(crate) use table::TableWriter;
 pub(crate) trait AlertWriter {
     /// Writes one alert.
     fn alert(&mut self, event: &Event, rule: &RuleInfo) -> io::Result<()>;
+    /// Writes one correlation alert: `event` is the firing's (see [`Correlated`]). By default,
+    /// as an alert.
+    fn correlation(
+        &mut self,
+        event: &Event,
+        rule: &RuleInfo,
+        correlated: &Correlated,
+    ) -> io::Result<()> {
+        let _ = correlated;
+        self.alert(event, rule)
+    }
+    /// Shows the incident view (before [`AlertWriter::finish`]). By default on standard error,
+    /// so that machine-readable output stays alerts only.
+    fn incidents(&mut self, incidents: &[Incident]) -> io::Result<()> {
+        let pad = |level: Level| format!("{:<8}", level.name());
+        incidents::write(&mut io::stderr().lock(), incidents, &pad)
+    }
     /// Writes whatever closes the output (the table's summary) and flushes.
     fn finish(&mut self, summary: &Summary) -> io::Result<()>;
 }

@@ -2,7 +2,9 @@
 //! then counts per rule and per host. Every cell is escaped: command lines and paths come from
 //! the attacker.
 
+use super::incidents::{self, Incident};
 use super::{AlertWriter, Out, Summary};
+use crate::commands::findings::Correlated;
 use crate::report::escape;
 use shellward_engine::{Level, RuleInfo};
 use shellward_event::{Event, Value};
@@ -15,6 +17,7 @@ pub(crate) struct TableWriter {
     /// Terminal width to fit lines into; `None` when not writing to a terminal.
     width: Option<usize>,
     header: bool,
+    incidents: Vec<Incident>,
 }
 
 const TITLE: usize = 44;
@@ -22,27 +25,64 @@ const HOST: usize = 22;
 
 impl TableWriter {
     pub(crate) fn new(out: Out, color: bool, width: Option<usize>) -> Self {
-        TableWriter { out, color, width, header: false }
+        TableWriter { out, color, width, header: false, incidents: Vec::new() }
     }
 
     fn level(&self, level: Level) -> String {
-        let name = format!("{:<8}", level.name().get(..8).unwrap_or(level.name()));
-        if !self.color {
-            return name;
-        }
-        let code = match level {
-            Level::Critical => "1;31",
-            Level::High => "31",
-            Level::Medium => "33",
-            Level::Low => "32",
-            Level::Informational => "2",
-        };
-        format!("\x1b[{code}m{name}\x1b[0m")
+        paint(level, self.color)
     }
+}
+
+/// A level's name padded to 8 columns, in its colour when `color`.
+fn paint(level: Level, color: bool) -> String {
+    let name = format!("{:<8}", level.name().get(..8).unwrap_or(level.name()));
+    if !color {
+        return name;
+    }
+    let code = match level {
+        Level::Critical => "1;31",
+        Level::High => "31",
+        Level::Medium => "33",
+        Level::Low => "32",
+        Level::Informational => "2",
+    };
+    format!("\x1b[{code}m{name}\x1b[0m")
 }
 
 impl AlertWriter for TableWriter {
     fn alert(&mut self, event: &Event, rule: &RuleInfo) -> io::Result<()> {
+        self.line(event, rule, &details(event))
+    }
+
+    fn correlation(
+        &mut self,
+        event: &Event,
+        rule: &RuleInfo,
+        correlated: &Correlated,
+    ) -> io::Result<()> {
+        self.line(event, rule, &format!("{}: {}", correlated.kind, correlated.summary))
+    }
+
+    fn incidents(&mut self, incidents: &[Incident]) -> io::Result<()> {
+        self.incidents = incidents.iter().map(Incident::clone).collect();
+        Ok(())
+    }
+
+    fn finish(&mut self, summary: &Summary) -> io::Result<()> {
+        self.summary(summary)?;
+        if !self.incidents.is_empty() {
+            writeln!(self.out)?;
+            let incidents = std::mem::take(&mut self.incidents);
+            let color = self.color;
+            let level = |level: Level| paint(level, color);
+            incidents::write(&mut self.out, &incidents, &level)?;
+        }
+        self.out.flush()
+    }
+}
+
+impl TableWriter {
+    fn line(&mut self, event: &Event, rule: &RuleInfo, details: &str) -> io::Result<()> {
         if !self.header {
             self.header = true;
             writeln!(
@@ -56,7 +96,7 @@ impl AlertWriter for TableWriter {
             .map_or_else(|| "-".to_string(), |t| t.strftime("%Y-%m-%d %H:%M:%S").to_string());
         let title = fit(&escape(&rule.title), TITLE);
         let host = fit(&escape(event.host.as_deref().unwrap_or("-")), HOST);
-        let mut details = escape(&one_line(&details(event)));
+        let mut details = escape(&one_line(details));
         if let Some(width) = self.width {
             let used = 19 + 2 + 8 + 2 + TITLE + 2 + HOST + 2;
             details = fit(&details, width.saturating_sub(used).max(20)).trim_end().to_string();
@@ -64,7 +104,7 @@ impl AlertWriter for TableWriter {
         writeln!(self.out, "{time:<19}  {}  {title}  {host}  {details}", self.level(rule.level))
     }
 
-    fn finish(&mut self, summary: &Summary) -> io::Result<()> {
+    fn summary(&mut self, summary: &Summary) -> io::Result<()> {
         if summary.alerts == 0 {
             writeln!(self.out, "No alerts.")?;
             return self.out.flush();

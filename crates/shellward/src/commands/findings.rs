@@ -1,0 +1,169 @@
+//! What a hunt reports: the alerts of the detection rules and the firings of the correlation
+//! rules over them, in one time-ordered list.
+//!
+//! Correlations run once every alert is known and sorted by time ([`shellward_engine::Correlator`]),
+//! so their windows do not depend on the order of the input files. A rule whose every
+//! correlation has `generate: false` alerts only through them; a rule kept below `--min-level`
+//! only because a correlation at or above it names it does not alert on its own either.
+
+use crate::commands::matcher::Alert;
+use serde_json::{Value as Json, json};
+use shellward_engine::correlation::{Fired, MemberRef};
+use shellward_engine::{Correlator, Level, RuleInfo, RuleSet, alert_json};
+use shellward_event::{Event, Value};
+use std::sync::Arc;
+
+/// A correlation firing as the writers see it: a synthetic event (time and host of the firing,
+/// the group's values as fields, the provenance of the signal that completed it) and what the
+/// JSON contract adds.
+#[derive(Debug)]
+pub(crate) struct Correlated {
+    /// The correlation's type (`temporal`, ...).
+    pub(crate) kind: &'static str,
+    /// `{"type", "group", "events": [member alerts]}` for the alert's `correlation` key.
+    pub(crate) json: Json,
+    /// One line for the table: the member rules in order, with counts.
+    pub(crate) summary: String,
+}
+
+/// One thing to report.
+#[derive(Debug)]
+pub(crate) struct Finding<'r> {
+    /// The event (synthetic for a correlation).
+    pub(crate) event: Arc<Event>,
+    /// The rule or correlation.
+    pub(crate) rule: &'r RuleInfo,
+    /// Set for a correlation.
+    pub(crate) correlated: Option<Correlated>,
+}
+
+/// Every finding of a hunt, sorted by time (then as [`super::matcher::Alerts::finish`] sorts).
+pub(crate) fn findings(
+    set: &RuleSet,
+    alerts: Vec<Alert>,
+    min_level: Option<Level>,
+) -> Vec<Finding<'_>> {
+    let correlator = Correlator::new(set, set.correlations());
+    let fired = correlator.run(&alerts);
+    let shown = |level: Level| min_level.is_none_or(|min| level >= min);
+    let mut out: Vec<(usize, Finding<'_>)> = Vec::with_capacity(alerts.len());
+    for (order, (event, rule)) in alerts.iter().enumerate() {
+        let info = &set.rules()[*rule].info;
+        if correlator.rule_generates(*rule) && shown(info.level) {
+            out.push((order, Finding { event: Arc::clone(event), rule: info, correlated: None }));
+        }
+    }
+    for (index, firings) in fired.iter().enumerate() {
+        let info = &set.correlations()[index].info;
+        if !correlator.correlation_generates(index) || !shown(info.level) {
+            continue;
+        }
+        for firing in firings {
+            let event = synthetic(firing, &alerts, &fired);
+            let correlated = correlated(set, firing, &alerts, &fired);
+            out.push((usize::MAX, Finding { event, rule: info, correlated: Some(correlated) }));
+        }
+    }
+    // Stable: alerts keep their order; a correlation comes right after the alert completing it.
+    out.sort_by(|(oa, a), (ob, b)| {
+        (a.event.time.is_none(), a.event.time, a.correlated.is_some(), *oa).cmp(&(
+            b.event.time.is_none(),
+            b.event.time,
+            b.correlated.is_some(),
+            *ob,
+        ))
+    });
+    out.into_iter().map(|(_, finding)| finding).collect()
+}
+
+/// The event standing for a firing.
+fn synthetic(firing: &Fired, alerts: &[Alert], fired: &[Vec<Fired>]) -> Arc<Event> {
+    let last = firing.members.last().copied();
+    let provenance = match last.map(|m| last_alert(m, alerts, fired)) {
+        Some(Some(event)) => event.provenance.clone(),
+        _ => alerts.first().map(|(e, _)| e.provenance.clone()).unwrap_or_else(|| {
+            shellward_event::Provenance {
+                path: "-".into(),
+                record: 0,
+                format: shellward_event::Format::Json,
+            }
+        }),
+    };
+    let mut event = Event::new(provenance);
+    event.time = Some(firing.time);
+    event.host = firing.host.clone();
+    for (name, value) in &firing.group {
+        event.insert(name.clone(), Value::Str(value.clone()));
+    }
+    Arc::new(event)
+}
+
+/// The last alert under a member (a chained firing's last member, recursively).
+fn last_alert<'a>(
+    member: MemberRef,
+    alerts: &'a [Alert],
+    fired: &'a [Vec<Fired>],
+) -> Option<&'a Event> {
+    match member {
+        MemberRef::Alert(i) => alerts.get(i).map(|(e, _)| &**e),
+        MemberRef::Fired(c, i) => {
+            let inner = fired.get(c)?.get(i)?;
+            last_alert(*inner.members.last()?, alerts, fired)
+        }
+    }
+}
+
+fn correlated(set: &RuleSet, firing: &Fired, alerts: &[Alert], fired: &[Vec<Fired>]) -> Correlated {
+    let correlation = &set.correlations()[firing.correlation];
+    // Member titles in order of first appearance, with how many alerts each.
+    let mut titles: Vec<(String, usize)> = Vec::new();
+    for member in &firing.members {
+        let title = match member {
+            MemberRef::Alert(i) => set.rules()[alerts[*i].1].info.title.clone(),
+            MemberRef::Fired(c, _) => set.correlations()[*c].info.title.clone(),
+        };
+        match titles.iter_mut().find(|(t, _)| *t == title) {
+            Some((_, count)) => *count += 1,
+            None => titles.push((title, 1)),
+        }
+    }
+    let summary = titles
+        .iter()
+        .map(|(t, n)| if *n > 1 { format!("{t} ×{n}") } else { t.clone() })
+        .collect::<Vec<_>>()
+        .join(" → ");
+    Correlated {
+        kind: correlation.kind.name(),
+        json: correlation_json(set, firing, alerts, fired),
+        summary,
+    }
+}
+
+/// The `correlation` object: type, group, and every member alert in full (chained firings as
+/// correlation alerts of their own).
+fn correlation_json(set: &RuleSet, firing: &Fired, alerts: &[Alert], fired: &[Vec<Fired>]) -> Json {
+    let correlation = &set.correlations()[firing.correlation];
+    let events: Vec<Json> = firing
+        .members
+        .iter()
+        .map(|member| match member {
+            MemberRef::Alert(i) => {
+                let (event, rule) = &alerts[*i];
+                alert_json(event, &set.rules()[*rule].info)
+            }
+            MemberRef::Fired(c, i) => {
+                let inner = &fired[*c][*i];
+                let mut alert =
+                    alert_json(&synthetic(inner, alerts, fired), &set.correlations()[*c].info);
+                if let Json::Object(object) = &mut alert {
+                    object
+                        .insert("correlation".into(), correlation_json(set, inner, alerts, fired));
+                }
+                alert
+            }
+        })
+        .collect();
+    let group: serde_json::Map<String, Json> =
+        firing.group.iter().map(|(n, v)| (n.clone(), json!(v))).collect();
+    json!({"type": correlation.kind.name(), "group": group, "events": events})
+}
