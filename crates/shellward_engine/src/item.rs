@@ -392,6 +392,19 @@ impl Item {
         let value = event.get(field);
         match &self.test {
             Test::Exists(expected) => value.is_some() == *expected,
+            // A list (lineage's ancestors, positional data) matches if any element does: each
+            // element is folded once for all the patterns, not once per pattern.
+            Test::Values { values, all: false, neq: false }
+                if let Some(Value::List(elements)) = value =>
+            {
+                let mut folded = String::new();
+                elements.iter().any(|element| {
+                    folded.clear();
+                    let text = crate::pattern::fold_value_into(element, &mut folded)
+                        .then_some(folded.as_str());
+                    values.iter().flatten().any(|m| m.matches_fast(Some(element), text, event))
+                })
+            }
             Test::Values { values, all, neq } => {
                 if *neq && value.is_none_or(Value::is_null) {
                     return false;

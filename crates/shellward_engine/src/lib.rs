@@ -22,6 +22,10 @@
 //! checks each item directly, with no prefilter and no sharing between rules. It is written to be
 //! obviously right; the fast evaluator is checked against it.
 //!
+//! State lives outside the rules, in objects the caller owns: [`Lineage`] (the process table
+//! that adds ancestor fields to events, fed in input order) and [`Correlator`] (correlation rules
+//! run over the time-sorted alerts of a hunt). A [`RuleSet`] stays immutable and shared.
+//!
 //! The semantics are SIGMA.md §6 (Sigma v2.1): case-insensitive whole-value matching unless
 //! `cased`; `*`/`?` wildcards; numbers in rules compare as text; lists are OR (`|all`: AND); an item
 //! on an absent field is false except `null`; `neq` needs the field; `exists` is presence (a null

@@ -193,6 +193,7 @@ impl RuleSet {
         &self,
         event: &Event,
         added: impl IntoIterator<Item = &'a str>,
+        scratch: &mut Scratch,
         marks: &mut Vec<u32>,
     ) {
         let index = &self.index;
@@ -207,8 +208,18 @@ impl RuleSet {
         }
         affected.sort_unstable();
         affected.dedup();
+        affected.retain(|&rule| self.rules[rule as usize].logsource().matches(&event.logsource));
+        scratch.bind(&self.fields, event);
+        let (bound, folded, state) = scratch.split();
+        for &rule in &affected {
+            for &field in &index.rule_fields[rule as usize] {
+                folded.fold(bound, event, field);
+            }
+        }
+        let (view, folded) = (bound.view(event), &*folded);
         for rule in affected {
-            let matches = self.rules[rule as usize].matches(event);
+            let matches = self.rules[rule as usize]
+                .eval(&mut state.memo, |det| det.eval(&|item| item.matches_folded(view, folded)));
             match (marks.binary_search(&rule), matches) {
                 (Err(at), true) => marks.insert(at, rule),
                 (Ok(at), false) => {

@@ -94,12 +94,15 @@ pub(crate) struct Alerts {
     novelty: Novelty,
     /// Process lineage, when tracked: process creations arrive here in input order.
     lineage: Option<Lineage>,
+    /// For matching again what lineage changed.
+    scratch: Scratch,
     alerts: Vec<Alert>,
 }
 
 impl Alerts {
     pub(crate) fn new(rules: Arc<RuleSet>, lineage: Option<Lineage>) -> Self {
-        Alerts { rules, novelty: Novelty::default(), lineage, alerts: Vec::new() }
+        let scratch = Scratch::default();
+        Alerts { rules, novelty: Novelty::default(), lineage, scratch, alerts: Vec::new() }
     }
 
     /// An event the screen passed, with the rules it matched. A process creation first goes
@@ -108,7 +111,7 @@ impl Alerts {
         if let Some(lineage) = &mut self.lineage {
             let added = lineage.observe(&mut event);
             if added.any() {
-                self.rules.rematch(&event, added.fields(), &mut rules);
+                self.rules.rematch(&event, added.fields(), &mut self.scratch, &mut rules);
             }
         }
         if rules.is_empty() {
