@@ -174,6 +174,9 @@ impl Lineage {
             return self.actor(event);
         }
         let Some((own, parent)) = identity(event) else { return Added::default() };
+        // A process cannot be its own parent (some 4688 records give the new process's id as
+        // the creator's): no parent then, rather than whatever earlier process had that id.
+        let parent = parent.filter(|p| *p != own);
         let host = event.host.as_deref().unwrap_or("");
         let own: Arc<str> = key(host, &own).into();
         let parent = parent.map(|p| self.shared_key(key(host, &p)));

@@ -103,6 +103,10 @@ fn security_4688_ids_and_reuse() {
     let mut late = event("0x30", 16, "cmd.exe");
     lineage.observe(&mut late);
     assert_eq!(late.get_str("ParentImage"), Some("notepad.exe"));
+    // A record naming the new process as its own creator has no parent.
+    let mut own = event("0x30", 48, "powershell.exe");
+    assert_eq!(lineage.observe(&mut own), Added::default());
+    assert_eq!(own.get_str("ParentImage"), None);
 }
 
 #[test]

@@ -86,18 +86,14 @@ impl CompiledRule {
         let mut detections = Vec::new();
         let conditions = compile_detections(&rule.detection, &mut detections, ids)?;
         let logsource = RuleLogSource::new(&rule.logsource);
-        let detection_type = rule
-            .custom_attributes
-            .get("detection_type")
-            .and_then(|v| v.as_str())
-            .map(str::to_string);
+        let detection_type = detection_type(&rule.custom_attributes);
         let first_seen = FirstSeen::from_attribute(rule.custom_attributes.get("first_seen"))?;
         let info = RuleInfo {
             id: rule.id.clone(),
             name: rule.name.clone(),
             title: rule.title.clone(),
             level: rule.level.map_or(Level::Medium, Level::from_sigma),
-            status: rule.status.map(|s| format!("{s:?}").to_lowercase()),
+            status: rule.status.map(status_name),
             tags: rule.tags.clone(),
             detection_type,
             first_seen,
@@ -198,6 +194,16 @@ impl CompiledRule {
     pub(crate) fn needs(&self, weak: &dyn Fn(u32) -> bool) -> crate::need::Needs {
         crate::need::rule(&self.detections, &self.conditions, &self.filters, weak)
     }
+}
+
+/// shellward's `detection_type` attribute of a rule or correlation.
+pub(crate) fn detection_type(attributes: &HashMap<String, yaml_serde::Value>) -> Option<String> {
+    attributes.get("detection_type").and_then(|v| v.as_str()).map(str::to_string)
+}
+
+/// A Sigma `status` as written (`experimental`, ...).
+pub(crate) fn status_name(status: rsigma_parser::Status) -> String {
+    format!("{status:?}").to_lowercase()
 }
 
 /// Compiles a detection section's identifiers (appended to `out`) and returns its conditions.

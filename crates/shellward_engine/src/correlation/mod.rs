@@ -161,13 +161,9 @@ fn info(rule: &CorrelationRule, loaded: &LoadedCorrelation) -> RuleInfo {
         name: rule.name.clone(),
         title: rule.title.clone(),
         level: rule.level.map_or(Level::Medium, Level::from_sigma),
-        status: rule.status.map(|s| format!("{s:?}").to_lowercase()),
+        status: rule.status.map(crate::rule::status_name),
         tags: rule.tags.clone(),
-        detection_type: rule
-            .custom_attributes
-            .get("detection_type")
-            .and_then(|v| v.as_str())
-            .map(str::to_string),
+        detection_type: crate::rule::detection_type(&rule.custom_attributes),
         first_seen: None,
         description: rule.description.clone(),
         author: rule.author.clone(),
