@@ -157,3 +157,55 @@ fn a_parent_known_by_file_name_only_gets_its_path() {
     assert!(added.parent_image && added.parent_command_line);
     assert_eq!(child.get_str("ParentImage"), Some(r"C:\inetpub\W3WP.exe"));
 }
+
+/// A process creation from another source: `fields` as its decoder names them.
+fn from(format: Format, fields: &[(&str, Value)], image: &str) -> Event {
+    let mut event = sysmon("", "", image, image, 0);
+    event.provenance.format = format;
+    event.remove("ProcessGuid");
+    event.remove("ParentProcessGuid");
+    for (name, value) in fields {
+        event.insert(name.to_string(), value.clone());
+    }
+    event
+}
+
+#[test]
+fn defender_falcon_and_auditd_identities() {
+    let mut lineage = Lineage::default();
+    // Defender: process id with its creation time; the initiating process is the parent.
+    let pid = |id: i64, time: &str| {
+        vec![("ProcessId", Value::Int(id)), ("ProcessCreationTime", Value::Str(time.into()))]
+    };
+    lineage.observe(&mut from(Format::Defender, &pid(100, "2026-01-01T00:00:00Z"), "w3wp.exe"));
+    let mut fields = pid(200, "2026-01-01T00:00:05Z");
+    fields.push(("InitiatingProcessId", Value::Int(100)));
+    fields.push(("InitiatingProcessCreationTime", Value::Str("2026-01-01T00:00:00Z".into())));
+    let mut child = from(Format::Defender, &fields, "cmd.exe");
+    lineage.observe(&mut child);
+    assert_eq!(list(&child, "AncestorImage"), ["w3wp.exe"]);
+    // The same pid created at another time is another process.
+    fields[3].1 = Value::Str("2025-12-31T00:00:00Z".into());
+    let mut other = from(Format::Defender, &fields, "cmd.exe");
+    assert_eq!(lineage.observe(&mut other), Added::default());
+    // Falcon: TargetProcessId and ParentProcessId.
+    let falcon = |id: &str, parent: &str| {
+        vec![
+            ("TargetProcessId", Value::Str(id.into())),
+            ("ParentProcessId", Value::Str(parent.into())),
+        ]
+    };
+    lineage.observe(&mut from(Format::FalconFdr, &falcon("9001", "1"), "sqlservr.exe"));
+    let mut child = from(Format::FalconFdr, &falcon("9002", "9001"), "cmd.exe");
+    lineage.observe(&mut child);
+    assert_eq!(child.get_str("ParentImage"), Some("sqlservr.exe"));
+    // auditd: pid and ppid.
+    let audit = |pid: i64, ppid: i64| {
+        vec![("ProcessId", Value::Int(pid)), ("ParentProcessId", Value::Int(ppid))]
+    };
+    lineage.observe(&mut from(Format::Auditd, &audit(500, 1), "/usr/sbin/apache2"));
+    lineage.observe(&mut from(Format::Auditd, &audit(501, 500), "/bin/sh"));
+    let mut curl = from(Format::Auditd, &audit(502, 501), "/usr/bin/curl");
+    lineage.observe(&mut curl);
+    assert_eq!(list(&curl, "AncestorImage"), ["/bin/sh", "/usr/sbin/apache2"]);
+}

@@ -39,8 +39,10 @@ fn alert(rule: usize, seconds: f64, host: &str, fields: &[(&str, &str)]) -> (Arc
     (Arc::new(event), rule)
 }
 
-/// Sorts like a hunt does, runs the correlations, returns the firings of correlation 0.
+/// Sorts like a hunt does, runs the correlations, returns the firings of correlation 0. The
+/// alerts arrive newest first (as from files read in the wrong order): the sort makes it so.
 fn fire(set: &RuleSet, mut alerts: Vec<(Arc<Event>, usize)>) -> (Vec<Fired>, Vec<Vec<Fired>>) {
+    alerts.reverse();
     alerts.sort_by_key(|(e, _)| e.time);
     let correlator = Correlator::new(set, set.correlations());
     let all = correlator.run(&alerts);
