@@ -45,6 +45,9 @@ const MAX_IMAGE: usize = 1024;
 /// Distinct image paths shared before the set of them starts again.
 const MAX_IMAGES: usize = 1 << 16;
 
+/// The fields lineage adds that no source has: every ancestor's image and command line.
+pub const ANCESTOR_FIELDS: [&str; 2] = ["AncestorImage", "AncestorCommandLine"];
+
 /// How much the table may hold.
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
@@ -90,8 +93,8 @@ impl Added {
         [
             (self.parent_image, "ParentImage"),
             (self.parent_command_line, "ParentCommandLine"),
-            (self.ancestors, "AncestorImage"),
-            (self.ancestors, "AncestorCommandLine"),
+            (self.ancestors, ANCESTOR_FIELDS[0]),
+            (self.ancestors, ANCESTOR_FIELDS[1]),
         ]
         .into_iter()
         .filter_map(|(added, name)| added.then_some(name))
@@ -208,7 +211,7 @@ impl Lineage {
             return Added::default();
         };
         let host = event.host.as_deref().unwrap_or("");
-        let own = key(host, &format!("g:{}", bare_guid(guid)));
+        let own = key(host, &sysmon_id(guid));
         let Some(parent) = self.nodes.get(own.as_str()).and_then(|n| n.parent.clone()) else {
             return Added::default();
         };
@@ -394,8 +397,8 @@ fn identity(event: &Event) -> Option<(String, Option<String>)> {
     let number = |name: &str| event.get(name).and_then(Value::as_i64).map(|n| n.to_string());
     let with_time = |id: &str, time: &str| Some(format!("{}@{}", number(id)?, text(time)?));
     if let Some(guid) = text("ProcessGuid") {
-        let bare = |g: String| format!("g:{}", bare_guid(&g));
-        return Some((bare(guid), text("ParentProcessGuid").map(bare)));
+        let parent = text("ParentProcessGuid");
+        return Some((sysmon_id(&guid), parent.as_deref().map(sysmon_id)));
     }
     if let Some(id) = text("TargetProcessId") {
         return Some((format!("f:{id}"), text("ParentProcessId").map(|p| format!("f:{p}"))));
@@ -411,9 +414,9 @@ fn identity(event: &Event) -> Option<(String, Option<String>)> {
     Some((format!("p:{id}"), number("ParentProcessId").map(|p| format!("p:{p}"))))
 }
 
-/// A GUID without braces, in lower case.
-fn bare_guid(guid: &str) -> String {
-    guid.trim().trim_matches(|c| c == '{' || c == '}').to_ascii_lowercase()
+/// The table's id of a Sysmon `ProcessGuid`: without braces, in lower case.
+fn sysmon_id(guid: &str) -> String {
+    format!("g:{}", guid.trim().trim_matches(|c| c == '{' || c == '}').to_ascii_lowercase())
 }
 
 fn key(host: &str, id: &str) -> String {

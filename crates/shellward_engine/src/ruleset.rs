@@ -7,7 +7,8 @@ use shellward_sigma::{Diagnostic, Loaded, RuleText, Severity};
 
 use crate::correlation::{Correlation, Correlator};
 use crate::error::CompileError;
-use crate::fields::{FieldIds, Scratch};
+use crate::fields::{Bound, FieldIds, Folded, Scratch};
+use crate::lineage::ANCESTOR_FIELDS;
 use crate::logsource::RuleLogSource;
 use crate::prefilter::Prefilter;
 use crate::rule::CompiledRule;
@@ -171,18 +172,34 @@ impl RuleSet {
         scratch.bind(&self.fields, event);
         index.prefilter.candidates(&self.rules, event, scratch);
         let (bound, folded, state) = scratch.split();
-        for &candidate in &state.candidates {
-            for &field in &index.rule_fields[candidate as usize] {
+        self.evaluate(event, bound, folded, &mut state.memo, &state.candidates, |rule, matched| {
+            if matched {
+                out.push(rule as usize);
+            }
+        });
+    }
+
+    /// The fast evaluation of `rules` on an event bound in `bound`: every field they read is
+    /// folded once, then `verdict(rule, matched)` is called for each, in order.
+    fn evaluate(
+        &self,
+        event: &Event,
+        bound: Bound<'_>,
+        folded: &mut Folded,
+        memo: &mut Vec<u8>,
+        rules: &[u32],
+        mut verdict: impl FnMut(u32, bool),
+    ) {
+        for &rule in rules {
+            for &field in &self.index.rule_fields[rule as usize] {
                 folded.fold(bound, event, field);
             }
         }
         let (view, folded) = (bound.view(event), &*folded);
-        for &candidate in &state.candidates {
-            let rule = &self.rules[candidate as usize];
-            if rule.eval(&mut state.memo, |det| det.eval(&|item| item.matches_folded(view, folded)))
-            {
-                out.push(candidate as usize);
-            }
+        for &rule in rules {
+            let matched = self.rules[rule as usize]
+                .eval(memo, |det| det.eval(&|item| item.matches_folded(view, folded)));
+            verdict(rule, matched);
         }
     }
 
@@ -211,27 +228,18 @@ impl RuleSet {
         affected.retain(|&rule| self.rules[rule as usize].logsource().matches(&event.logsource));
         scratch.bind(&self.fields, event);
         let (bound, folded, state) = scratch.split();
-        for &rule in &affected {
-            for &field in &index.rule_fields[rule as usize] {
-                folded.fold(bound, event, field);
-            }
-        }
-        let (view, folded) = (bound.view(event), &*folded);
-        for rule in affected {
-            let matches = self.rules[rule as usize]
-                .eval(&mut state.memo, |det| det.eval(&|item| item.matches_folded(view, folded)));
-            match (marks.binary_search(&rule), matches) {
+        self.evaluate(event, bound, folded, &mut state.memo, &affected, |rule, matched| {
+            match (marks.binary_search(&rule), matched) {
                 (Err(at), true) => marks.insert(at, rule),
                 (Ok(at), false) => {
                     marks.remove(at);
                 }
                 _ => {}
             }
-        }
+        });
     }
 
-    /// Whether a rule reading the ancestor fields of lineage (`AncestorImage`,
-    /// `AncestorCommandLine`) takes events of this log source: such events must reach lineage
+    /// Whether a rule reading the ancestor fields of lineage ([`ANCESTOR_FIELDS`]) takes events of this log source: such events must reach lineage
     /// before they can be matched.
     pub fn reads_lineage(&self, logsource: &LogSource) -> bool {
         let rules = &self.rules;
@@ -277,13 +285,13 @@ impl Index {
         }
         let keyword_rules =
             (0..rules.len() as u32).filter(|&i| rules[i as usize].reads_keywords()).collect();
-        let ancestor_ids: Vec<u32> = ["AncestorImage", "AncestorCommandLine"]
+        let mut lineage_rules: Vec<u32> = ANCESTOR_FIELDS
             .iter()
             .filter_map(|name| fields.get(name))
+            .flat_map(|id| readers[id as usize].iter().copied())
             .collect();
-        let lineage_rules = (0..rules.len() as u32)
-            .filter(|&i| rule_fields[i as usize].iter().any(|id| ancestor_ids.contains(id)))
-            .collect();
+        lineage_rules.sort_unstable();
+        lineage_rules.dedup();
         Index { prefilter, rule_fields, readers, keyword_rules, lineage_rules }
     }
 }

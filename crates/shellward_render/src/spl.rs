@@ -64,7 +64,7 @@ pub(crate) fn literal(text: &str) -> Result<String, RenderError> {
 
 /// A Sigma field's name in the events (the add-on's renames applied), if SPL can print it bare.
 pub(crate) fn field_name(field: &str) -> Result<String, RenderError> {
-    if matches!(field, "AncestorImage" | "AncestorCommandLine") {
+    if shellward_engine::lineage::ANCESTOR_FIELDS.contains(&field) {
         let what =
             format!("the field {field} (shellward's process lineage, not in Splunk's events)");
         return Err(RenderError::unsupported(TARGET, what));
