@@ -200,7 +200,7 @@ impl<'a> Correlator<'a> {
             if correlation.kind == Kind::ValueCount && value.is_none() {
                 continue;
             }
-            let window = windows.entry(key).or_default();
+            let window = windows.entry(key.clone()).or_default();
             while window.front().is_some_and(|e| time - e.time > correlation.span_ms) {
                 window.pop_front();
             }
@@ -214,12 +214,7 @@ impl<'a> Correlator<'a> {
                     correlation: index,
                     time: source.time(signal),
                     host: source.host(signal),
-                    group: correlation
-                        .group_by
-                        .iter()
-                        .cloned()
-                        .zip(field_values(&correlation.group_by, &field))
-                        .collect(),
+                    group: correlation.group_by.iter().cloned().zip(key).collect(),
                     members: entries.into_iter().map(|e| e.signal).collect(),
                 });
             }
@@ -270,10 +265,6 @@ impl<'a> Correlator<'a> {
                 _ => false,
             }
     }
-}
-
-fn field_values(names: &[String], field: &dyn Fn(&String) -> Option<String>) -> Vec<String> {
-    names.iter().map(|n| field(n).unwrap_or_default()).collect()
 }
 
 /// Alerts before firings at the same time, so a chained correlation sees what fired with them.
