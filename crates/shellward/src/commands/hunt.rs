@@ -105,7 +105,7 @@ pub(crate) fn run(args: &HuntArgs, threads: Option<usize>) -> anyhow::Result<Exi
     Ok(if hunter.problems.errors > 0 { ExitCode::from(3) } else { ExitCode::SUCCESS })
 }
 
-/// Writes the findings, in their order, the incident view and the closing summary.
+/// Writes the findings, in their order, the closing summary and the incident view.
 fn write_findings(
     mut writer: Box<dyn AlertWriter>,
     findings: &[Finding<'_>],
@@ -119,8 +119,8 @@ fn write_findings(
         }
         .context("writing alerts")?;
     }
-    writer.incidents(&incidents::incidents(findings)).context("writing incidents")?;
     writer.finish(&summary).context("writing alerts")?;
+    writer.incidents(&incidents::incidents(findings)).context("writing incidents")?;
     Ok(summary)
 }
 

@@ -16,7 +16,7 @@ pub(crate) const GAP: i64 = 30 * 60;
 const SHOWN: usize = 8;
 
 /// One incident: a host's findings close in time.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub(crate) struct Incident {
     pub(crate) host: String,
     pub(crate) start: Timestamp,

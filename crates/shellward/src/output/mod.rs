@@ -31,7 +31,7 @@ pub(crate) trait AlertWriter {
         let _ = correlated;
         self.alert(event, rule)
     }
-    /// Shows the incident view (before [`AlertWriter::finish`]). By default on standard error,
+    /// Shows the incident view (after [`AlertWriter::finish`]). By default on standard error,
     /// so that machine-readable output stays alerts only.
     fn incidents(&mut self, incidents: &[Incident]) -> io::Result<()> {
         let pad = |level: Level| format!("{:<8}", level.name());

@@ -17,7 +17,6 @@ pub(crate) struct TableWriter {
     /// Terminal width to fit lines into; `None` when not writing to a terminal.
     width: Option<usize>,
     header: bool,
-    incidents: Vec<Incident>,
 }
 
 const TITLE: usize = 44;
@@ -25,11 +24,33 @@ const HOST: usize = 22;
 
 impl TableWriter {
     pub(crate) fn new(out: Out, color: bool, width: Option<usize>) -> Self {
-        TableWriter { out, color, width, header: false, incidents: Vec::new() }
+        TableWriter { out, color, width, header: false }
     }
 
     fn level(&self, level: Level) -> String {
         paint(level, self.color)
+    }
+
+    fn line(&mut self, event: &Event, rule: &RuleInfo, details: &str) -> io::Result<()> {
+        if !self.header {
+            self.header = true;
+            writeln!(
+                self.out,
+                "{:<19}  {:<8}  {:<TITLE$}  {:<HOST$}  DETAILS",
+                "TIME (UTC)", "LEVEL", "RULE", "HOST"
+            )?;
+        }
+        let time = event
+            .time
+            .map_or_else(|| "-".to_string(), |t| t.strftime("%Y-%m-%d %H:%M:%S").to_string());
+        let title = fit(&escape(&rule.title), TITLE);
+        let host = fit(&escape(event.host.as_deref().unwrap_or("-")), HOST);
+        let mut details = escape(&one_line(details));
+        if let Some(width) = self.width {
+            let used = 19 + 2 + 8 + 2 + TITLE + 2 + HOST + 2;
+            details = fit(&details, width.saturating_sub(used).max(20)).trim_end().to_string();
+        }
+        writeln!(self.out, "{time:<19}  {}  {title}  {host}  {details}", self.level(rule.level))
     }
 }
 
@@ -64,47 +85,16 @@ impl AlertWriter for TableWriter {
     }
 
     fn incidents(&mut self, incidents: &[Incident]) -> io::Result<()> {
-        self.incidents = incidents.iter().map(Incident::clone).collect();
-        Ok(())
+        if incidents.is_empty() {
+            return Ok(());
+        }
+        writeln!(self.out)?;
+        let color = self.color;
+        incidents::write(&mut self.out, incidents, &|level| paint(level, color))?;
+        self.out.flush()
     }
 
     fn finish(&mut self, summary: &Summary) -> io::Result<()> {
-        self.summary(summary)?;
-        if !self.incidents.is_empty() {
-            writeln!(self.out)?;
-            let incidents = std::mem::take(&mut self.incidents);
-            let color = self.color;
-            let level = |level: Level| paint(level, color);
-            incidents::write(&mut self.out, &incidents, &level)?;
-        }
-        self.out.flush()
-    }
-}
-
-impl TableWriter {
-    fn line(&mut self, event: &Event, rule: &RuleInfo, details: &str) -> io::Result<()> {
-        if !self.header {
-            self.header = true;
-            writeln!(
-                self.out,
-                "{:<19}  {:<8}  {:<TITLE$}  {:<HOST$}  DETAILS",
-                "TIME (UTC)", "LEVEL", "RULE", "HOST"
-            )?;
-        }
-        let time = event
-            .time
-            .map_or_else(|| "-".to_string(), |t| t.strftime("%Y-%m-%d %H:%M:%S").to_string());
-        let title = fit(&escape(&rule.title), TITLE);
-        let host = fit(&escape(event.host.as_deref().unwrap_or("-")), HOST);
-        let mut details = escape(&one_line(details));
-        if let Some(width) = self.width {
-            let used = 19 + 2 + 8 + 2 + TITLE + 2 + HOST + 2;
-            details = fit(&details, width.saturating_sub(used).max(20)).trim_end().to_string();
-        }
-        writeln!(self.out, "{time:<19}  {}  {title}  {host}  {details}", self.level(rule.level))
-    }
-
-    fn summary(&mut self, summary: &Summary) -> io::Result<()> {
         if summary.alerts == 0 {
             writeln!(self.out, "No alerts.")?;
             return self.out.flush();
