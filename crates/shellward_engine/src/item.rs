@@ -382,6 +382,20 @@ impl Item {
     /// Fast evaluation: like [`Item::matches`], reading the field's folded text from `folded`
     /// (where the rule set folded it for the candidate rules) for case-insensitive patterns.
     pub(crate) fn matches_folded(&self, event: View<'_>, folded: &Folded) -> bool {
+        // A list (lineage's ancestors, positional data) matches if any element does: each
+        // element is folded once for all the patterns, not once per pattern.
+        if let (Some(field), Test::Values { values, all: false, neq: false }) =
+            (&self.field, &self.test)
+            && let Some(Value::List(elements)) = event.get(field)
+        {
+            let mut buffer = String::new();
+            return elements.iter().any(|element| {
+                buffer.clear();
+                let text =
+                    crate::pattern::fold_value_into(element, &mut buffer).then_some(&*buffer);
+                values.iter().flatten().any(|m| m.matches_fast(Some(element), text, event))
+            });
+        }
         let text = self.field.as_ref().and_then(|field| folded.get(field.id));
         self.eval(event, |matcher, value| matcher.matches_fast(value, text, event))
     }
@@ -392,19 +406,6 @@ impl Item {
         let value = event.get(field);
         match &self.test {
             Test::Exists(expected) => value.is_some() == *expected,
-            // A list (lineage's ancestors, positional data) matches if any element does: each
-            // element is folded once for all the patterns, not once per pattern.
-            Test::Values { values, all: false, neq: false }
-                if let Some(Value::List(elements)) = value =>
-            {
-                let mut folded = String::new();
-                elements.iter().any(|element| {
-                    folded.clear();
-                    let text = crate::pattern::fold_value_into(element, &mut folded)
-                        .then_some(folded.as_str());
-                    values.iter().flatten().any(|m| m.matches_fast(Some(element), text, event))
-                })
-            }
             Test::Values { values, all, neq } => {
                 if *neq && value.is_none_or(Value::is_null) {
                     return false;
