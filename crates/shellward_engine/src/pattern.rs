@@ -41,16 +41,36 @@ pub(crate) enum Need {
     Contains(String),
 }
 
-/// Appends the folded form of `text` to `out` (as [`fold`] would give it).
+/// Appends the folded form of `text` to `out` (as [`fold`] would give it). Text that is not all
+/// ASCII is folded run by run: the ASCII runs in bulk and each other character on its own, which
+/// is what `str::to_lowercase` does for every character but `Σ` (whose lower case depends on its
+/// neighbours: such text goes through `str::to_lowercase` whole).
 pub(crate) fn fold_into(text: &str, out: &mut String) {
     if text.is_ascii() {
-        let start = out.len();
-        out.push_str(text);
-        if let Some(added) = out.get_mut(start..) {
-            added.make_ascii_lowercase();
-        }
-    } else {
+        push_ascii_folded(text, out);
+    } else if text.contains('Σ') {
         out.push_str(&text.to_lowercase());
+    } else {
+        let mut rest = text;
+        while let Some(at) = rest.bytes().position(|b| !b.is_ascii()) {
+            let (ascii, from) = rest.split_at(at);
+            push_ascii_folded(ascii, out);
+            let mut chars = from.chars();
+            if let Some(c) = chars.next() {
+                out.extend(c.to_lowercase());
+            }
+            rest = chars.as_str();
+        }
+        push_ascii_folded(rest, out);
+    }
+}
+
+/// Appends ASCII `text` to `out`, lower-cased.
+fn push_ascii_folded(text: &str, out: &mut String) {
+    let start = out.len();
+    out.push_str(text);
+    if let Some(added) = out.get_mut(start..) {
+        added.make_ascii_lowercase();
     }
 }
 
@@ -300,6 +320,24 @@ fn glob(units: &[Unit], value: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn fold_into_folds_as_to_lowercase_does() {
+        let texts = [
+            "C:\\Windows\\System32\\CMD.EXE",
+            "ÄÖÜ Straße ÉCOLE",
+            "İstanbul KELVIN \u{212A} ΑΣ ΟΔΟΣ Σ",
+            "mixed Ünïcödé and ASCII ÀB",
+            "日本語 TEXT 中文",
+            "",
+        ];
+        for text in texts {
+            let mut out = String::from("kept ");
+            fold_into(text, &mut out);
+            assert_eq!(out, format!("kept {}", text.to_lowercase()), "{text}");
+            assert_eq!(fold(text), text.to_lowercase(), "{text}");
+        }
+    }
 
     fn pieces(pattern: &str) -> Vec<Piece> {
         pattern

@@ -14,7 +14,9 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
+use rustc_hash::FxHashMap;
+
+use aho_corasick::{AhoCorasick, AhoCorasickKind, Input, MatchKind};
 use rayon::prelude::*;
 use shellward_event::{Event, LogSource, Value};
 
@@ -30,12 +32,17 @@ struct Scanner {
     field: u32,
     /// The texts the folded value must contain, and for each the rules that need it.
     contains: Option<AhoCorasick>,
+    /// Per text: the rules that need it or any text that is a prefix of it (all of which occur
+    /// where it does, at the same start).
     contains_rules: Vec<Vec<u32>>,
     /// Every text has the same rules (typically: one rule's values or keywords), so finding any
     /// one is enough.
     one_list: bool,
-    /// The folded values, and for each the rules that need it.
-    exact: HashMap<String, Vec<u32>>,
+    /// No text contains [`SEPARATOR`], so a keyword scanner may search [`Joined`] values.
+    joinable: bool,
+    /// The folded values, and for each the rules that need it. (Looked up with input text: a fast
+    /// hash, since the keys come from the rules.)
+    exact: FxHashMap<String, Vec<u32>>,
 }
 
 /// The rules that share one logsource (so an event meets all of them or none).
@@ -61,7 +68,7 @@ pub(crate) struct Prefilter {
 #[derive(Debug, Default)]
 pub(crate) struct State {
     owner: u64,
-    plans: HashMap<LogSource, Arc<[u32]>>,
+    plans: FxHashMap<LogSource, Arc<[u32]>>,
     /// Per rule: the generation in which it was last marked a candidate.
     marks: Vec<u32>,
     generation: u32,
@@ -71,12 +78,58 @@ pub(crate) struct State {
     pub(crate) memo: Vec<u8>,
     /// Folded text of a value being scanned that was not folded in advance.
     element: String,
+    /// Every value of the current event folded, for keyword searches (built on first need).
+    joined: Joined,
+}
+
+/// The folded text of every value of an event (list elements each on their own), joined by
+/// [`SEPARATOR`], so that a keyword scanner searches an event in one pass instead of one per field:
+/// a text without the separator can only occur inside one value.
+#[derive(Debug, Default)]
+struct Joined {
+    text: String,
+    /// Each value's byte range in `text` (for exact keyword values).
+    spans: Vec<(usize, usize)>,
+    /// The generation of the event `text` holds.
+    generation: u32,
+}
+
+/// What [`Joined`] puts between values.
+const SEPARATOR: char = '\0';
+
+impl Joined {
+    /// Folds every value of `event` unless this generation's event is already held.
+    fn fill(&mut self, event: &Event, generation: u32) {
+        if self.generation == generation {
+            return;
+        }
+        self.generation = generation;
+        self.text.clear();
+        self.spans.clear();
+        for (_, value) in event.fields() {
+            self.push(value);
+        }
+    }
+
+    fn push(&mut self, value: &Value) {
+        if let Value::List(items) = value {
+            items.iter().for_each(|item| self.push(item));
+            return;
+        }
+        let start = self.text.len();
+        if fold_value_into(value, &mut self.text) {
+            self.spans.push((start, self.text.len()));
+            self.text.push(SEPARATOR);
+        } else {
+            self.text.truncate(start);
+        }
+    }
 }
 
 /// A group's atoms while it is being built: per field, the contains texts (each with its rules,
 /// in first-seen order) and the exact values.
 type Atoms =
-    HashMap<u32, (Vec<(String, Vec<u32>)>, HashMap<String, usize>, HashMap<String, Vec<u32>>)>;
+    HashMap<u32, (Vec<(String, Vec<u32>)>, HashMap<String, usize>, FxHashMap<String, Vec<u32>>)>;
 
 impl Prefilter {
     /// Indexes `rules`; `weak` tells the fields that select little (see [`crate::need`]).
@@ -170,11 +223,12 @@ impl Prefilter {
             state.marks.clear();
             state.marks.resize(rules.len(), 0);
             state.generation = 1;
+            state.joined.generation = 0;
         }
         state.candidates.clear();
         let generation = state.generation;
-        let (marks, candidates, element) =
-            (&mut state.marks, &mut state.candidates, &mut state.element);
+        let (marks, candidates, element, joined) =
+            (&mut state.marks, &mut state.candidates, &mut state.element, &mut state.joined);
         let mut mark = |rule: u32| {
             let r = rule as usize;
             if marks[r] != generation {
@@ -187,8 +241,13 @@ impl Prefilter {
             group.always.iter().for_each(|&r| mark(r));
             for scanner in &group.scanners {
                 if scanner.field == ANY_FIELD {
-                    for (_, value) in event.fields() {
-                        scanner.scan_value(value, element, &mut mark);
+                    if scanner.joinable {
+                        joined.fill(event, generation);
+                        scanner.scan_joined(joined, &mut mark);
+                    } else {
+                        for (_, value) in event.fields() {
+                            scanner.scan_value(value, element, &mut mark);
+                        }
                     }
                     continue;
                 }
@@ -212,16 +271,31 @@ impl Prefilter {
 /// searching it case-sensitively beats an ASCII-case-insensitive automaton on the raw value by a
 /// quarter, because the case-sensitive one can use the SIMD prefilters). A DFA when there are few
 /// texts (fastest to run, cheap to build), else the builder's choice (a DFA over thousands of texts
-/// costs more to build and hold than it saves). `first_only`: only whether some text occurs will be
-/// asked (leftmost semantics, which also enables the SIMD prefilters); otherwise every occurrence,
-/// overlapping ones included.
-fn automaton<'t>(
-    texts: impl ExactSizeIterator<Item = &'t str>,
-    first_only: bool,
-) -> Option<AhoCorasick> {
+/// costs more to build and hold than it saves). Leftmost-longest semantics, which let the search use
+/// the SIMD prefilters: [`Scanner::scan_contains`] finds every text that occurs from them.
+fn automaton<'t>(texts: impl ExactSizeIterator<Item = &'t str>) -> Option<AhoCorasick> {
     let kind = (texts.len() <= SMALL_AUTOMATON).then_some(AhoCorasickKind::DFA);
-    let match_kind = if first_only { MatchKind::LeftmostFirst } else { MatchKind::Standard };
-    AhoCorasick::builder().kind(kind).match_kind(match_kind).build(texts).ok()
+    AhoCorasick::builder().kind(kind).match_kind(MatchKind::LeftmostLongest).build(texts).ok()
+}
+
+/// For each text, the rules of every text that is a prefix of it (itself included), sorted.
+fn prefix_closure(contains: &[(String, Vec<u32>)]) -> Vec<Vec<u32>> {
+    let index: HashMap<&str, usize> =
+        contains.iter().enumerate().map(|(i, (text, _))| (text.as_str(), i)).collect();
+    contains
+        .iter()
+        .map(|(text, rules)| {
+            let mut all = rules.clone();
+            for (end, _) in text.char_indices().skip(1) {
+                if let Some(&prefix) = index.get(&text[..end]) {
+                    all.extend(&contains[prefix].1);
+                }
+            }
+            all.sort_unstable();
+            all.dedup();
+            all
+        })
+        .collect()
 }
 
 /// See [`automaton`].
@@ -249,13 +323,31 @@ impl Scanner {
     fn new(
         field: u32,
         contains: Vec<(String, Vec<u32>)>,
-        exact: HashMap<String, Vec<u32>>,
+        exact: FxHashMap<String, Vec<u32>>,
     ) -> Scanner {
         let one_list = contains.windows(2).all(|pair| pair[0].1 == pair[1].1);
+        let joinable = !contains.iter().any(|(text, _)| text.contains(SEPARATOR));
         let texts = contains.iter().map(|(text, _)| text.as_str());
-        let automaton = (!contains.is_empty()).then(|| automaton(texts, one_list)).flatten();
-        let contains_rules = contains.into_iter().map(|(_, rules)| rules).collect();
-        Scanner { field, contains: automaton, contains_rules, one_list, exact }
+        let automaton = (!contains.is_empty()).then(|| automaton(texts)).flatten();
+        let contains_rules = if one_list {
+            contains.into_iter().take(1).map(|(_, rules)| rules).collect()
+        } else {
+            prefix_closure(&contains)
+        };
+        Scanner { field, contains: automaton, contains_rules, one_list, joinable, exact }
+    }
+
+    /// Scans every value of an event at once (a keyword scanner whose texts are all
+    /// [`Scanner::joinable`]).
+    fn scan_joined(&self, joined: &Joined, found: &mut impl FnMut(u32)) {
+        if !self.exact.is_empty() {
+            for &(start, end) in &joined.spans {
+                if let Some(rules) = joined.text.get(start..end).and_then(|v| self.exact.get(v)) {
+                    rules.iter().for_each(|&r| found(r));
+                }
+            }
+        }
+        self.scan_contains(&joined.text, found);
     }
 
     /// Scans a value that was not folded in advance (a list's elements, or any field for keyword
@@ -276,17 +368,28 @@ impl Scanner {
         if let Some(rules) = self.exact.get(text) {
             rules.iter().for_each(|&r| found(r));
         }
-        match &self.contains {
-            Some(automaton) if self.one_list && automaton.is_match(text) => {
+        self.scan_contains(text, found);
+    }
+
+    /// Calls `found` with every rule that has a contains atom `text` holds. Every start of an
+    /// occurrence of some text is visited once, leftmost first: there the longest text that occurs
+    /// is reported, and every other text occurring at that start is a prefix of it, whose rules
+    /// its closure holds ([`prefix_closure`]).
+    fn scan_contains(&self, text: &str, found: &mut impl FnMut(u32)) {
+        let Some(automaton) = &self.contains else { return };
+        if self.one_list {
+            if automaton.is_match(text) {
                 self.contains_rules[0].iter().for_each(|&r| found(r));
             }
-            Some(_) if self.one_list => {}
-            Some(automaton) => {
-                for hit in automaton.find_overlapping_iter(text) {
-                    self.contains_rules[hit.pattern().as_usize()].iter().for_each(|&r| found(r));
-                }
+            return;
+        }
+        let mut input = Input::new(text);
+        while let Some(hit) = automaton.find(input.clone()) {
+            self.contains_rules[hit.pattern().as_usize()].iter().for_each(|&r| found(r));
+            if hit.start() + 1 >= text.len() {
+                break;
             }
-            None => {}
+            input.set_start(hit.start() + 1);
         }
     }
 }

@@ -68,3 +68,61 @@ fn fast_and_reference_evaluators_agree_everywhere() {
         differences.join("\n")
     );
 }
+
+/// The prefilter's searches, where they could lose a rule: texts that overlap or nest inside one
+/// another in one value (one search visits each start of an occurrence and reports the longest
+/// text there), and keyword texts searched over all of an event's values joined (found in the
+/// first, a middle or the last value; a text across two values is only a candidate, which the
+/// exact evaluation rejects).
+#[test]
+fn prefilter_finds_nested_and_overlapping_texts_and_keywords_in_any_value() {
+    let rule = |title: &str, detection: &str| {
+        format!(
+            "title: {title}\nlogsource:\n  product: windows\n  category: process_creation\n\
+             detection:\n{detection}\n"
+        )
+    };
+    let yaml = [
+        rule("ab", "  sel:\n    CommandLine|contains: 'ab'\n  condition: sel"),
+        rule("abc", "  sel:\n    CommandLine|contains: 'abc'\n  condition: sel"),
+        rule("bcd", "  sel:\n    CommandLine|contains: 'bcd'\n  condition: sel"),
+        rule("cd end", "  sel:\n    CommandLine|endswith: 'cd'\n  condition: sel"),
+        rule("needle", "  keywords:\n    - 'needle'\n  condition: keywords"),
+        rule("needles", "  keywords:\n    - 'needles'\n  condition: keywords"),
+        rule("foobar", "  keywords:\n    - 'foobar'\n  condition: keywords"),
+    ]
+    .join("---\n");
+    let set = common::ruleset(&yaml);
+    let fired = |fields: &[(&str, &str)]| {
+        let mut event = shellward_event::Event::new(shellward_event::Provenance {
+            path: "t.jsonl".into(),
+            record: 1,
+            format: shellward_event::Format::Json,
+        });
+        event.logsource = shellward_event::LogSource {
+            product: Some("windows"),
+            category: Some("process_creation"),
+            service: None,
+        };
+        for (name, value) in fields {
+            event.push(name.to_string(), shellward_event::Value::Str(value.to_string()));
+        }
+        let (mut scratch, mut fast, mut reference) = (Scratch::default(), Vec::new(), Vec::new());
+        set.matching(&event, &mut scratch, &mut fast);
+        set.matching_reference(&event, &mut scratch, &mut reference);
+        assert_eq!(fast, reference, "{fields:?}");
+        fast.iter().map(|&i| set.rules()[i].info.title.as_str()).collect::<Vec<_>>()
+    };
+    assert_eq!(fired(&[("CommandLine", "xABCDx")]), ["ab", "abc", "bcd"]);
+    assert_eq!(fired(&[("CommandLine", "xabcd")]), ["ab", "abc", "bcd", "cd end"]);
+    assert_eq!(fired(&[("CommandLine", "ab ab")]), ["ab"]);
+    assert_eq!(fired(&[("CommandLine", "a"), ("Image", "bcd")]), Vec::<&str>::new());
+    assert_eq!(fired(&[("CommandLine", "x"), ("Image", "NEEDLES")]), ["needle", "needles"]);
+    assert_eq!(fired(&[("Image", "needle"), ("CommandLine", "x"), ("User", "y")]), ["needle"]);
+    assert_eq!(
+        fired(&[("Image", "a"), ("CommandLine", "needles"), ("User", "y")]),
+        ["needle", "needles"]
+    );
+    assert_eq!(fired(&[("A", "foo"), ("B", "bar")]), Vec::<&str>::new());
+    assert_eq!(fired(&[("A", "foo"), ("B", "a foobar")]), ["foobar"]);
+}
