@@ -3,7 +3,7 @@
 use rsigma_parser::{Detection, DetectionItem, FieldSpec, Modifier};
 
 use crate::error::CompileError;
-use crate::fields::FieldIds;
+use crate::fields::{Field, FieldIds};
 use crate::item::{self, Item};
 
 /// A compiled search identifier.
@@ -49,6 +49,14 @@ impl Det {
                 out.extend(items.iter().filter_map(|i| i.field.as_ref().map(|f| f.id)))
             }
             Det::Any(subs) => subs.iter().for_each(|sub| sub.field_ids(out)),
+        }
+    }
+
+    /// Calls `f` with every field its items read (`fieldref` targets included).
+    pub(crate) fn fields_mut(&mut self, f: &mut impl FnMut(&mut Field)) {
+        match self {
+            Det::All(items) => items.iter_mut().for_each(|item| item.fields_mut(f)),
+            Det::Any(subs) => subs.iter_mut().for_each(|sub| sub.fields_mut(f)),
         }
     }
 

@@ -28,6 +28,14 @@ impl FieldIds {
         Field { id, name }
     }
 
+    /// The id of field `name`, interning it on first sight.
+    pub(crate) fn id(&mut self, name: &str) -> u32 {
+        match self.ids.get(name) {
+            Some(&id) => id,
+            None => self.field(name.to_owned()).id,
+        }
+    }
+
     /// How many distinct fields there are.
     pub(crate) fn len(&self) -> usize {
         self.ids.len()

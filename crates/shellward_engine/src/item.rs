@@ -43,6 +43,22 @@ pub(crate) enum Test {
     },
 }
 
+impl Item {
+    /// Calls `f` with every field the item reads: its own and a `fieldref` target.
+    pub(crate) fn fields_mut(&mut self, f: &mut impl FnMut(&mut Field)) {
+        if let Some(field) = &mut self.field {
+            f(field);
+        }
+        if let Test::Values { values, .. } = &mut self.test {
+            for matcher in values.iter_mut().flatten() {
+                if let Matcher::FieldRef { field, .. } = matcher {
+                    f(field);
+                }
+            }
+        }
+    }
+}
+
 /// How one (expanded) value is compared with an event value.
 #[derive(Debug, Clone)]
 pub(crate) enum Matcher {

@@ -108,6 +108,14 @@ impl CompiledRule {
         Ok(CompiledRule { info, detections, conditions, filters: Vec::new() })
     }
 
+    /// Gives the rule's fields their ids in `ids` (a rule compiled on its own, with ids of its
+    /// own, joining a rule set).
+    pub(crate) fn intern_fields(&mut self, ids: &mut FieldIds) {
+        for detection in &mut self.detections {
+            detection.fields_mut(&mut |field| field.id = ids.id(&field.name));
+        }
+    }
+
     /// Adds a filter's detections; the rule then also needs the filter's condition.
     pub(crate) fn add_filter(
         &mut self,

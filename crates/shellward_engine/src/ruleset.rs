@@ -1,6 +1,7 @@
 //! The set of compiled rules a hunt runs, built from everything loaded, with the diagnostics of
 //! what could not be used.
 
+use rayon::prelude::*;
 use rsigma_parser::FilterRuleTarget;
 use shellward_event::{Event, LogSource};
 use shellward_sigma::{Diagnostic, Loaded, RuleText, Severity};
@@ -42,14 +43,28 @@ struct Index {
 impl RuleSet {
     /// Compiles every loaded rule and applies the loaded filters. Rules that cannot be compiled
     /// are left out, each with an error diagnostic naming the rule, the construct and its line.
+    ///
+    /// Rules compile in parallel, each with field ids of its own; they then join the set's ids in
+    /// load order, so the ids do not depend on the threads.
     pub fn compile(loaded: &Loaded) -> (RuleSet, Vec<Diagnostic>) {
         let mut diagnostics = Vec::new();
         let mut fields = FieldIds::default();
         let mut rules = Vec::with_capacity(loaded.rules.len());
-        for loaded_rule in &loaded.rules {
-            let origin = loaded_rule.text.origin.to_string();
-            match CompiledRule::compile(&loaded_rule.rule, origin, loaded_rule.line, &mut fields) {
-                Ok(rule) => rules.push(rule),
+        let compiled: Vec<_> = loaded
+            .rules
+            .par_iter()
+            .map(|loaded_rule| {
+                let origin = loaded_rule.text.origin.to_string();
+                let mut own = FieldIds::default();
+                CompiledRule::compile(&loaded_rule.rule, origin, loaded_rule.line, &mut own)
+            })
+            .collect();
+        for (loaded_rule, compiled) in loaded.rules.iter().zip(compiled) {
+            match compiled {
+                Ok(mut rule) => {
+                    rule.intern_fields(&mut fields);
+                    rules.push(rule);
+                }
                 Err(error) => diagnostics.push(located(
                     &loaded_rule.text,
                     loaded_rule.line,

@@ -126,3 +126,28 @@ fn prefilter_finds_nested_and_overlapping_texts_and_keywords_in_any_value() {
     assert_eq!(fired(&[("A", "foo"), ("B", "bar")]), Vec::<&str>::new());
     assert_eq!(fired(&[("A", "foo"), ("B", "a foobar")]), ["foobar"]);
 }
+
+/// Rules compile apart, each numbering its fields from zero, and then join the set's numbering:
+/// a `fieldref` target must be renumbered with the item's own field, or it reads another field.
+#[test]
+fn rules_compiled_apart_read_their_own_fields() {
+    let yaml = "title: first\nlogsource:\n  product: windows\ndetection:\n  sel:\n    A: x\n    \
+                B: y\n  condition: sel\n---\ntitle: second\nlogsource:\n  product: windows\n\
+                detection:\n  sel:\n    ParentImage|fieldref: Image\n  condition: sel\n";
+    let set = common::ruleset(yaml);
+    let mut event = shellward_event::Event::new(shellward_event::Provenance {
+        path: "t.jsonl".into(),
+        record: 1,
+        format: shellward_event::Format::Json,
+    });
+    event.logsource.product = Some("windows");
+    for (name, value) in [("A", "x"), ("B", "other"), ("ParentImage", "p.exe"), ("Image", "P.EXE")]
+    {
+        event.push(name.to_string(), shellward_event::Value::Str(value.to_string()));
+    }
+    let (mut scratch, mut fast, mut reference) = (Scratch::default(), Vec::new(), Vec::new());
+    set.matching(&event, &mut scratch, &mut fast);
+    set.matching_reference(&event, &mut scratch, &mut reference);
+    assert_eq!(fast, [1]);
+    assert_eq!(reference, [1]);
+}
