@@ -219,8 +219,9 @@ impl RuleSet {
     }
 
     /// After fields named `added` were added to an event (by [`crate::Lineage`]), re-evaluates
-    /// the rules that read any of them, or search keywords, and updates `marks` (the sorted
-    /// indexes of the rules the event matched before) to what the event matches now.
+    /// the rules that read any of them, or search keywords, and that the prefilter leaves as
+    /// candidates, and updates `marks` (the sorted indexes of the rules the event matched before)
+    /// to what the event matches now.
     pub fn rematch<'a>(
         &self,
         event: &Event,
@@ -240,9 +241,19 @@ impl RuleSet {
         }
         affected.sort_unstable();
         affected.dedup();
-        affected.retain(|&rule| self.rules[rule as usize].logsource().matches(&event.logsource));
+        // Only the prefilter's candidates for the event as it is now can match it: the others
+        // are settled without evaluating them (most rules read ParentImage, which lineage adds to
+        // 4688 events).
         scratch.bind(&self.fields, event);
+        index.prefilter.candidates(&self.rules, event, scratch);
         let (bound, folded, state) = scratch.split();
+        affected.retain(|rule| {
+            let candidate = state.candidates.binary_search(rule).is_ok();
+            if !candidate && let Ok(at) = marks.binary_search(rule) {
+                marks.remove(at);
+            }
+            candidate
+        });
         self.evaluate(event, bound, folded, &mut state.memo, &affected, |rule, matched| {
             match (marks.binary_search(&rule), matched) {
                 (Err(at), true) => marks.insert(at, rule),

@@ -151,3 +151,62 @@ fn rules_compiled_apart_read_their_own_fields() {
     assert_eq!(fast, [1]);
     assert_eq!(reference, [1]);
 }
+
+/// After lineage adds or replaces fields of an event, `rematch` brings the marks to what matching
+/// the event anew gives: rules that read such a field gain or lose their match, the others keep
+/// theirs.
+#[test]
+fn rematch_after_added_fields_agrees_with_matching_anew() {
+    let rule = |title: &str, detection: &str| {
+        format!(
+            "title: {title}\nlogsource:\n  product: windows\n  category: process_creation\n\
+             detection:\n{detection}\n"
+        )
+    };
+    let yaml = [
+        rule("below iis", "  sel:\n    ParentCommandLine|contains: 'w3wp'\n  condition: sel"),
+        rule("no parent line", "  sel:\n    ParentCommandLine: null\n  condition: sel"),
+        rule("not below cmd", "  sel:\n    Image|endswith: cmd.exe\n  filter:\n    ParentImage|endswith: '\\cmd.exe'\n  condition: sel and not filter"),
+        rule("cmd", "  sel:\n    Image|endswith: '\\cmd.exe'\n  condition: sel"),
+        rule("below explorer", "  sel:\n    ParentImage|endswith: '\\explorer.exe'\n  condition: sel"),
+    ]
+    .join("---\n");
+    let set = common::ruleset(&yaml);
+    let mut event = shellward_event::Event::new(shellward_event::Provenance {
+        path: "t.jsonl".into(),
+        record: 1,
+        format: shellward_event::Format::Json,
+    });
+    event.logsource = shellward_event::LogSource {
+        product: Some("windows"),
+        category: Some("process_creation"),
+        service: Some("security"),
+    };
+    event.push("Image".to_string(), shellward_event::Value::Str("C:\\x\\cmd.exe".into()));
+    let mut scratch = Scratch::default();
+    let titles = |marks: &[u32]| -> Vec<String> {
+        marks.iter().map(|&i| set.rules()[i as usize].info.title.clone()).collect()
+    };
+    let matching = |event: &shellward_event::Event, scratch: &mut Scratch| {
+        let mut out = Vec::new();
+        set.matching(event, scratch, &mut out);
+        out.into_iter().map(|i| i as u32).collect::<Vec<_>>()
+    };
+    let mut marks = matching(&event, &mut scratch);
+    assert_eq!(titles(&marks), ["no parent line", "not below cmd", "cmd"]);
+    for (name, value) in [
+        ("ParentImage", "C:\\Windows\\System32\\cmd.exe"),
+        ("ParentCommandLine", "cmd /c from w3wp"),
+    ] {
+        event.push(name.to_string(), shellward_event::Value::Str(value.into()));
+    }
+    set.rematch(&event, ["ParentImage", "ParentCommandLine"], &mut scratch, &mut marks);
+    assert_eq!(titles(&marks), ["below iis", "cmd"]);
+    assert_eq!(marks, matching(&event, &mut scratch));
+    // A value replaced (lineage gives a Falcon parent known by file name only its full path): a
+    // rule whose text is gone is no longer even a candidate, and loses its match.
+    event.insert("ParentCommandLine", shellward_event::Value::Str("explorer.exe".into()));
+    set.rematch(&event, ["ParentCommandLine"], &mut scratch, &mut marks);
+    assert_eq!(titles(&marks), ["cmd"]);
+    assert_eq!(marks, matching(&event, &mut scratch));
+}
