@@ -47,7 +47,14 @@ pub(crate) fn decode(
     screen: Option<&dyn Screen>,
     out: &mut Vec<Result<Outcome, DecodeError>>,
 ) {
-    let doc = match serde_json::from_slice::<Json>(bytes) {
+    // Valid UTF-8 (as nearly all telemetry is) is checked in one pass over the record and parsed
+    // as text, which spares serde_json checking each string on its own (1% of the instructions
+    // of an OTRF hunt); the byte parser gives the error, with its position, otherwise.
+    let parsed = match std::str::from_utf8(bytes) {
+        Ok(text) => serde_json::from_str::<Json>(text),
+        Err(_) => serde_json::from_slice::<Json>(bytes),
+    };
+    let doc = match parsed {
         Ok(Json::Object(doc)) => doc,
         Ok(_) => {
             out.push(Err(DecodeError::Garbage("a JSON value that is not an object".into())));
