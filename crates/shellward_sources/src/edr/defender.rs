@@ -16,6 +16,7 @@
 
 use super::tables::Tables;
 use crate::json::convert;
+use crate::json::doc::Members;
 use crate::windows::parse_time;
 use serde_json::{Map, Value as Json};
 use shellward_event::Event;
@@ -24,16 +25,16 @@ use shellward_event::Event;
 const STREAMING_PREFIX: &str = "AdvancedHunting-";
 
 /// Whether a JSON object is a Defender row in any of its renderings.
-pub(crate) fn is_row(doc: &Map<String, Json>) -> bool {
-    if let Some(Json::String(category)) = doc.get("category")
+pub(crate) fn is_row(doc: &impl Members) -> bool {
+    if let Some(Json::String(category)) = doc.member("category")
         && category.starts_with(STREAMING_PREFIX)
-        && doc.get("properties").is_some_and(Json::is_object)
+        && doc.member("properties").is_some_and(Json::is_object)
     {
         return true;
     }
-    doc.contains_key("ActionType")
-        && (doc.contains_key("DeviceId") || doc.contains_key("DeviceName"))
-        && (doc.contains_key("Timestamp") || doc.contains_key("TimeGenerated"))
+    doc.has("ActionType")
+        && (doc.has("DeviceId") || doc.has("DeviceName"))
+        && (doc.has("Timestamp") || doc.has("TimeGenerated"))
 }
 
 /// Fills `event` from a Defender row in JSON.

@@ -16,14 +16,15 @@
 
 use super::tables::Tables;
 use crate::json::convert;
+use crate::json::doc::Members;
 use crate::lineage::{self, ProcessTable};
 use jiff::Timestamp;
 use serde_json::{Map, Value as Json};
 use shellward_event::Event;
 
 /// Whether a JSON object is a Falcon event.
-pub(crate) fn is_event(doc: &Map<String, Json>) -> bool {
-    doc.get("event_simpleName").is_some_and(Json::is_string)
+pub(crate) fn is_event(doc: &impl Members) -> bool {
+    doc.member("event_simpleName").is_some_and(Json::is_string)
 }
 
 /// Fills `event` from a Falcon event (not yet linked: see [`link`]).

@@ -24,9 +24,9 @@ pub(crate) fn value(json: serde_json::Value) -> Value {
 pub(crate) fn flatten_into(
     event: &mut Event,
     prefix: &str,
-    map: serde_json::Map<String, serde_json::Value>,
+    members: impl IntoIterator<Item = (String, serde_json::Value)>,
 ) {
-    for (key, json) in map {
+    for (key, json) in members {
         let name = if prefix.is_empty() { key } else { format!("{prefix}.{key}") };
         match json {
             serde_json::Value::Object(inner) => flatten_into(event, &name, inner),

@@ -2,12 +2,12 @@
 //! at the top level (OTRF Security-Datasets, NXLog, many SIEM exports).
 
 use super::convert;
+use super::doc::Doc;
 use crate::windows;
-use serde_json::{Map, Value as Json};
 use shellward_event::{Event, Value};
 
 /// Fills `event` from a flat document.
-pub(crate) fn build(event: &mut Event, doc: Map<String, Json>) {
+pub(crate) fn build(event: &mut Event, doc: Doc) {
     convert::flatten_into(event, "", doc);
     // The conventional system names, where the export used others.
     for (name, alternatives) in [

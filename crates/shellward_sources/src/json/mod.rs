@@ -20,6 +20,7 @@
 //! its own.
 
 pub(crate) mod convert;
+pub(crate) mod doc;
 pub(crate) mod evtx_json;
 mod flat;
 pub(crate) mod framer;
@@ -29,7 +30,8 @@ use crate::edr::{defender, falcon};
 use crate::problem::DecodeError;
 use crate::screen::{self, Outcome};
 use crate::{Screen, auditd, windows};
-use serde_json::{Map, Value as Json};
+use doc::{Doc, Members, TopLevel};
+use serde_json::Value as Json;
 use shellward_event::{Event, Format, Provenance};
 use std::sync::Arc;
 
@@ -51,12 +53,12 @@ pub(crate) fn decode(
     // as text, which spares serde_json checking each string on its own (1% of the instructions
     // of an OTRF hunt); the byte parser gives the error, with its position, otherwise.
     let parsed = match std::str::from_utf8(bytes) {
-        Ok(text) => serde_json::from_str::<Json>(text),
-        Err(_) => serde_json::from_slice::<Json>(bytes),
+        Ok(text) => serde_json::from_str::<TopLevel>(text),
+        Err(_) => serde_json::from_slice::<TopLevel>(bytes),
     };
     let doc = match parsed {
-        Ok(Json::Object(doc)) => doc,
-        Ok(_) => {
+        Ok(TopLevel::Object(doc)) => doc,
+        Ok(TopLevel::NotObject) => {
             out.push(Err(DecodeError::Garbage("a JSON value that is not an object".into())));
             return;
         }
@@ -69,7 +71,9 @@ pub(crate) fn decode(
         Ok(records) => {
             for record in records {
                 match record {
-                    Json::Object(doc) => decode_record(doc, path, line, forced, screen, out),
+                    Json::Object(doc) => {
+                        decode_record(Doc::from(doc), path, line, forced, screen, out)
+                    }
                     _ => out.push(Err(DecodeError::Garbage(
                         "a wrapped record that is not an object".into(),
                     ))),
@@ -81,20 +85,20 @@ pub(crate) fn decode(
 }
 
 /// An audit record carried in a syslog row (Sentinel's Syslog table: AUOMS, auditd through rsyslog).
-fn syslog_audit_record(doc: &Map<String, Json>) -> Option<&str> {
-    let message = doc.get("SyslogMessage")?.as_str()?;
+fn syslog_audit_record(doc: &Doc) -> Option<&str> {
+    let message = doc.member("SyslogMessage")?.as_str()?;
     (message.starts_with("type=") && message.contains("audit(")).then_some(message)
 }
 
 /// The records an envelope wraps, or the object itself when it is not one.
-fn envelope(mut doc: Map<String, Json>) -> Result<Vec<Json>, Map<String, Json>> {
-    let Some(key) = ENVELOPES.iter().find(|k| doc.get(**k).is_some_and(Json::is_array)) else {
+fn envelope(mut doc: Doc) -> Result<Vec<Json>, Doc> {
+    let Some(key) = ENVELOPES.iter().find(|k| doc.member(k).is_some_and(Json::is_array)) else {
         return Err(doc);
     };
     if shape(&doc) != Format::Json {
         return Err(doc);
     }
-    match doc.remove(*key) {
+    match doc.remove(key) {
         Some(Json::Array(records)) => Ok(records),
         _ => Err(doc),
     }
@@ -102,7 +106,7 @@ fn envelope(mut doc: Map<String, Json>) -> Result<Vec<Json>, Map<String, Json>> 
 
 /// Decodes one record into `out` and screens it (or leaves it to be linked).
 fn decode_record(
-    doc: Map<String, Json>,
+    doc: Doc,
     path: &Arc<str>,
     line: u64,
     forced: Option<Format>,
@@ -115,7 +119,7 @@ fn decode_record(
             out.push(Err(DecodeError::Garbage("no audit record in \"SyslogMessage\"".into())));
             return;
         };
-        let host = ["Computer", "HostName"].iter().find_map(|k| doc.get(*k)?.as_str());
+        let host = ["Computer", "HostName"].iter().find_map(|k| doc.member(k)?.as_str());
         match auditd::decode(message.as_bytes(), path, line, host) {
             Ok(events) => out.extend(events.into_iter().map(|e| Ok(Outcome::Unlinked(e)))),
             Err(error) => out.push(Err(error)),
@@ -127,7 +131,7 @@ fn decode_record(
 
 /// Builds one record of a known format and screens it (or leaves it to be linked).
 fn build_record(
-    mut doc: Map<String, Json>,
+    mut doc: Doc,
     format: Format,
     path: &Arc<str>,
     line: u64,
@@ -145,11 +149,11 @@ fn build_record(
             Some(Json::Object(root)) => evtx_json::build(&mut event, root),
             _ => return Err(DecodeError::Garbage("no \"Event\" object".into())),
         },
-        Format::Winlogbeat => winlogbeat::build(&mut event, doc),
+        Format::Winlogbeat => winlogbeat::build(&mut event, doc.into_map()),
         Format::FlatJson => flat::build(&mut event, doc),
-        Format::Defender => defender::build(&mut event, doc),
+        Format::Defender => defender::build(&mut event, doc.into_map()),
         Format::FalconFdr => {
-            falcon::build(&mut event, doc);
+            falcon::build(&mut event, doc.into_map());
             return Ok(Outcome::Unlinked(event));
         }
         _ => generic(&mut event, doc),
@@ -160,14 +164,14 @@ fn build_record(
 /// The channel and event ID of a Windows record of this shape, read from the JSON without building
 /// the event (as [`windows::finish`] will read them). `None` when either is missing or odd: then the
 /// record is built and screened as usual.
-fn windows_key(doc: &Map<String, Json>, format: Format) -> Option<(&str, i64)> {
-    let (system, channel, event_id) = match format {
-        Format::EvtxJson => return evtx_json::key(doc.get("Event")?.as_object()?),
-        Format::Winlogbeat => (doc.get("winlog")?.as_object()?, "channel", "event_id"),
+fn windows_key(doc: &Doc, format: Format) -> Option<(&str, i64)> {
+    let (system, channel, event_id): (&dyn Members, _, _) = match format {
+        Format::EvtxJson => return evtx_json::key(doc.member("Event")?.as_object()?),
+        Format::Winlogbeat => (doc.member("winlog")?.as_object()?, "channel", "event_id"),
         Format::FlatJson => (doc, "Channel", "EventID"),
         _ => return None,
     };
-    Some((system.get(channel)?.as_str()?, event_id_of(system.get(event_id)?)?))
+    Some((system.member(channel)?.as_str()?, event_id_of(system.member(event_id)?)?))
 }
 
 /// An event ID as the event will hold it: a number, a numeric string, or the `#text` of an
@@ -181,12 +185,12 @@ pub(crate) fn event_id_of(json: &Json) -> Option<i64> {
 }
 
 /// Which builder a JSON object needs.
-fn shape(doc: &Map<String, Json>) -> Format {
-    if doc.get("Event").and_then(|e| e.get("System")).is_some() {
+fn shape(doc: &Doc) -> Format {
+    if doc.member("Event").and_then(|e| e.get("System")).is_some() {
         Format::EvtxJson
-    } else if doc.get("winlog").is_some_and(Json::is_object) {
+    } else if doc.member("winlog").is_some_and(Json::is_object) {
         Format::Winlogbeat
-    } else if doc.contains_key("EventID") && doc.contains_key("Channel") {
+    } else if doc.has("EventID") && doc.has("Channel") {
         Format::FlatJson
     } else if defender::is_row(doc) {
         Format::Defender
@@ -200,7 +204,7 @@ fn shape(doc: &Map<String, Json>) -> Format {
 }
 
 /// JSON of no known shape: every field, flattened; time and host from the usual names.
-fn generic(event: &mut Event, doc: Map<String, Json>) {
+fn generic(event: &mut Event, doc: Doc) {
     convert::flatten_into(event, "", doc);
     event.time = ["@timestamp", "timestamp", "time", "TimeCreated", "Timestamp"]
         .iter()
