@@ -10,6 +10,7 @@
 mod common;
 
 use shellward_engine::{RuleSet, Scratch};
+use shellward_event::{Event, Value};
 use shellward_sigma::load_paths;
 
 #[test]
@@ -69,6 +70,34 @@ fn fast_and_reference_evaluators_agree_everywhere() {
     );
 }
 
+/// Rules on `windows/process_creation`, one per title and `detection:` body, as one YAML text.
+fn process_rules(rules: &[(&str, &str)]) -> String {
+    let rule = |(title, detection): &(&str, &str)| {
+        format!(
+            "title: {title}\nlogsource:\n  product: windows\n  category: process_creation\n\
+             detection:\n{detection}\n"
+        )
+    };
+    rules.iter().map(rule).collect::<Vec<_>>().join("---\n")
+}
+
+/// An event of `windows/process_creation` with these text fields.
+fn process_event(fields: &[(&str, &str)]) -> Event {
+    let fields: Vec<_> =
+        fields.iter().map(|(name, text)| (*name, Value::Str(text.to_string()))).collect();
+    common::process_event(&fields)
+}
+
+/// The titles of the rules that `RuleSet::matching` gives for the event, checked against the
+/// reference evaluator.
+fn fired(set: &RuleSet, event: &Event) -> Vec<String> {
+    let (mut scratch, mut fast, mut reference) = (Scratch::default(), Vec::new(), Vec::new());
+    set.matching(event, &mut scratch, &mut fast);
+    set.matching_reference(event, &mut scratch, &mut reference);
+    assert_eq!(fast, reference, "{event:?}");
+    fast.iter().map(|&i| set.rules()[i].info.title.clone()).collect()
+}
+
 /// The prefilter's searches, where they could lose a rule: texts that overlap or nest inside one
 /// another in one value (one search visits each start of an occurrence and reports the longest
 /// text there), and keyword texts searched over all of an event's values joined (found in the
@@ -76,54 +105,27 @@ fn fast_and_reference_evaluators_agree_everywhere() {
 /// exact evaluation rejects).
 #[test]
 fn prefilter_finds_nested_and_overlapping_texts_and_keywords_in_any_value() {
-    let rule = |title: &str, detection: &str| {
-        format!(
-            "title: {title}\nlogsource:\n  product: windows\n  category: process_creation\n\
-             detection:\n{detection}\n"
-        )
-    };
-    let yaml = [
-        rule("ab", "  sel:\n    CommandLine|contains: 'ab'\n  condition: sel"),
-        rule("abc", "  sel:\n    CommandLine|contains: 'abc'\n  condition: sel"),
-        rule("bcd", "  sel:\n    CommandLine|contains: 'bcd'\n  condition: sel"),
-        rule("cd end", "  sel:\n    CommandLine|endswith: 'cd'\n  condition: sel"),
-        rule("needle", "  keywords:\n    - 'needle'\n  condition: keywords"),
-        rule("needles", "  keywords:\n    - 'needles'\n  condition: keywords"),
-        rule("foobar", "  keywords:\n    - 'foobar'\n  condition: keywords"),
-    ]
-    .join("---\n");
-    let set = common::ruleset(&yaml);
-    let fired = |fields: &[(&str, &str)]| {
-        let mut event = shellward_event::Event::new(shellward_event::Provenance {
-            path: "t.jsonl".into(),
-            record: 1,
-            format: shellward_event::Format::Json,
-        });
-        event.logsource = shellward_event::LogSource {
-            product: Some("windows"),
-            category: Some("process_creation"),
-            service: None,
-        };
-        for (name, value) in fields {
-            event.push(name.to_string(), shellward_event::Value::Str(value.to_string()));
-        }
-        let (mut scratch, mut fast, mut reference) = (Scratch::default(), Vec::new(), Vec::new());
-        set.matching(&event, &mut scratch, &mut fast);
-        set.matching_reference(&event, &mut scratch, &mut reference);
-        assert_eq!(fast, reference, "{fields:?}");
-        fast.iter().map(|&i| set.rules()[i].info.title.as_str()).collect::<Vec<_>>()
-    };
+    let set = common::ruleset(&process_rules(&[
+        ("ab", "  sel:\n    CommandLine|contains: 'ab'\n  condition: sel"),
+        ("abc", "  sel:\n    CommandLine|contains: 'abc'\n  condition: sel"),
+        ("bcd", "  sel:\n    CommandLine|contains: 'bcd'\n  condition: sel"),
+        ("cd end", "  sel:\n    CommandLine|endswith: 'cd'\n  condition: sel"),
+        ("needle", "  keywords:\n    - 'needle'\n  condition: keywords"),
+        ("needles", "  keywords:\n    - 'needles'\n  condition: keywords"),
+        ("foobar", "  keywords:\n    - 'foobar'\n  condition: keywords"),
+    ]));
+    let fired = |fields: &[(&str, &str)]| fired(&set, &process_event(fields));
     assert_eq!(fired(&[("CommandLine", "xABCDx")]), ["ab", "abc", "bcd"]);
     assert_eq!(fired(&[("CommandLine", "xabcd")]), ["ab", "abc", "bcd", "cd end"]);
     assert_eq!(fired(&[("CommandLine", "ab ab")]), ["ab"]);
-    assert_eq!(fired(&[("CommandLine", "a"), ("Image", "bcd")]), Vec::<&str>::new());
+    assert_eq!(fired(&[("CommandLine", "a"), ("Image", "bcd")]), Vec::<String>::new());
     assert_eq!(fired(&[("CommandLine", "x"), ("Image", "NEEDLES")]), ["needle", "needles"]);
     assert_eq!(fired(&[("Image", "needle"), ("CommandLine", "x"), ("User", "y")]), ["needle"]);
     assert_eq!(
         fired(&[("Image", "a"), ("CommandLine", "needles"), ("User", "y")]),
         ["needle", "needles"]
     );
-    assert_eq!(fired(&[("A", "foo"), ("B", "bar")]), Vec::<&str>::new());
+    assert_eq!(fired(&[("A", "foo"), ("B", "bar")]), Vec::<String>::new());
     assert_eq!(fired(&[("A", "foo"), ("B", "a foobar")]), ["foobar"]);
 }
 
@@ -131,25 +133,13 @@ fn prefilter_finds_nested_and_overlapping_texts_and_keywords_in_any_value() {
 /// a `fieldref` target must be renumbered with the item's own field, or it reads another field.
 #[test]
 fn rules_compiled_apart_read_their_own_fields() {
-    let yaml = "title: first\nlogsource:\n  product: windows\ndetection:\n  sel:\n    A: x\n    \
-                B: y\n  condition: sel\n---\ntitle: second\nlogsource:\n  product: windows\n\
-                detection:\n  sel:\n    ParentImage|fieldref: Image\n  condition: sel\n";
-    let set = common::ruleset(yaml);
-    let mut event = shellward_event::Event::new(shellward_event::Provenance {
-        path: "t.jsonl".into(),
-        record: 1,
-        format: shellward_event::Format::Json,
-    });
-    event.logsource.product = Some("windows");
-    for (name, value) in [("A", "x"), ("B", "other"), ("ParentImage", "p.exe"), ("Image", "P.EXE")]
-    {
-        event.push(name.to_string(), shellward_event::Value::Str(value.to_string()));
-    }
-    let (mut scratch, mut fast, mut reference) = (Scratch::default(), Vec::new(), Vec::new());
-    set.matching(&event, &mut scratch, &mut fast);
-    set.matching_reference(&event, &mut scratch, &mut reference);
-    assert_eq!(fast, [1]);
-    assert_eq!(reference, [1]);
+    let set = common::ruleset(&process_rules(&[
+        ("first", "  sel:\n    A: x\n    B: y\n  condition: sel"),
+        ("second", "  sel:\n    ParentImage|fieldref: Image\n  condition: sel"),
+    ]));
+    let event =
+        process_event(&[("A", "x"), ("B", "other"), ("ParentImage", "p.exe"), ("Image", "P.EXE")]);
+    assert_eq!(fired(&set, &event), ["second"]);
 }
 
 /// After lineage adds or replaces fields of an event, `rematch` brings the marks to what matching
@@ -157,37 +147,23 @@ fn rules_compiled_apart_read_their_own_fields() {
 /// theirs.
 #[test]
 fn rematch_after_added_fields_agrees_with_matching_anew() {
-    let rule = |title: &str, detection: &str| {
-        format!(
-            "title: {title}\nlogsource:\n  product: windows\n  category: process_creation\n\
-             detection:\n{detection}\n"
-        )
-    };
-    let yaml = [
-        rule("below iis", "  sel:\n    ParentCommandLine|contains: 'w3wp'\n  condition: sel"),
-        rule("no parent line", "  sel:\n    ParentCommandLine: null\n  condition: sel"),
-        rule("not below cmd", "  sel:\n    Image|endswith: cmd.exe\n  filter:\n    ParentImage|endswith: '\\cmd.exe'\n  condition: sel and not filter"),
-        rule("cmd", "  sel:\n    Image|endswith: '\\cmd.exe'\n  condition: sel"),
-        rule("below explorer", "  sel:\n    ParentImage|endswith: '\\explorer.exe'\n  condition: sel"),
-    ]
-    .join("---\n");
-    let set = common::ruleset(&yaml);
-    let mut event = shellward_event::Event::new(shellward_event::Provenance {
-        path: "t.jsonl".into(),
-        record: 1,
-        format: shellward_event::Format::Json,
-    });
-    event.logsource = shellward_event::LogSource {
-        product: Some("windows"),
-        category: Some("process_creation"),
-        service: Some("security"),
-    };
-    event.push("Image".to_string(), shellward_event::Value::Str("C:\\x\\cmd.exe".into()));
+    let set = common::ruleset(&process_rules(&[
+        ("below iis", "  sel:\n    ParentCommandLine|contains: 'w3wp'\n  condition: sel"),
+        ("no parent line", "  sel:\n    ParentCommandLine: null\n  condition: sel"),
+        (
+            "not below cmd",
+            "  sel:\n    Image|endswith: cmd.exe\n  filter:\n    ParentImage|endswith: \
+             '\\cmd.exe'\n  condition: sel and not filter",
+        ),
+        ("cmd", "  sel:\n    Image|endswith: '\\cmd.exe'\n  condition: sel"),
+        ("below explorer", "  sel:\n    ParentImage|endswith: '\\explorer.exe'\n  condition: sel"),
+    ]));
+    let mut event = process_event(&[("Image", "C:\\x\\cmd.exe")]);
     let mut scratch = Scratch::default();
     let titles = |marks: &[u32]| -> Vec<String> {
         marks.iter().map(|&i| set.rules()[i as usize].info.title.clone()).collect()
     };
-    let matching = |event: &shellward_event::Event, scratch: &mut Scratch| {
+    let matching = |event: &Event, scratch: &mut Scratch| {
         let mut out = Vec::new();
         set.matching(event, scratch, &mut out);
         out.into_iter().map(|i| i as u32).collect::<Vec<_>>()
@@ -198,14 +174,14 @@ fn rematch_after_added_fields_agrees_with_matching_anew() {
         ("ParentImage", "C:\\Windows\\System32\\cmd.exe"),
         ("ParentCommandLine", "cmd /c from w3wp"),
     ] {
-        event.push(name.to_string(), shellward_event::Value::Str(value.into()));
+        event.push(name.to_string(), Value::Str(value.into()));
     }
     set.rematch(&event, ["ParentImage", "ParentCommandLine"], &mut scratch, &mut marks);
     assert_eq!(titles(&marks), ["below iis", "cmd"]);
     assert_eq!(marks, matching(&event, &mut scratch));
     // A value replaced (lineage gives a Falcon parent known by file name only its full path): a
     // rule whose text is gone is no longer even a candidate, and loses its match.
-    event.insert("ParentCommandLine", shellward_event::Value::Str("explorer.exe".into()));
+    event.insert("ParentCommandLine", Value::Str("explorer.exe".into()));
     set.rematch(&event, ["ParentCommandLine"], &mut scratch, &mut marks);
     assert_eq!(titles(&marks), ["cmd"]);
     assert_eq!(marks, matching(&event, &mut scratch));

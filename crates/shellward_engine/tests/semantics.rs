@@ -5,22 +5,12 @@
 mod common;
 
 use shellward_engine::Scratch;
-use shellward_event::{Event, Format, LogSource, Provenance, Value};
+use shellward_event::{Event, Value};
 use shellward_sigma::{Origin, load_text};
 
 /// An event of `windows/process_creation` with the given fields.
 fn event(fields: &[(&str, Value)]) -> Event {
-    let mut event =
-        Event::new(Provenance { path: "t.jsonl".into(), record: 1, format: Format::Json });
-    event.logsource = LogSource {
-        product: Some("windows"),
-        category: Some("process_creation"),
-        service: Some("sysmon"),
-    };
-    for (name, value) in fields {
-        event.push(name.to_string(), value.clone());
-    }
-    event
+    common::process_event(fields)
 }
 
 fn s(text: &str) -> Value {

@@ -2,6 +2,7 @@
 
 #![allow(dead_code, clippy::unwrap_used)]
 
+use shellward_event::{Event, Format, LogSource, Provenance, Value};
 use shellward_sources::{Collected, ReadOptions};
 use std::path::{Path, PathBuf};
 
@@ -29,4 +30,19 @@ pub(crate) fn ruleset(yaml: &str) -> shellward_engine::RuleSet {
         diagnostics.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n")
     );
     set
+}
+
+/// An event of `windows/process_creation` (from Sysmon) with the given fields.
+pub(crate) fn process_event(fields: &[(&str, Value)]) -> Event {
+    let mut event =
+        Event::new(Provenance { path: "t.jsonl".into(), record: 1, format: Format::Json });
+    event.logsource = LogSource {
+        product: Some("windows"),
+        category: Some("process_creation"),
+        service: Some("sysmon"),
+    };
+    for (name, value) in fields {
+        event.push(name.to_string(), value.clone());
+    }
+    event
 }
