@@ -85,12 +85,28 @@ impl AlertWriter for CsvWriter {
     }
 }
 
-/// Quotes a cell when it holds a comma, quote or line break (RFC 4180).
+/// Quotes a cell when it holds a comma, quote or line break (RFC 4180), and defuses one that a
+/// spreadsheet would take for a formula.
 fn quote(text: &str) -> String {
+    let text = defuse(text);
     if text.contains([',', '"', '\n', '\r']) {
         format!("\"{}\"", text.replace('"', "\"\""))
     } else {
-        text.to_string()
+        text.into_owned()
+    }
+}
+
+/// A cell starting with `=`, `+`, `-`, `@`, a tab or a carriage return is read as a formula by
+/// Excel, LibreOffice and Google Sheets, and the cells come from the telemetry an attacker writes
+/// (a command line of `=cmd|' /c calc'!A1` runs when the CSV is opened): such a cell gets a
+/// leading `'`, which the spreadsheet shows as text (OWASP's advice for CSV injection). Numbers
+/// (`-1`) are left as they are.
+fn defuse(text: &str) -> std::borrow::Cow<'_, str> {
+    let formula = text.starts_with(['=', '+', '-', '@', '\t', '\r']);
+    if formula && text.parse::<f64>().is_err() {
+        std::borrow::Cow::Owned(format!("'{text}"))
+    } else {
+        std::borrow::Cow::Borrowed(text)
     }
 }
 
@@ -102,5 +118,21 @@ mod tests {
         assert_eq!(super::quote("a,b"), "\"a,b\"");
         assert_eq!(super::quote("say \"hi\""), "\"say \"\"hi\"\"\"");
         assert_eq!(super::quote("a\nb"), "\"a\nb\"");
+    }
+
+    #[test]
+    fn formulas_are_defused_and_numbers_kept() {
+        assert_eq!(super::quote("=cmd|' /c calc'!A1"), "'=cmd|' /c calc'!A1");
+        assert_eq!(super::quote("+1+cmd"), "'+1+cmd");
+        assert_eq!(super::quote("@SUM(A1)"), "'@SUM(A1)");
+        assert_eq!(super::quote("-ForceV1"), "'-ForceV1");
+        assert_eq!(super::quote("\t=1"), "'\t=1");
+        assert_eq!(
+            super::quote("=HYPERLINK(\"http://x\",\"y\")"),
+            "\"'=HYPERLINK(\"\"http://x\"\",\"\"y\"\")\""
+        );
+        assert_eq!(super::quote("-1"), "-1");
+        assert_eq!(super::quote("+4.5"), "+4.5");
+        assert_eq!(super::quote("C:\\a=b"), "C:\\a=b");
     }
 }
