@@ -3,16 +3,22 @@
 //! what fires; then the same tests as other sources record them (`rules/selftest/sources/`:
 //! Defender, Falcon, auditd, web server logs), one line per source. Exit 1 if a test goes
 //! undetected in any form.
+//!
+//! Each test runs as a hunt runs it: process lineage, then the correlation rules over the alerts
+//! ([`findings`]), so the multi-signal detections are tested too.
 
 use crate::args::SelftestArgs;
+use crate::commands::findings::{self, Finding};
+use crate::commands::matcher::Alerts;
 use crate::commands::ruleload;
-use crate::output::table::details;
+use crate::output::table::{details, one_line};
 use crate::report::{self, escape};
-use shellward_engine::Scratch;
+use shellward_engine::{Lineage, RuleSet, Scratch};
 use shellward_event::Event;
 use shellward_sources::{Collected, ReadOptions, read_bytes};
 use std::io::Write;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 /// One attack test: its name, what it does, and its events (JSON lines).
 struct AttackTest {
@@ -90,19 +96,27 @@ fn events(name: &str, text: &str) -> anyhow::Result<Vec<Event>> {
     Ok(read.events)
 }
 
-/// The detection types (else titles) the rules fire on `text`, in first-fired order. Rules that
-/// alert on first sightings only (`first_seen`) need a hunt's history and are left out.
-fn fired(rules: &ruleload::Rules, name: &str, text: &str) -> anyhow::Result<Vec<String>> {
+/// What a hunt reports for a test's data: every event matched and through lineage, then the
+/// correlations over the alerts.
+fn hunt<'r>(set: &'r Arc<RuleSet>, name: &str, text: &str) -> anyhow::Result<Vec<Finding<'r>>> {
+    let mut alerts = Alerts::new(Arc::clone(set), Some(Lineage::default()));
     let (mut scratch, mut matched) = (Scratch::default(), Vec::new());
+    for event in events(name, text)? {
+        set.matching(&event, &mut scratch, &mut matched);
+        alerts.add(event, matched.iter().filter_map(|&i| u32::try_from(i).ok()).collect());
+    }
+    Ok(findings::findings(set, alerts.finish(), None))
+}
+
+/// The detection types (else titles) of what a hunt reports on `text`, in first-reported order.
+/// Rules that alert on first sightings only (`first_seen`) need a hunt's history and are left out.
+fn fired(set: &Arc<RuleSet>, name: &str, text: &str) -> anyhow::Result<Vec<String>> {
     let mut kinds: Vec<String> = Vec::new();
-    for event in &events(name, text)? {
-        rules.set.matching(event, &mut scratch, &mut matched);
-        for &i in &matched {
-            let info = &rules.set.rules()[i].info;
-            let kind = info.detection_type.clone().unwrap_or_else(|| info.title.clone());
-            if info.first_seen.is_none() && !kinds.contains(&kind) {
-                kinds.push(kind);
-            }
+    for finding in hunt(set, name, text)? {
+        let info = finding.rule;
+        let kind = info.detection_type.clone().unwrap_or_else(|| info.title.clone());
+        if info.first_seen.is_none() && !kinds.contains(&kind) {
+            kinds.push(kind);
         }
     }
     Ok(kinds)
@@ -112,22 +126,22 @@ fn fired(rules: &ruleload::Rules, name: &str, text: &str) -> anyhow::Result<Vec<
 pub(crate) fn run(args: &SelftestArgs) -> anyhow::Result<ExitCode> {
     let rules = ruleload::load(&args.selection);
     ruleload::print_diagnostics(&rules, false);
+    let set = Arc::new(rules.set);
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-    let (mut scratch, mut matched) = (Scratch::default(), Vec::new());
     let mut detected = 0;
     for test in &TESTS {
         let mut lines = Vec::new();
-        for event in &events(&format!("selftest:{}", test.name), test.events)? {
-            rules.set.matching(event, &mut scratch, &mut matched);
-            for &i in &matched {
-                let info = &rules.set.rules()[i].info;
-                lines.push(format!(
-                    "    {:<8}  {}  ({})",
-                    info.level.name(),
-                    escape(&info.title),
-                    escape(&crate::output::table::one_line(&details(event)))
-                ));
-            }
+        for finding in hunt(&set, &format!("selftest:{}", test.name), test.events)? {
+            let what = match &finding.correlated {
+                Some(correlated) => format!("{}: {}", correlated.kind, correlated.summary),
+                None => one_line(&details(&finding.event)),
+            };
+            lines.push(format!(
+                "    {:<8}  {}  ({})",
+                finding.rule.level.name(),
+                escape(&finding.rule.title),
+                escape(&what)
+            ));
         }
         let mut caught = !lines.is_empty();
         let verdict = if caught { "detected" } else { "MISSED" };
@@ -136,7 +150,7 @@ pub(crate) fn run(args: &SelftestArgs) -> anyhow::Result<ExitCode> {
             writeln!(out, "{line}")?;
         }
         for (_, source, text) in SOURCE_FORMS.iter().filter(|(t, _, _)| *t == test.name) {
-            let kinds = fired(&rules, &format!("selftest:{}:{source}", test.name), text)?;
+            let kinds = fired(&set, &format!("selftest:{}:{source}", test.name), text)?;
             caught &= !kinds.is_empty();
             let what =
                 if kinds.is_empty() { "MISSED".to_owned() } else { escape(&kinds.join(", ")) };
@@ -146,6 +160,6 @@ pub(crate) fn run(args: &SelftestArgs) -> anyhow::Result<ExitCode> {
     }
     writeln!(out, "{detected} of {} attack tests detected", TESTS.len())?;
     out.flush()?;
-    report::note(&format!("{} rule(s) run", rules.set.len()));
+    report::note(&format!("{} rule(s) run", set.len()));
     Ok(if detected == TESTS.len() { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
