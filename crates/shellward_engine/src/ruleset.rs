@@ -265,8 +265,8 @@ impl RuleSet {
         });
     }
 
-    /// Whether a rule reading the ancestor fields of lineage ([`ANCESTOR_FIELDS`]) takes events of this log source: such events must reach lineage
-    /// before they can be matched.
+    /// Whether a rule reading the ancestor fields of lineage ([`ANCESTOR_FIELDS`]) takes events of
+    /// this log source: such events must reach lineage before they can be matched.
     pub fn reads_lineage(&self, logsource: &LogSource) -> bool {
         let rules = &self.rules;
         self.index.lineage_rules.iter().any(|&i| rules[i as usize].logsource().matches(logsource))

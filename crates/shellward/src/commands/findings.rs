@@ -7,6 +7,7 @@
 //! only because a correlation at or above it names it does not alert on its own either.
 
 use crate::commands::matcher::Alert;
+use crate::output::table::details;
 use serde_json::{Value as Json, json};
 use shellward_engine::correlation::{Fired, MemberRef};
 use shellward_engine::{Correlator, Level, RuleInfo, RuleSet, alert_json};
@@ -26,6 +27,13 @@ pub(crate) struct Correlated {
     pub(crate) summary: String,
 }
 
+impl Correlated {
+    /// What the firing says in one line: its type and member rules (`temporal: A → B`).
+    pub(crate) fn line(&self) -> String {
+        format!("{}: {}", self.kind, self.summary)
+    }
+}
+
 /// One thing to report.
 #[derive(Debug)]
 pub(crate) struct Finding<'r> {
@@ -35,6 +43,25 @@ pub(crate) struct Finding<'r> {
     pub(crate) rule: &'r RuleInfo,
     /// Set for a correlation.
     pub(crate) correlated: Option<Correlated>,
+}
+
+impl Finding<'_> {
+    /// What happened, in a few words: the event's details, or the correlation's line.
+    pub(crate) fn details(&self) -> String {
+        match &self.correlated {
+            Some(correlated) => correlated.line(),
+            None => details(&self.event),
+        }
+    }
+}
+
+/// An alert's JSON with a `correlation` object: the contract's correlation alert.
+pub(crate) fn correlation_alert_json(event: &Event, rule: &RuleInfo, correlation: Json) -> Json {
+    let mut alert = alert_json(event, rule);
+    if let Json::Object(object) = &mut alert {
+        object.insert("correlation".into(), correlation);
+    }
+    alert
 }
 
 /// Every finding of a hunt, sorted by time (then as [`super::matcher::Alerts::finish`] sorts).
@@ -153,13 +180,11 @@ fn correlation_json(set: &RuleSet, firing: &Fired, alerts: &[Alert], fired: &[Ve
             }
             MemberRef::Fired(c, i) => {
                 let inner = &fired[*c][*i];
-                let mut alert =
-                    alert_json(&synthetic(inner, alerts, fired), &set.correlations()[*c].info);
-                if let Json::Object(object) = &mut alert {
-                    object
-                        .insert("correlation".into(), correlation_json(set, inner, alerts, fired));
-                }
-                alert
+                correlation_alert_json(
+                    &synthetic(inner, alerts, fired),
+                    &set.correlations()[*c].info,
+                    correlation_json(set, inner, alerts, fired),
+                )
             }
         })
         .collect();

@@ -11,7 +11,7 @@ use crate::args::SelftestArgs;
 use crate::commands::findings::{self, Finding};
 use crate::commands::matcher::Alerts;
 use crate::commands::ruleload;
-use crate::output::table::{details, one_line};
+use crate::output::table::one_line;
 use crate::report::{self, escape};
 use shellward_engine::{Lineage, RuleSet, Scratch};
 use shellward_event::Event;
@@ -132,15 +132,11 @@ pub(crate) fn run(args: &SelftestArgs) -> anyhow::Result<ExitCode> {
     for test in &TESTS {
         let mut lines = Vec::new();
         for finding in hunt(&set, &format!("selftest:{}", test.name), test.events)? {
-            let what = match &finding.correlated {
-                Some(correlated) => format!("{}: {}", correlated.kind, correlated.summary),
-                None => one_line(&details(&finding.event)),
-            };
             lines.push(format!(
                 "    {:<8}  {}  ({})",
                 finding.rule.level.name(),
                 escape(&finding.rule.title),
-                escape(&what)
+                escape(&one_line(&finding.details()))
             ));
         }
         let mut caught = !lines.is_empty();

@@ -2,7 +2,7 @@
 //! (findings less than [`GAP`] apart), most severe first, each with a short timeline.
 
 use crate::commands::findings::Finding;
-use crate::output::table::{details, one_line};
+use crate::output::table::one_line;
 use crate::report::escape;
 use shellward_engine::Level;
 use shellward_event::Timestamp;
@@ -68,10 +68,7 @@ fn incident(host: &str, findings: Vec<&Finding<'_>>) -> Incident {
         .unwrap_or_default();
     let mut lines: Vec<(Timestamp, Level, String, String, usize)> = Vec::new();
     for finding in &findings {
-        let detail = match &finding.correlated {
-            Some(c) => format!("{}: {}", c.kind, c.summary),
-            None => details(&finding.event),
-        };
+        let detail = finding.details();
         match lines.last_mut() {
             Some(last) if last.2 == finding.rule.title => last.4 += 1,
             _ => lines.push((

@@ -1,7 +1,7 @@
 //! JSON lines: one alert object per line, exactly the contract.
 
 use super::{AlertWriter, Out, Summary};
-use crate::commands::findings::Correlated;
+use crate::commands::findings::{Correlated, correlation_alert_json};
 use shellward_engine::{RuleInfo, alert_json};
 use shellward_event::Event;
 use std::io::{self, Write};
@@ -29,10 +29,7 @@ impl AlertWriter for JsonlWriter {
         rule: &RuleInfo,
         correlated: &Correlated,
     ) -> io::Result<()> {
-        let mut alert = alert_json(event, rule);
-        if let serde_json::Value::Object(object) = &mut alert {
-            object.insert("correlation".into(), correlated.json.clone());
-        }
+        let alert = correlation_alert_json(event, rule, correlated.json.clone());
         serde_json::to_writer(&mut self.out, &alert)?;
         self.out.write_all(b"\n")
     }

@@ -81,7 +81,7 @@ impl AlertWriter for TableWriter {
         rule: &RuleInfo,
         correlated: &Correlated,
     ) -> io::Result<()> {
-        self.line(event, rule, &format!("{}: {}", correlated.kind, correlated.summary))
+        self.line(event, rule, &correlated.line())
     }
 
     fn incidents(&mut self, incidents: &[Incident]) -> io::Result<()> {
