@@ -91,12 +91,6 @@ pub(crate) fn parse(line: &str) -> Option<Line<'_>> {
     None
 }
 
-/// Whether the first non-blank line of a file's head is an ESXi log line.
-pub(crate) fn sniff(head: &[u8]) -> bool {
-    let text = String::from_utf8_lossy(head);
-    text.lines().find(|l| !l.trim().is_empty()).and_then(parse).is_some()
-}
-
 /// Decodes one line into an event.
 pub(crate) fn decode(bytes: &[u8], path: &Arc<str>, number: u64) -> Result<Event, DecodeError> {
     let text = String::from_utf8_lossy(bytes);

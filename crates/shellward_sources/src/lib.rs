@@ -34,6 +34,9 @@ mod csv_rows;
 mod edr;
 mod esxi;
 mod evtx_file;
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing;
 mod inputs;
 mod json;
 mod lineage;

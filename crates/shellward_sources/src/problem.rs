@@ -89,6 +89,10 @@ pub enum DecodeError {
         /// The limit, in bytes.
         limit: usize,
     },
+    /// A record that stops before its end, with the reason the decoder knows (the records after
+    /// it are read).
+    #[error("record cut short ({0}); reading resumes at the next record")]
+    CutShort(&'static str),
     /// The file ends inside a record.
     #[error("file ends inside a record (truncated)")]
     Truncated,
@@ -97,6 +101,12 @@ pub enum DecodeError {
         "unknown format (not EVTX, JSON, XML event log, Defender CSV, audit log, ESXi log or web access log)"
     )]
     UnknownFormat,
+    /// `--input-format evtx` named a file that is not one.
+    #[error("not an EVTX file (no ElfFile header): {0}")]
+    NotEvtx(&'static str),
+    /// A file read as some format that gave no event (and no error).
+    #[error("read as {0}, but no events in it")]
+    NoEvents(&'static str),
     /// The file has no bytes.
     #[error("empty file")]
     Empty,

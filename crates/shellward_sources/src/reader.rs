@@ -148,6 +148,19 @@ pub fn read_bytes(
     sink: &mut dyn Sink,
 ) -> ControlFlow<()> {
     let name: Arc<str> = name.into();
+    if options.format == Some(Format::Evtx)
+        || (options.format.is_none() && sniff::kind(bytes) == Kind::Evtx)
+    {
+        // The EVTX parser seeks: give it the bytes, not a temporary copy of them.
+        if sniff::kind(bytes) != Kind::Evtx {
+            let error = DecodeError::NotEvtx(describe_content(bytes));
+            sink.problem(Problem::error(&name, None, error));
+            return ControlFlow::Continue(());
+        }
+        return counted(&name, "EVTX", sink, |sink| {
+            evtx_file::read(Cursor::new(bytes.to_vec()), &name, options, sink)
+        });
+    }
     read_stream(&mut &bytes[..], None, &name, true, options, sink, 0)
 }
 
@@ -162,8 +175,8 @@ fn read_stream(
     sink: &mut dyn Sink,
     nesting: u8,
 ) -> ControlFlow<()> {
-    let mut head = Vec::with_capacity(8192);
-    if let Err(e) = (&mut *reader).take(8192).read_to_end(&mut head) {
+    let mut head = Vec::with_capacity(sniff::SAMPLE);
+    if let Err(e) = (&mut *reader).take(sniff::SAMPLE as u64).read_to_end(&mut head) {
         sink.problem(Problem::error(name, None, e.into()));
         return ControlFlow::Continue(());
     }
@@ -185,13 +198,22 @@ fn read_stream(
                 ControlFlow::Continue(())
             }
         },
-        (Some(Format::Evtx), _) | (None, Kind::Evtx) => match seekable(on_disk, &mut whole) {
-            Ok(file) => evtx_file::read(file, name, options, sink),
-            Err(e) => {
-                sink.problem(Problem::error(name, None, e.into()));
-                ControlFlow::Continue(())
+        (Some(Format::Evtx), _) | (None, Kind::Evtx) => {
+            if kind != Kind::Evtx {
+                let error = DecodeError::NotEvtx(describe_content(&head));
+                sink.problem(Problem::error(name, None, error));
+                return ControlFlow::Continue(());
             }
-        },
+            match seekable(on_disk, &mut whole) {
+                Ok(file) => {
+                    counted(name, "EVTX", sink, |sink| evtx_file::read(file, name, options, sink))
+                }
+                Err(e) => {
+                    sink.problem(Problem::error(name, None, e.into()));
+                    ControlFlow::Continue(())
+                }
+            }
+        }
         (forced, Kind::Text { utf16: Some(big_endian) }) => {
             let mut decoded = Utf16Reader::new(BufReader::new(whole.take_after(2)), big_endian);
             let flow = read_text(
@@ -242,7 +264,7 @@ fn read_text(
     if kind == TextKind::Unknown {
         return unknown(name, explicit, sink);
     }
-    text::read(reader, kind, forced, name, options, sink)
+    counted(name, kind.name(), sink, |sink| text::read(reader, kind, forced, name, options, sink))
 }
 
 /// Every entry of a zip archive, each sniffed on its own.
@@ -290,6 +312,64 @@ fn seekable(on_disk: Option<&Path>, reader: &mut dyn Read) -> std::io::Result<st
     std::io::copy(reader, &mut file)?;
     file.rewind()?;
     Ok(file)
+}
+
+/// Reads with `read` and warns when the input, read as `format`, gave no event and no error: a
+/// file that is not what it seemed must not pass for an empty log.
+fn counted(
+    name: &Arc<str>,
+    format: &'static str,
+    sink: &mut dyn Sink,
+    read: impl FnOnce(&mut dyn Sink) -> ControlFlow<()>,
+) -> ControlFlow<()> {
+    let mut counting = Counting { inner: sink, events: 0, errors: 0 };
+    let flow = read(&mut counting);
+    if flow.is_continue() && counting.events == 0 && counting.errors == 0 {
+        sink.problem(Problem::warning(name, DecodeError::NoEvents(format)));
+    }
+    flow
+}
+
+/// A sink that counts the events and errors passing through it.
+struct Counting<'a> {
+    inner: &'a mut dyn Sink,
+    events: u64,
+    errors: u64,
+}
+
+impl Sink for Counting<'_> {
+    fn event(&mut self, event: Event) -> ControlFlow<()> {
+        self.events += 1;
+        self.inner.event(event)
+    }
+    fn problem(&mut self, problem: Problem) {
+        if problem.severity == crate::Severity::Error {
+            self.errors += 1;
+        }
+        self.inner.problem(problem);
+    }
+    fn screened(&mut self, event: Event, marks: Marks) -> ControlFlow<()> {
+        self.events += 1;
+        self.inner.screened(event, marks)
+    }
+    fn dropped(&mut self, count: u64) {
+        self.events += count;
+        self.inner.dropped(count);
+    }
+}
+
+/// What bytes look like, for a message about a file that is not in the format the user named.
+fn describe_content(head: &[u8]) -> &'static str {
+    match sniff::kind(head) {
+        Kind::Empty => "it is empty",
+        Kind::Gzip => "it is gzip-compressed: drop --input-format to have it opened",
+        Kind::Zip => "it is a zip archive: drop --input-format to have it opened",
+        Kind::Evtx => "it is EVTX",
+        Kind::Text { .. } => match sniff::text_kind(head) {
+            TextKind::Unknown => "its content is not a format shellward reads",
+            kind => kind.looks_like(),
+        },
+    }
 }
 
 fn unknown(name: &Arc<str>, explicit: bool, sink: &mut dyn Sink) -> ControlFlow<()> {

@@ -1,10 +1,26 @@
-//! Cuts a JSON byte stream into top-level objects.
+//! Cuts a JSON byte stream into top-level objects, and resynchronises after a broken one.
 //!
 //! Layouts seen in the wild: JSON lines; one array of objects (on one line or pretty-printed);
 //! concatenated pretty-printed objects; `evtx_dump -o json`, which puts a `Record N` line before each
 //! object. All are one grammar here: at the top level, whitespace, `[`, `]` and `,` separate records,
 //! `Record N` lines are skipped, and anything else is reported as garbage up to the end of its line.
-//! Inside a record only braces and strings matter for finding its end; the JSON parser checks the rest.
+//! Inside a record only strings, braces and brackets matter for finding its end; the JSON parser
+//! checks the rest.
+//!
+//! # Broken records cost only themselves
+//!
+//! Collected JSON is often cut: a line truncated by a full disk or a crashed shipper, a copy that
+//! stopped mid-record. A framer that only counted braces would read every record after the cut as
+//! part of the broken one. So the framer first decides the file's [`Layout`] from a sample of its
+//! first lines, then:
+//!
+//! - **JSON lines** (most sampled lines are one whole object): a record never spans lines. A line
+//!   that ends inside a record is reported at its line, and reading goes on with the next line.
+//! - **Documents** (pretty-printed or concatenated objects): a record may span lines, but JSON
+//!   forbids a raw line break inside a string, and a line cannot start with `{` where a member name,
+//!   `,` or `}` must come. Either one means the record was cut: it is reported at the line it
+//!   started on, and reading resumes at the next line that starts an object at most as indented as
+//!   the broken record was (the next top-level object).
 //!
 //! Memory is bounded: a record larger than [`MAX_RECORD`] is skipped (and reported) without being
 //! kept, and the read window grows only to hold one record.
@@ -16,6 +32,12 @@ use std::io::Read;
 /// The largest record kept, in bytes.
 pub(crate) const MAX_RECORD: usize = 64 << 20;
 
+/// How much of the start of a stream decides its [`Layout`].
+const SAMPLE: usize = 64 << 10;
+
+/// How deep the framer tracks nesting (deeper records are left to the parser, which refuses them).
+const MAX_TRACKED_DEPTH: usize = 4096;
+
 /// What the framer found next.
 #[derive(Debug)]
 pub(crate) enum Frame {
@@ -25,28 +47,65 @@ pub(crate) enum Frame {
     Problem { line: u64, error: DecodeError },
 }
 
+/// How records are laid out in a stream (see the module documentation).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Layout {
+    /// Not decided yet (nothing read).
+    Undecided,
+    /// One record per line.
+    Lines,
+    /// Records may span lines.
+    Document,
+}
+
 /// See the module documentation.
 pub(crate) struct Framer<R> {
     win: Window<R>,
     line: u64,
+    /// Bytes since the last line break, at the top level (the indentation of a record's `{`).
+    column: usize,
+    layout: Layout,
+    /// After a broken record in a document: skip to the next line starting an object indented at
+    /// most this much.
+    resync: Option<usize>,
 }
 
 impl<R: Read> Framer<R> {
     pub(crate) fn new(reader: R) -> Self {
-        Framer { win: Window::new(reader), line: 1 }
+        Framer {
+            win: Window::new(reader),
+            line: 1,
+            column: 0,
+            layout: Layout::Undecided,
+            resync: None,
+        }
     }
 
     /// The next record or problem; `None` at the end of input.
     pub(crate) fn next_frame(&mut self) -> Option<Frame> {
+        if self.layout == Layout::Undecided
+            && let Err(e) = self.decide_layout()
+        {
+            return Some(Frame::Problem { line: self.line, error: e.into() });
+        }
+        if let Some(indent) = self.resync.take() {
+            self.skip_to_object(indent);
+        }
         loop {
             // Top level: skip separators.
             while self.win.pos < self.win.bytes.len() {
                 match self.win.bytes[self.win.pos] {
-                    b'\n' => self.line += 1,
+                    b'\n' => {
+                        self.line += 1;
+                        self.column = 0;
+                        self.win.pos += 1;
+                        continue;
+                    }
                     b' ' | b'\t' | b'\r' | b',' | b'[' | b']' | 0xEF | 0xBB | 0xBF => {}
                     b'{' => return Some(self.record()),
                     _ => return self.garbage(),
                 }
+                self.column += 1;
                 self.win.pos += 1;
             }
             match self.win.fill() {
@@ -55,6 +114,82 @@ impl<R: Read> Framer<R> {
                 Err(e) => {
                     return Some(Frame::Problem { line: self.line, error: e.into() });
                 }
+            }
+        }
+    }
+
+    /// Reads the first window and decides the layout from its first [`SAMPLE`] bytes: JSON lines
+    /// when at least half of the sampled lines (`Record N` headers aside) are one whole object.
+    fn decide_layout(&mut self) -> std::io::Result<()> {
+        self.layout = Layout::Document;
+        while self.win.rest().len() < SAMPLE && self.win.fill()? {}
+        let sample = &self.win.rest()[..self.win.rest().len().min(SAMPLE)];
+        // The last line may be incomplete (or end the input without a line break: it is then
+        // left out of the sample unless it is the only line).
+        let complete = match memchr::memrchr(b'\n', sample) {
+            Some(end) => &sample[..end],
+            None => sample,
+        };
+        let (mut lines, mut objects) = (0usize, 0usize);
+        for line in complete.split(|&b| b == b'\n') {
+            let line = line.trim_ascii();
+            let line = line.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(line);
+            if line.is_empty() || std::str::from_utf8(line).is_ok_and(is_record_header) {
+                continue;
+            }
+            lines += 1;
+            if line.first() == Some(&b'{') && line.last() == Some(&b'}') {
+                objects += 1;
+            }
+        }
+        if objects > 0 && objects * 2 >= lines {
+            self.layout = Layout::Lines;
+        }
+        Ok(())
+    }
+
+    /// After a broken record in a document: passes over lines up to the next one whose first
+    /// character is a `{` indented at most `indent` (or the end of input).
+    fn skip_to_object(&mut self, indent: usize) {
+        loop {
+            // The window is at the start of a line (or at a `{` whose column is known).
+            while self.win.pos < self.win.bytes.len() {
+                match self.win.bytes[self.win.pos] {
+                    b' ' | b'\t' | b'\r' => {
+                        self.column += 1;
+                        self.win.pos += 1;
+                    }
+                    b'\n' => {
+                        self.line += 1;
+                        self.column = 0;
+                        self.win.pos += 1;
+                    }
+                    b'{' if self.column <= indent => return,
+                    _ => {
+                        if !self.skip_line() {
+                            return;
+                        }
+                    }
+                }
+            }
+            if !matches!(self.win.fill(), Ok(true)) {
+                return;
+            }
+        }
+    }
+
+    /// Moves past the end of the current line; false at the end of input.
+    fn skip_line(&mut self) -> bool {
+        loop {
+            if let Some(i) = memchr::memchr(b'\n', self.win.rest()) {
+                self.win.pos += i + 1;
+                self.line += 1;
+                self.column = 0;
+                return true;
+            }
+            self.win.pos = self.win.bytes.len();
+            if !matches!(self.win.fill(), Ok(true)) {
+                return false;
             }
         }
     }
@@ -92,10 +227,12 @@ impl<R: Read> Framer<R> {
     /// A record starting at `self.win.pos` (a `{`).
     fn record(&mut self) -> Frame {
         let line = self.line;
+        let indent = self.column;
         if let Some(frame) = self.single_line_record(line) {
             return frame;
         }
-        let mut depth = 0usize;
+        let lines = self.layout == Layout::Lines;
+        let mut shape = Shape::default();
         let mut in_string = false;
         let mut escaped = false;
         let mut kept: Vec<u8> = Vec::new();
@@ -118,6 +255,22 @@ impl<R: Read> Framer<R> {
             scan += 1;
             if b == b'\n' {
                 self.line += 1;
+                if lines || in_string {
+                    // A line break ends a JSON line, and JSON strings hold no raw line break.
+                    self.win.pos = scan;
+                    self.column = 0;
+                    if !lines {
+                        self.resync = Some(indent);
+                    }
+                    let why = if in_string {
+                        "a line break inside a string"
+                    } else {
+                        "the line ends inside the record"
+                    };
+                    return Frame::Problem { line, error: DecodeError::CutShort(why) };
+                }
+                shape.line_start = true;
+                continue;
             }
             if in_string {
                 match b {
@@ -128,15 +281,33 @@ impl<R: Read> Framer<R> {
                 }
                 continue;
             }
+            if b.is_ascii_whitespace() {
+                continue;
+            }
+            if b == b'{' && std::mem::take(&mut shape.line_start) && !shape.object_may_start() {
+                // The line starts a new object where this one needs a member: this one was cut.
+                self.win.pos = scan - 1;
+                self.column =
+                    self.win.bytes[..scan - 1].iter().rev().take_while(|&&c| c != b'\n').count();
+                self.resync = Some(indent);
+                return Frame::Problem {
+                    line,
+                    error: DecodeError::CutShort("a new object starts where a member was due"),
+                };
+            }
+            shape.line_start = false;
             match b {
-                b'"' => in_string = true,
-                b'{' => depth += 1,
-                b'}' => {
-                    depth -= 1;
-                    if depth == 0 {
+                b'"' => {
+                    in_string = true;
+                    shape.last = b'"';
+                }
+                b'{' | b'[' => shape.open(b),
+                b'}' | b']' => {
+                    if shape.close() {
                         let from = self.win.pos;
                         append(&mut kept, &self.win.bytes[from..scan], &mut too_large);
                         self.win.pos = scan;
+                        self.column += 1;
                         if too_large {
                             return Frame::Problem {
                                 line,
@@ -146,7 +317,8 @@ impl<R: Read> Framer<R> {
                         return Frame::Record { line, bytes: kept };
                     }
                 }
-                _ => {}
+                b':' | b',' => shape.last = b,
+                _ => shape.last = b'v',
             }
         }
     }
@@ -166,6 +338,53 @@ impl<R: Read> Framer<R> {
         let bytes = text.to_vec();
         self.win.pos += end;
         Some(Frame::Record { line, bytes })
+    }
+}
+
+/// What the framer tracks of a record's structure, outside strings: the open objects and arrays,
+/// and the last significant character, enough to tell where an object may start.
+struct Shape {
+    /// The open containers (`{` or `[`), innermost last; deeper ones are only counted.
+    open: Vec<u8>,
+    untracked: usize,
+    /// The last significant character: a structural one, `"` (a string ended) or `v` (a scalar).
+    last: u8,
+    /// Whether nothing but whitespace came since the last line break.
+    line_start: bool,
+}
+
+impl Default for Shape {
+    fn default() -> Self {
+        Shape { open: Vec::new(), untracked: 0, last: b'{', line_start: false }
+    }
+}
+
+impl Shape {
+    fn open(&mut self, bracket: u8) {
+        if self.open.len() < MAX_TRACKED_DEPTH {
+            self.open.push(bracket);
+        } else {
+            self.untracked += 1;
+        }
+        self.last = bracket;
+    }
+
+    /// Closes the innermost container; true when that was the record itself.
+    fn close(&mut self) -> bool {
+        self.last = b'v';
+        if self.untracked > 0 {
+            self.untracked -= 1;
+            return false;
+        }
+        self.open.pop();
+        self.open.is_empty()
+    }
+
+    /// Whether a value may start here: after a `:`, or first or after a `,` in an array.
+    fn object_may_start(&self) -> bool {
+        self.untracked > 0
+            || self.last == b':'
+            || (self.open.last() == Some(&b'[') && matches!(self.last, b'[' | b','))
     }
 }
 
@@ -251,5 +470,59 @@ mod tests {
     #[test]
     fn braces_inside_strings_and_escapes() {
         assert_eq!(frames("{\"a\":\"\\\"{\"\n,\"b\":1}"), ["1:{\"a\":\"\\\"{\"\n,\"b\":1}"]);
+    }
+
+    #[test]
+    fn a_cut_line_costs_only_itself() {
+        let input = "{\"Channel\":\"S\",\"EventID\":1,\n{\"a\":1}\n{\"b\":2}\n";
+        assert_eq!(
+            frames(input),
+            [
+                "1!record cut short (the line ends inside the record); reading resumes at the next record",
+                "2:{\"a\":1}",
+                "3:{\"b\":2}"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_line_cut_inside_a_string_costs_only_itself() {
+        let input = "{\"a\":1}\n{\"Image\":\"C:\\\\a\n{\"b\":2}\n{\"c\":3}\n";
+        let got = frames(input);
+        assert_eq!(got.len(), 4, "{got:?}");
+        assert!(got[1].starts_with("2!record cut short"), "{got:?}");
+        assert_eq!(got[2..], ["3:{\"b\":2}", "4:{\"c\":3}"]);
+    }
+
+    #[test]
+    fn garbage_first_line_of_json_lines() {
+        assert_eq!(
+            frames("\u{1}\u{2}garbage\n{\"a\":1}\n{\"b\":2}\n"),
+            ["1!not a record: \u{1}\u{2}garbage", "2:{\"a\":1}", "3:{\"b\":2}"]
+        );
+    }
+
+    #[test]
+    fn pretty_documents_resynchronise_at_the_next_top_level_object() {
+        // The first object is cut after a member; the second starts at column 0.
+        let cut_member = "{\n  \"a\": 1,\n{\n  \"b\": {\"c\": 2}\n}\n";
+        assert_eq!(
+            frames(cut_member),
+            [
+                "1!record cut short (a new object starts where a member was due); reading resumes at the next record",
+                "3:{\n  \"b\": {\"c\": 2}\n}"
+            ]
+        );
+        // Cut inside a string: the nested object lines of the broken record are passed over.
+        let cut_string = "[\n  {\n    \"a\": \"x\n    \"n\": [\n      {\"d\": 1}\n    ]\n  },\n  {\"b\": 2}\n]\n";
+        let got = frames(cut_string);
+        assert_eq!(got.len(), 2, "{got:?}");
+        assert!(got[0].starts_with("2!record cut short (a line break inside a string)"));
+        assert_eq!(got[1], "8:{\"b\": 2}");
+        // Objects inside arrays and after a member name may start a line.
+        let valid =
+            "{\n  \"a\": [\n    {\"x\": 1},\n    {\"y\": 2}\n  ],\n  \"b\":\n  {\"z\": 3}\n}\n";
+        assert_eq!(frames(valid).len(), 1);
+        assert!(frames(valid)[0].starts_with("1:{"));
     }
 }

@@ -1,0 +1,66 @@
+//! Entry points for the fuzz targets in `fuzz/` (feature `fuzzing`): each framer and decoder on
+//! its own, single-threaded, with the events and problems only counted.
+
+use crate::sniff::TextKind;
+use crate::{Problem, ReadOptions, Sink, text};
+use shellward_event::{Event, Format};
+use std::ops::ControlFlow;
+use std::sync::Arc;
+
+/// Counts what a decoder produced.
+#[derive(Debug, Default)]
+pub struct Counts {
+    /// Events decoded.
+    pub events: u64,
+    /// Problems reported.
+    pub problems: u64,
+}
+
+impl Sink for Counts {
+    fn event(&mut self, event: Event) -> ControlFlow<()> {
+        // Serializing exercises every value the decoder built.
+        let _ = serde_json::to_vec(&event);
+        self.events += 1;
+        ControlFlow::Continue(())
+    }
+    fn problem(&mut self, problem: Problem) {
+        let _ = problem.to_string();
+        self.problems += 1;
+    }
+}
+
+fn options(format: Option<Format>) -> ReadOptions {
+    ReadOptions { format, threads: 1, screen: None }
+}
+
+/// Reads bytes as the user would with no `--input-format`: sniffing, containers, every decoder.
+pub fn sniffed(bytes: &[u8]) -> Counts {
+    let mut counts = Counts::default();
+    let _ = crate::read_bytes("fuzz", bytes, &options(None), &mut counts);
+    counts
+}
+
+/// Reads bytes as a forced format (`--input-format`).
+pub fn forced(bytes: &[u8], format: Format) -> Counts {
+    let mut counts = Counts::default();
+    let _ = crate::read_bytes("fuzz", bytes, &options(Some(format)), &mut counts);
+    counts
+}
+
+/// Reads bytes with one text framer and its decoders, the record shapes recognized as usual.
+pub fn text(bytes: &[u8], kind: &str) -> Counts {
+    let kind = match kind {
+        "json" => TextKind::Json,
+        "xml" => TextKind::Xml,
+        "csv" => TextKind::Csv,
+        "auditd" => TextKind::Auditd,
+        "w3c" => TextKind::W3c,
+        "access" => TextKind::AccessLog,
+        "esxi" => TextKind::Esxi,
+        _ => TextKind::Unknown,
+    };
+    let mut counts = Counts::default();
+    let name: Arc<str> = "fuzz".into();
+    let _ = text::read(&mut &bytes[..], kind, None, &name, &options(None), &mut counts);
+    counts
+}

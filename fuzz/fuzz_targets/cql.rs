@@ -1,0 +1,5 @@
+//! Rendering to cql: each rule alone, the combined query and the correlations.
+#![no_main]
+libfuzzer_sys::fuzz_target!(|data: &[u8]| {
+    shellward_fuzz::render(data, shellward_render::Target::Cql);
+});
