@@ -6,7 +6,7 @@ use std::path::PathBuf;
 /// Find server software component persistence (MITRE ATT&CK T1505: web shells, IIS modules, SQL
 /// Server xp_cmdshell, Exchange transport agents, Terminal Services DLLs, VIBs) in raw telemetry.
 #[derive(Debug, Parser)]
-#[command(name = "shellward", version, about, max_term_width = 100)]
+#[command(name = "shellward", version, about, max_term_width = 100, after_help = EXIT_STATUS)]
 pub(crate) struct Args {
     /// Worker threads (default: all cores).
     #[arg(long, global = true, value_name = "N")]
@@ -16,9 +16,22 @@ pub(crate) struct Args {
     pub(crate) command: Command,
 }
 
+/// The exit statuses, in `--help` (see `crate::status`).
+const EXIT_STATUS: &str = "\
+Exit status:
+  0  the run completed: every input and rule was read (whatever was found)
+  1  --fail-on: an alert at or above its level was found
+  2  usage error: bad arguments, an input or --rules path that does not exist, no rules to run,
+     or (with --strict) a rule that failed to load; nothing was run
+  3  incomplete: some input could not be read, no event was read at all, or a rule failed to
+     load; the rest was processed and reported
+When several hold, the first of 2, 3, 1 wins (alerts are still written); the closing line on
+standard error names every reason.";
+
 #[derive(Debug, Subcommand)]
 pub(crate) enum Command {
     /// Run Sigma rules (the built-in T1505 pack and your own) over telemetry and report alerts.
+    #[command(after_help = EXIT_STATUS)]
     Hunt(HuntArgs),
     /// List, show and check rules.
     #[command(subcommand)]
@@ -26,6 +39,7 @@ pub(crate) enum Command {
     /// Replay the five T1505 attack tests through the rules and show what fires.
     Selftest(SelftestArgs),
     /// Print the normalized events decoded from telemetry, as JSON lines: exactly what rules see.
+    #[command(after_help = EXIT_STATUS)]
     Events(EventsArgs),
 }
 
@@ -46,6 +60,10 @@ pub(crate) struct RuleSelection {
     /// Do not load the built-in rule pack.
     #[arg(long)]
     pub(crate) no_builtin: bool,
+
+    /// Stop (exit 2) if any rule fails to load, instead of running the others.
+    #[arg(long)]
+    pub(crate) strict: bool,
 }
 
 /// Arguments of `shellward hunt`.
@@ -65,8 +83,9 @@ pub(crate) struct HuntArgs {
     #[arg(long, short = 'o', value_name = "FILE")]
     pub(crate) output: Option<PathBuf>,
 
-    /// Only events at or after this time: a duration back from now (`90s`, `30m`, `24h`, `7d`) or
-    /// an RFC 3339 time. Events without a time are kept.
+    /// Only events at or after this time: a duration back from now (`90s`, `30m`, `24h`, `7d`), a
+    /// UTC time as the table prints it (`2026-11-03 14:00:00`), a date, or an RFC 3339 time. Events
+    /// without a time are kept.
     #[arg(long, value_name = "WHEN")]
     pub(crate) since: Option<String>,
 
@@ -78,7 +97,8 @@ pub(crate) struct HuntArgs {
     #[arg(long, value_name = "LEVEL")]
     pub(crate) min_level: Option<Level>,
 
-    /// Exit with status 1 if an alert at or above this level is found (for pipelines).
+    /// Exit with status 1 if an alert at or above this level is found (for pipelines; an
+    /// incomplete run's 3 outranks it).
     #[arg(long, value_name = "LEVEL")]
     pub(crate) fail_on: Option<Level>,
 

@@ -1,12 +1,12 @@
 //! The `shellward` command line: argument parsing and wiring only; the work is in the library
-//! crates. Exit codes: 0 the run completed (whatever it found), 1 `--fail-on` saw an alert at or
-//! above its level, 2 usage or rule error, 3 some input could not be read (the rest was still
-//! processed and reported).
+//! crates. Exit codes: see [`status`] (0 complete, 1 `--fail-on` matched, 2 usage error, 3 some
+//! input or rule could not be read; 2 over 3 over 1).
 
 mod args;
 mod commands;
 mod output;
 mod report;
+mod status;
 
 use clap::Parser;
 use std::process::ExitCode;

@@ -74,6 +74,27 @@ impl Problems {
         }
     }
 
+    /// The status the input problems call for, after `events` events were read: unreadable input,
+    /// or nothing read at all (said here, with why, if it can be told).
+    pub(crate) fn status(&self, events: u64) -> crate::status::Status {
+        use crate::status::Reason;
+        let mut status = crate::status::Status::default();
+        if self.errors > 0 {
+            status.add(Reason::Unreadable { problems: self.errors, files: self.error_files.len() });
+        }
+        if events == 0 {
+            let why = match (self.notes, self.warnings) {
+                (0, 0) => String::new(),
+                (0, _) => " (see the warnings above)".to_owned(),
+                (n, _) if self.verbose => format!(" ({n} file(s) of unknown format skipped)"),
+                (n, _) => format!(" ({n} file(s) of unknown format skipped; -v lists them)"),
+            };
+            eprintln!("shellward: warning: no events were read from the input{why}");
+            status.add(Reason::NothingRead);
+        }
+        status
+    }
+
     /// Prints the closing summary.
     pub(crate) fn summary(&self, files: usize, events: u64) {
         for (path, count) in &self.suppressed {

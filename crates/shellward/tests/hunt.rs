@@ -128,12 +128,16 @@ fn hunt_exit_codes() {
 #[test]
 fn hunt_runs_the_good_rules_and_names_the_bad_ones() {
     let out = hunt_samples(&["-r", "crates/shellward/tests/fixtures/broken", "-f", "jsonl"]);
-    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(out.status.code(), Some(3), "rules left out make the run incomplete");
     assert_eq!(text(&out.stdout).lines().count(), 2);
     let stderr = text(&out.stderr);
     assert!(stderr.contains("2 rule(s) run"), "{stderr}");
     assert!(stderr.contains("3 rule(s) could not be loaded"), "{stderr}");
-    assert!(stderr.contains("rule(s) could not be loaded"), "{stderr}");
+    assert!(stderr.ends_with("exit 3: 3 rule(s) could not be loaded\n"), "{stderr}");
+    let strict = hunt_samples(&["-r", "crates/shellward/tests/fixtures/broken", "--strict"]);
+    assert_eq!(strict.status.code(), Some(2));
+    assert_eq!(text(&strict.stdout), "", "nothing runs");
+    assert!(text(&strict.stderr).contains("--strict: 3 rule(s) could not be loaded"));
 }
 
 #[test]

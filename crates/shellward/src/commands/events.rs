@@ -9,10 +9,11 @@ use std::io::Write;
 use std::ops::ControlFlow;
 use std::process::ExitCode;
 
-/// Runs the command; the exit code is 3 if any input was unreadable.
+/// Runs the command; the exit status is [`crate::status`]'s.
 pub(crate) fn run(args: &EventsArgs, threads: Option<usize>) -> anyhow::Result<ExitCode> {
     let filters =
         args.logsource.iter().map(|f| parse_filter(f)).collect::<anyhow::Result<Vec<_>>>()?;
+    super::require_paths(&args.input.paths, "input")?;
     let options = super::read_options(&args.input, threads)?;
     let (files, expand_problems) = shellward_sources::expand(&args.input.paths);
     let stdout = std::io::stdout();
@@ -21,6 +22,7 @@ pub(crate) fn run(args: &EventsArgs, threads: Option<usize>) -> anyhow::Result<E
         filters,
         limit: args.limit,
         printed: 0,
+        read: 0,
         write_error: None,
         problems: Problems::new(args.verbose),
     };
@@ -32,8 +34,8 @@ pub(crate) fn run(args: &EventsArgs, threads: Option<usize>) -> anyhow::Result<E
         return Err(e).context("writing events");
     }
     printer.out.flush().context("writing events")?;
-    printer.problems.summary(files.len(), printer.printed);
-    Ok(if printer.problems.errors > 0 { ExitCode::from(3) } else { ExitCode::SUCCESS })
+    printer.problems.summary(files.len() + expand_problems.len(), printer.printed);
+    Ok(printer.problems.status(printer.read).finish())
 }
 
 /// A `--logsource` filter: a part of the log source that must equal a value.
@@ -77,12 +79,18 @@ struct Printer<W: Write> {
     filters: Vec<Filter>,
     limit: Option<u64>,
     printed: u64,
+    /// Events read, whether printed or not.
+    read: u64,
     write_error: Option<std::io::Error>,
     problems: Problems,
 }
 
 impl<W: Write> Sink for Printer<W> {
     fn event(&mut self, event: Event) -> ControlFlow<()> {
+        self.read += 1;
+        if self.limit.is_some_and(|limit| self.printed >= limit) {
+            return ControlFlow::Break(());
+        }
         if !self.filters.iter().all(|f| f.accepts(&event.logsource)) {
             return ControlFlow::Continue(());
         }

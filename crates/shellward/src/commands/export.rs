@@ -18,7 +18,7 @@ use std::process::ExitCode;
 
 /// Runs `rules export`.
 pub(crate) fn run(args: &RulesExportArgs) -> anyhow::Result<ExitCode> {
-    let rules = ruleload::load(&args.selection);
+    let rules = ruleload::load(&args.selection)?;
     ruleload::print_diagnostics(&rules, false);
     let target = args.target.target();
     let mut tally = Tally::default();

@@ -6,6 +6,7 @@ use crate::commands::matcher::{Alerts, RuleScreen, Window};
 use crate::commands::ruleload;
 use crate::output::{AlertWriter, CsvWriter, JsonlWriter, Summary, TableWriter, incidents};
 use crate::report::{self, Problems};
+use crate::status::Reason;
 use anyhow::{Context, bail};
 use shellward_engine::Lineage;
 use shellward_event::{Event, Timestamp};
@@ -16,15 +17,20 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-/// Runs the hunt. Exit code: 1 if `--fail-on` saw an alert at or above its level, else 3 if some
-/// input could not be read, else 0.
+/// Runs the hunt; the exit status is [`crate::status`]'s.
 pub(crate) fn run(args: &HuntArgs, threads: Option<usize>) -> anyhow::Result<ExitCode> {
     let now = Timestamp::now();
     let since = args.since.as_deref().map(|w| parse_when(w, now)).transpose().context("--since")?;
     let until = args.until.as_deref().map(|w| parse_when(w, now)).transpose().context("--until")?;
+    if let (Some(since), Some(until)) = (since, until)
+        && since >= until
+    {
+        bail!("--since ({since}) is not before --until ({until}): no event could be in the window");
+    }
+    super::require_paths(&args.input.paths, "input")?;
     let mut options = super::read_options(&args.input, threads)?;
 
-    let mut rules = ruleload::load(&args.selection);
+    let mut rules = ruleload::load(&args.selection)?;
     ruleload::print_diagnostics(&rules, args.verbose);
     let loaded = rules.set.len();
     if let Some(min) = args.min_level {
@@ -86,7 +92,8 @@ pub(crate) fn run(args: &HuntArgs, threads: Option<usize>) -> anyhow::Result<Exi
     hunter.progress.clear();
     let findings = findings::findings(&set, hunter.alerts.finish(), args.min_level);
     let summary = write_findings(writer, &findings)?;
-    hunter.problems.summary(files.len(), hunter.events);
+    let inputs = files.len() + expand_problems.len();
+    hunter.problems.summary(inputs, hunter.events);
     let mut line = format!("shellward: {} rule(s) run, {} alert(s)", set.len(), summary.alerts);
     if rule_errors > 0 {
         line.push_str(&format!(", {rule_errors} rule(s) could not be loaded"));
@@ -97,12 +104,17 @@ pub(crate) fn run(args: &HuntArgs, threads: Option<usize>) -> anyhow::Result<Exi
     }
     report::note(line.trim_start_matches("shellward: "));
 
-    if let (Some(fail_on), Some(max)) = (args.fail_on, summary.max_level())
-        && max >= fail_on
-    {
-        return Ok(ExitCode::from(1));
+    let mut status = hunter.problems.status(hunter.events);
+    if rule_errors > 0 {
+        status.add(Reason::RulesNotLoaded(rule_errors));
     }
-    Ok(if hunter.problems.errors > 0 { ExitCode::from(3) } else { ExitCode::SUCCESS })
+    if let Some(fail_on) = args.fail_on {
+        let alerts = summary.at_or_above(fail_on);
+        if alerts > 0 {
+            status.add(Reason::FailOn { level: fail_on, alerts });
+        }
+    }
+    Ok(status.finish())
 }
 
 /// Writes the findings, in their order, the closing summary and the incident view.
@@ -206,7 +218,8 @@ fn terminal_width() -> usize {
     std::env::var("COLUMNS").ok().and_then(|c| c.parse().ok()).filter(|&w| w >= 40).unwrap_or(160)
 }
 
-/// Parses `--since`/`--until`: `90s`, `30m`, `24h`, `7d` back from `now`, or an RFC 3339 time.
+/// Parses `--since`/`--until`: `90s`, `30m`, `24h`, `7d` back from `now`, an RFC 3339 time, or a
+/// UTC time as the table prints it (`2026-11-03 14:00:00`, `2026-11-03T14:00:00`, `2026-11-03`).
 fn parse_when(text: &str, now: Timestamp) -> anyhow::Result<Timestamp> {
     let text = text.trim();
     if let Some(unit) = text.chars().last().filter(|c| c.is_ascii_alphabetic())
@@ -223,9 +236,23 @@ fn parse_when(text: &str, now: Timestamp) -> anyhow::Result<Timestamp> {
         let span = jiff::SignedDuration::from_secs(count.saturating_mul(seconds));
         return now.checked_sub(span).with_context(|| format!("{text} is too far back"));
     }
-    text.parse::<Timestamp>()
-        .or_else(|_| format!("{text}T00:00:00Z").parse::<Timestamp>())
-        .with_context(|| format!("'{text}' is neither a duration (24h, 7d) nor an RFC 3339 time"))
+    if let Ok(time) = text.parse::<Timestamp>() {
+        return Ok(time);
+    }
+    let utc = |civil: jiff::civil::DateTime| {
+        civil.to_zoned(jiff::tz::TimeZone::UTC).map(|zoned| zoned.timestamp()).ok()
+    };
+    text.parse::<jiff::civil::DateTime>()
+        .ok()
+        .and_then(utc)
+        .or_else(|| text.parse::<jiff::civil::Date>().ok().and_then(|d| utc(d.to_datetime(jiff::civil::Time::midnight()))))
+        .with_context(|| {
+            format!(
+                "'{text}' is not a time: give a duration back from now (90s, 30m, 24h, 7d) or a time \
+                 (2026-11-03 14:00:00 in UTC, as the table prints it; 2026-11-03T14:00:00+01:00; \
+                 2026-11-03)"
+            )
+        })
 }
 
 #[cfg(test)]
@@ -241,6 +268,11 @@ mod tests {
         assert_eq!(back("90s"), "2024-01-01T23:58:30Z");
         assert_eq!(back("2023-05-01T10:00:00Z"), "2023-05-01T10:00:00Z");
         assert_eq!(back("2023-05-01"), "2023-05-01T00:00:00Z");
+        assert_eq!(back("2026-11-03 14:00:00"), "2026-11-03T14:00:00Z");
+        assert_eq!(back("2026-11-03T14:00:00"), "2026-11-03T14:00:00Z");
+        assert_eq!(back("2026-11-03T14:00:00+01:00"), "2026-11-03T13:00:00Z");
+        assert!(back("2026-11-03 14:00").starts_with("2026-11-03T14:00:00Z"));
+        assert!(back("yesterday").starts_with("'yesterday' is not a time: give a duration"));
         assert!(parse_when("yesterday", now).is_err());
         assert!(parse_when("5y", now).is_err());
     }

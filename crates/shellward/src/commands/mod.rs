@@ -26,3 +26,21 @@ fn read_options(input: &InputArgs, threads: Option<usize>) -> anyhow::Result<Rea
     }
     Ok(options)
 }
+
+/// Fails with a usage error naming every path that does not exist (`-`, standard input, aside):
+/// a typo must not pass for an empty input, as grep treats it.
+fn require_paths(paths: &[std::path::PathBuf], what: &str) -> anyhow::Result<()> {
+    let missing: Vec<String> = paths
+        .iter()
+        .filter(|path| path.as_os_str() != "-")
+        .filter(|path| {
+            std::fs::metadata(path).is_err_and(|e| e.kind() == std::io::ErrorKind::NotFound)
+        })
+        .map(|path| crate::report::escape(&path.display().to_string()))
+        .collect();
+    match missing.as_slice() {
+        [] => Ok(()),
+        [one] => anyhow::bail!("{what} {one}: no such file or directory"),
+        many => anyhow::bail!("{what}: no such files or directories: {}", many.join(", ")),
+    }
+}

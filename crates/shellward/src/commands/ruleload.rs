@@ -24,7 +24,23 @@ impl Rules {
 }
 
 /// Loads the built-in pack (unless `--no-builtin`) and every `--rules` path, and compiles them.
-pub(crate) fn load(selection: &RuleSelection) -> Rules {
+/// A `--rules` path that does not exist is a usage error, and so, with `--strict`, is a rule that
+/// fails to load (its diagnostics are printed first).
+pub(crate) fn load(selection: &RuleSelection) -> anyhow::Result<Rules> {
+    super::require_paths(&selection.rules, "--rules")?;
+    let rules = load_unchecked(selection);
+    if selection.strict {
+        let (errors, _) = rules.counts();
+        if errors > 0 {
+            print_diagnostics(&rules, true);
+            anyhow::bail!("--strict: {errors} rule(s) could not be loaded");
+        }
+    }
+    Ok(rules)
+}
+
+/// [`load`] without its checks.
+fn load_unchecked(selection: &RuleSelection) -> Rules {
     let mut loaded = Loaded::default();
     if !selection.no_builtin {
         for (name, text) in BUILTIN_RULES {

@@ -19,7 +19,7 @@ pub(crate) fn run(command: &RulesCommand) -> anyhow::Result<ExitCode> {
 }
 
 fn list(args: &RulesListArgs) -> anyhow::Result<ExitCode> {
-    let rules = ruleload::load(&args.selection);
+    let rules = ruleload::load(&args.selection)?;
     ruleload::print_diagnostics(&rules, false);
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     if !args.json {
@@ -80,7 +80,7 @@ pub(crate) fn find<'a>(rules: &'a Rules, id: &str) -> anyhow::Result<&'a Compile
 }
 
 fn show(args: &RulesShowArgs) -> anyhow::Result<ExitCode> {
-    let rules = ruleload::load(&args.selection);
+    let rules = ruleload::load(&args.selection)?;
     let rule = find(&rules, &args.id)?;
     let info = &rule.info;
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
@@ -116,6 +116,7 @@ fn escape_lines(text: &str) -> String {
 }
 
 fn check(args: &RulesCheckArgs) -> anyhow::Result<ExitCode> {
+    super::require_paths(&args.paths, "rules check")?;
     let rules = ruleload::load_only(&args.paths);
     ruleload::print_diagnostics(&rules, true);
     let (errors, warnings) = rules.counts();

@@ -124,7 +124,7 @@ fn fired(set: &Arc<RuleSet>, name: &str, text: &str) -> anyhow::Result<Vec<Strin
 
 /// Runs the tests.
 pub(crate) fn run(args: &SelftestArgs) -> anyhow::Result<ExitCode> {
-    let rules = ruleload::load(&args.selection);
+    let rules = ruleload::load(&args.selection)?;
     ruleload::print_diagnostics(&rules, false);
     let set = Arc::new(rules.set);
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());

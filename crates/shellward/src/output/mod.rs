@@ -61,8 +61,11 @@ impl Summary {
     }
 
     /// The most severe level among the alerts (`per_rule` is ordered most severe first).
-    pub(crate) fn max_level(&self) -> Option<Level> {
-        self.per_rule.keys().next().map(|(level, _)| level.0)
+    /// How many alerts are at or above a level.
+    pub(crate) fn at_or_above(&self, level: Level) -> usize {
+        let alerts: u64 =
+            self.per_rule.iter().filter(|((l, _), _)| l.0 >= level).map(|(_, n)| n).sum();
+        usize::try_from(alerts).unwrap_or(usize::MAX)
     }
 }
 

@@ -94,14 +94,19 @@ impl<R: Read> Framer<R> {
         loop {
             // Top level: skip separators.
             while self.win.pos < self.win.bytes.len() {
-                match self.win.bytes[self.win.pos] {
+                let byte = self.win.bytes[self.win.pos];
+                match byte {
                     b'\n' => {
                         self.line += 1;
                         self.column = 0;
                         self.win.pos += 1;
                         continue;
                     }
-                    b' ' | b'\t' | b'\r' | b',' | b'[' | b']' | 0xEF | 0xBB | 0xBF => {}
+                    b' ' | b'\t' | b'\r' | b',' | b'[' | b']' => {}
+                    0xEF if self.at_byte_order_mark() => {
+                        self.column += 2;
+                        self.win.pos += 2;
+                    }
                     b'{' => return Some(self.record()),
                     _ => return self.garbage(),
                 }
@@ -116,6 +121,15 @@ impl<R: Read> Framer<R> {
                 }
             }
         }
+    }
+
+    /// Whether the window is at a UTF-8 byte order mark (which a concatenation of files may put
+    /// anywhere between records; a lone byte of one is garbage).
+    fn at_byte_order_mark(&mut self) -> bool {
+        if self.win.rest().len() < 3 {
+            let _ = self.win.fill();
+        }
+        self.win.rest().starts_with(b"\xEF\xBB\xBF")
     }
 
     /// Reads the first window and decides the layout from its first [`SAMPLE`] bytes: JSON lines
