@@ -43,11 +43,8 @@ impl<R: Read> Framer<R> {
         let start = memmem::Finder::new(b"<Event");
         // Find the start of an event.
         loop {
+            let found = event_start(&start, self.win.rest());
             let rest = self.win.rest();
-            let found = start.find_iter(rest).find(|&i| {
-                rest.get(i + 6)
-                    .is_some_and(|b| matches!(b, b' ' | b'>' | b'\t' | b'\r' | b'\n' | b'/'))
-            });
             match found {
                 Some(i) => {
                     self.advance(i);
@@ -70,11 +67,24 @@ impl<R: Read> Framer<R> {
         let mut searched = 0;
         loop {
             let rest = self.win.rest();
-            if let Some(i) = end.find(&rest[searched..]) {
-                let len = searched + i + b"</Event>".len();
-                let bytes = rest[..len].to_vec();
-                self.advance(len);
-                return Some(Ok((line, bytes)));
+            let ends = end.find(&rest[searched..]).map(|i| searched + i);
+            // Another event starting before this one ends: this one was cut (a raw `<Event` cannot
+            // occur inside an event's text, where XML escapes `<`).
+            let from = searched.max(1);
+            let next = event_start(&start, &rest[from..]).map(|i| from + i);
+            match (ends, next) {
+                (Some(i), next) if next.is_none_or(|n| n > i) => {
+                    let len = i + b"</Event>".len();
+                    let bytes = rest[..len].to_vec();
+                    self.advance(len);
+                    return Some(Ok((line, bytes)));
+                }
+                (_, Some(n)) => {
+                    self.advance(n);
+                    let why = "another <Event> starts before its </Event>";
+                    return Some(Err((line, DecodeError::CutShort(why))));
+                }
+                _ => {}
             }
             searched = rest.len().saturating_sub(7);
             if rest.len() > MAX_RECORD {
@@ -93,6 +103,14 @@ impl<R: Read> Framer<R> {
             }
         }
     }
+}
+
+/// Where the first `<Event>` element starts in `text` (`<Event` then a delimiter, not
+/// `<EventData>` or `<EventID>`); a start at the very end of `text` is not found yet.
+fn event_start(start: &memmem::Finder<'_>, text: &[u8]) -> Option<usize> {
+    start.find_iter(text).find(|&i| {
+        text.get(i + 6).is_some_and(|b| matches!(b, b' ' | b'>' | b'\t' | b'\r' | b'\n' | b'/'))
+    })
 }
 
 /// Where an XML element sits in a Windows event.

@@ -201,6 +201,19 @@ fn truncated_xml() {
 }
 
 #[test]
+fn xml_event_cut_before_the_next_one_costs_only_itself() {
+    let event = "<Event xmlns='http://schemas.microsoft.com/win/2004/08/events/event'><System><EventID>1</EventID><Channel>Microsoft-Windows-Sysmon/Operational</Channel><Computer>h</Computer></System><EventData><Data Name='Image'>C:\\a.exe</Data></EventData></Event>";
+    let text = format!("{event}\n{}\n{event}\n{}\n{event}\n", &event[..120], &event[..30]);
+    let got = read_bytes(text.as_bytes(), "cut.xml");
+    assert_eq!(got.events.len(), 3, "{:?}", got.problem_texts());
+    let errors = errors(&got);
+    assert_eq!(errors.len(), 2, "{:?}", got.problem_texts());
+    assert_eq!(errors[0].location, Some(Location::Line(2)));
+    assert_eq!(errors[1].location, Some(Location::Line(4)));
+    assert!(matches!(errors[0].error, DecodeError::CutShort(_)));
+}
+
+#[test]
 fn random_bytes() {
     let mut state = 0x2545_F491_4F6C_DD1Du64;
     let random: Vec<u8> = (0..100_000)
