@@ -3,20 +3,13 @@
 
 #![allow(clippy::unwrap_used)]
 
-use std::path::PathBuf;
-use std::process::{Command, Output};
+mod common;
+
+use common::{repo, text};
+use std::process::Output;
 
 fn shellward(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_shellward"))
-        .current_dir(repo())
-        .env("NO_COLOR", "1")
-        .args(args)
-        .output()
-        .unwrap()
-}
-
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+    common::run_in(&repo(), args)
 }
 
 const RULES: &str = "crates/shellward/tests/fixtures/rules";
@@ -26,10 +19,6 @@ fn hunt_samples(extra: &[&str]) -> Output {
     let mut args = vec!["hunt", "samples", "--no-builtin", "-r", RULES];
     args.extend_from_slice(extra);
     shellward(&args)
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8(bytes.to_vec()).unwrap()
 }
 
 #[test]
