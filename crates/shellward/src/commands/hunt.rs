@@ -1,14 +1,13 @@
 //! `shellward hunt`: run the rules over telemetry and report alerts.
 
 use crate::args::{HuntArgs, OutputFormat};
-use crate::commands::findings::{self, Finding};
-use crate::commands::matcher::{Alerts, RuleScreen, Window};
 use crate::commands::ruleload;
 use crate::output::{AlertWriter, CsvWriter, JsonlWriter, Summary, TableWriter, incidents};
 use crate::report::{self, Problems};
 use crate::status::Reason;
 use anyhow::{Context, bail};
 use shellward_engine::Lineage;
+use shellward_hunt::{Finding, Hunt, RuleScreen, Window, findings};
 use shellward_event::{Event, Timestamp};
 use shellward_sources::{Marks, Problem, Sink};
 use std::io::IsTerminal;
@@ -80,7 +79,7 @@ pub(crate) fn run(args: &HuntArgs, threads: Option<usize>) -> anyhow::Result<Exi
     };
 
     let mut hunter = Hunter {
-        alerts: Alerts::new(Arc::clone(&set), lineage.then(Lineage::default)),
+        alerts: Hunt::new(Arc::clone(&set), lineage.then(Lineage::default)),
         problems: Problems::new(args.verbose),
         events: 0,
         progress: Progress::new(std::io::stderr().is_terminal()),
@@ -90,7 +89,7 @@ pub(crate) fn run(args: &HuntArgs, threads: Option<usize>) -> anyhow::Result<Exi
     }
     let _ = shellward_sources::read_all(&files, &options, &mut hunter);
     hunter.progress.clear();
-    let findings = findings::findings(&set, hunter.alerts.finish(), args.min_level);
+    let findings = findings(&set, hunter.alerts.finish(), args.min_level);
     let summary = write_findings(writer, &findings)?;
     let inputs = files.len() + expand_problems.len();
     hunter.problems.summary(inputs, hunter.events);
@@ -139,7 +138,7 @@ fn write_findings(
 /// The sink of a hunt: the decoders screen every event with the rules ([`RuleScreen`]), so what
 /// arrives here are the events that matched, with their rules, and a count of the others.
 struct Hunter {
-    alerts: Alerts,
+    alerts: Hunt,
     problems: Problems,
     events: u64,
     progress: Progress,
@@ -153,7 +152,7 @@ impl Sink for Hunter {
 
     fn screened(&mut self, event: Event, rules: Marks) -> ControlFlow<()> {
         self.dropped(1);
-        self.alerts.add(event, rules);
+        self.alerts.push(event, rules);
         ControlFlow::Continue(())
     }
 

@@ -2,10 +2,7 @@
 
 pub(crate) mod events;
 mod export;
-pub(crate) mod findings;
-mod first_seen;
 pub(crate) mod hunt;
-pub(crate) mod matcher;
 pub(crate) mod ruleload;
 pub(crate) mod rules;
 pub(crate) mod selftest;

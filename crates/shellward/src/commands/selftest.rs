@@ -8,12 +8,11 @@
 //! ([`findings`]), so the multi-signal detections are tested too.
 
 use crate::args::SelftestArgs;
-use crate::commands::findings::{self, Finding};
-use crate::commands::matcher::Alerts;
 use crate::commands::ruleload;
 use crate::output::table::one_line;
 use crate::report::{self, escape};
-use shellward_engine::{Lineage, RuleSet, Scratch};
+use shellward_engine::RuleSet;
+use shellward_hunt::{Finding, hunt_events};
 use shellward_event::Event;
 use shellward_sources::{Collected, ReadOptions, read_bytes};
 use std::io::Write;
@@ -99,13 +98,7 @@ fn events(name: &str, text: &str) -> anyhow::Result<Vec<Event>> {
 /// What a hunt reports for a test's data: every event matched and through lineage, then the
 /// correlations over the alerts.
 fn hunt<'r>(set: &'r Arc<RuleSet>, name: &str, text: &str) -> anyhow::Result<Vec<Finding<'r>>> {
-    let mut alerts = Alerts::new(Arc::clone(set), Some(Lineage::default()));
-    let (mut scratch, mut matched) = (Scratch::default(), Vec::new());
-    for event in events(name, text)? {
-        set.matching(&event, &mut scratch, &mut matched);
-        alerts.add(event, matched.iter().filter_map(|&i| u32::try_from(i).ok()).collect());
-    }
-    Ok(findings::findings(set, alerts.finish(), None))
+    Ok(hunt_events(set, events(name, text)?))
 }
 
 /// The detection types (else titles) of what a hunt reports on `text`, in first-reported order.
@@ -136,7 +129,7 @@ pub(crate) fn run(args: &SelftestArgs) -> anyhow::Result<ExitCode> {
                 "    {:<8}  {}  ({})",
                 finding.rule.level.name(),
                 escape(&finding.rule.title),
-                escape(&one_line(&finding.details()))
+                escape(&one_line(&crate::output::table::finding_details(&finding)))
             ));
         }
         let mut caught = !lines.is_empty();

@@ -1,7 +1,7 @@
 //! The per-host incident view that ends a hunt: each host's findings grouped into incidents
 //! (findings less than [`GAP`] apart), most severe first, each with a short timeline.
 
-use crate::commands::findings::Finding;
+use shellward_hunt::Finding;
 use crate::output::table::one_line;
 use crate::report::escape;
 use shellward_engine::Level;
@@ -68,7 +68,7 @@ fn incident(host: &str, findings: Vec<&Finding<'_>>) -> Incident {
         .unwrap_or_default();
     let mut lines: Vec<(Timestamp, Level, String, String, usize)> = Vec::new();
     for finding in &findings {
-        let detail = finding.details();
+        let detail = crate::output::table::finding_details(finding);
         match lines.last_mut() {
             Some(last) if last.2 == finding.rule.title => last.4 += 1,
             _ => lines.push((

@@ -1,7 +1,7 @@
 //! JSON lines: one alert object per line, exactly the contract.
 
 use super::{AlertWriter, Out, Summary};
-use crate::commands::findings::{Correlated, correlation_alert_json};
+use shellward_hunt::{Correlated, correlation_alert_json};
 use shellward_engine::{RuleInfo, alert_json};
 use shellward_event::Event;
 use std::io::{self, Write};

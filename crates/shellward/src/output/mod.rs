@@ -5,7 +5,7 @@ pub(crate) mod incidents;
 mod jsonl;
 pub(crate) mod table;
 
-use crate::commands::findings::Correlated;
+use shellward_hunt::Correlated;
 use incidents::Incident;
 use shellward_engine::{Level, RuleInfo};
 use shellward_event::Event;

@@ -4,7 +4,7 @@
 
 use super::incidents::{self, Incident};
 use super::{AlertWriter, Out, Summary};
-use crate::commands::findings::Correlated;
+use shellward_hunt::{Correlated, Finding};
 use crate::report::escape;
 use shellward_engine::{Level, RuleInfo};
 use shellward_event::{Event, Value};
@@ -129,6 +129,14 @@ fn fit(text: &str, width: usize) -> String {
 /// The last path component of a Windows or Unix path.
 fn base(path: &str) -> &str {
     path.rsplit(['\\', '/']).next().unwrap_or(path)
+}
+
+/// What a finding says happened, in a few words: its event's details, or its correlation's line.
+pub(crate) fn finding_details(finding: &Finding<'_>) -> String {
+    match &finding.correlated {
+        Some(correlated) => correlated.line(),
+        None => details(&finding.event),
+    }
 }
 
 /// The fields that say what happened, in a few words.

@@ -6,8 +6,7 @@
 //! correlation has `generate: false` alerts only through them; a rule kept below `--min-level`
 //! only because a correlation at or above it names it does not alert on its own either.
 
-use crate::commands::matcher::Alert;
-use crate::output::table::details;
+use crate::hunt::Alert;
 use serde_json::{Value as Json, json};
 use shellward_engine::correlation::{Fired, MemberRef};
 use shellward_engine::{Correlator, Level, RuleInfo, RuleSet, alert_json};
@@ -18,45 +17,35 @@ use std::sync::Arc;
 /// the group's values as fields, the provenance of the signal that completed it) and what the
 /// JSON contract adds.
 #[derive(Debug)]
-pub(crate) struct Correlated {
+pub struct Correlated {
     /// The correlation's type (`temporal`, ...).
-    pub(crate) kind: &'static str,
+    pub kind: &'static str,
     /// `{"type", "group", "events": [member alerts]}` for the alert's `correlation` key.
-    pub(crate) json: Json,
+    pub json: Json,
     /// One line for the table: the member rules in order, with counts.
-    pub(crate) summary: String,
+    pub summary: String,
 }
 
 impl Correlated {
     /// What the firing says in one line: its type and member rules (`temporal: A → B`).
-    pub(crate) fn line(&self) -> String {
+    pub fn line(&self) -> String {
         format!("{}: {}", self.kind, self.summary)
     }
 }
 
 /// One thing to report.
 #[derive(Debug)]
-pub(crate) struct Finding<'r> {
+pub struct Finding<'r> {
     /// The event (synthetic for a correlation).
-    pub(crate) event: Arc<Event>,
+    pub event: Arc<Event>,
     /// The rule or correlation.
-    pub(crate) rule: &'r RuleInfo,
+    pub rule: &'r RuleInfo,
     /// Set for a correlation.
-    pub(crate) correlated: Option<Correlated>,
-}
-
-impl Finding<'_> {
-    /// What happened, in a few words: the event's details, or the correlation's line.
-    pub(crate) fn details(&self) -> String {
-        match &self.correlated {
-            Some(correlated) => correlated.line(),
-            None => details(&self.event),
-        }
-    }
+    pub correlated: Option<Correlated>,
 }
 
 /// An alert's JSON with a `correlation` object: the contract's correlation alert.
-pub(crate) fn correlation_alert_json(event: &Event, rule: &RuleInfo, correlation: Json) -> Json {
+pub fn correlation_alert_json(event: &Event, rule: &RuleInfo, correlation: Json) -> Json {
     let mut alert = alert_json(event, rule);
     if let Json::Object(object) = &mut alert {
         object.insert("correlation".into(), correlation);
@@ -64,8 +53,9 @@ pub(crate) fn correlation_alert_json(event: &Event, rule: &RuleInfo, correlation
     alert
 }
 
-/// Every finding of a hunt, sorted by time (then as [`super::matcher::Alerts::finish`] sorts).
-pub(crate) fn findings(
+/// Every finding of a hunt, sorted by time (then as [`crate::Hunt::finish`] sorts); `min_level`
+/// leaves out the rules kept below it only because a correlation at or above it names them.
+pub fn findings(
     set: &RuleSet,
     alerts: Vec<Alert>,
     min_level: Option<Level>,

@@ -15,7 +15,7 @@ const CAPACITY: usize = 1 << 18;
 
 /// See the module documentation.
 #[derive(Default)]
-pub(crate) struct Novelty {
+pub struct Novelty {
     starts: HashMap<(usize, String), Timestamp>,
     seen: HashSet<(usize, String, String)>,
     order: VecDeque<(usize, String, String)>,
@@ -24,7 +24,7 @@ pub(crate) struct Novelty {
 impl Novelty {
     /// Whether the match of rule `rule` (whose setting is `setting`) on `event` is an alert: its
     /// value is new for the host and the host's baseline is over.
-    pub(crate) fn keep(&mut self, rule: usize, setting: &FirstSeen, event: &Event) -> bool {
+    pub fn keep(&mut self, rule: usize, setting: &FirstSeen, event: &Event) -> bool {
         let Some(time) = event.time else { return false };
         let host = event.host.clone().unwrap_or_default();
         let mut value = String::new();

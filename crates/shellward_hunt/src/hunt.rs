@@ -1,5 +1,7 @@
-//! Matching decoded events against the rule set on the decoding threads, with the alerts in a
-//! deterministic order whatever the scheduling.
+//! Matching decoded events against the rule set on the decoding threads ([`RuleScreen`]), and the
+//! state of a hunt that needs the events in input order ([`Hunt`]): lineage, the re-evaluation of
+//! what lineage changed, and first-seen values; alerts in a deterministic order whatever the
+//! scheduling.
 //!
 //! The rules run as the decoders' [`Screen`]: each event is matched on the worker that decoded it
 //! (one [`Scratch`] per thread), the events that match nothing (and those outside the time window)
@@ -7,7 +9,7 @@
 //! end the alerts are sorted by event time (events without a time last), then file, record and
 //! rule order.
 
-use crate::commands::first_seen::Novelty;
+use crate::novelty::Novelty;
 use shellward_engine::{Lineage, RuleSet, Scratch};
 use shellward_event::{Event, LogSource, Timestamp};
 use shellward_sources::{Marks, Screen};
@@ -15,14 +17,16 @@ use std::cell::RefCell;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-/// One alert: an event and the index of the rule it matched.
-pub(crate) type Alert = (Arc<Event>, usize);
+/// One alert: an event and the index of the rule it matched (in [`RuleSet::rules`]).
+pub type Alert = (Arc<Event>, usize);
 
 /// The time window of `--since`/`--until`: events with a time outside it are not matched.
 #[derive(Debug, Clone, Copy, Default)]
-pub(crate) struct Window {
-    pub(crate) since: Option<Timestamp>,
-    pub(crate) until: Option<Timestamp>,
+pub struct Window {
+    /// Events before this time are left out.
+    pub since: Option<Timestamp>,
+    /// Events at or after this time are left out.
+    pub until: Option<Timestamp>,
 }
 
 impl Window {
@@ -35,7 +39,7 @@ impl Window {
 }
 
 /// The rules as a decoding screen: see the module documentation.
-pub(crate) struct RuleScreen {
+pub struct RuleScreen {
     rules: Arc<RuleSet>,
     window: Window,
     /// Pass every process creation on, matched or not, for lineage ([`shellward_engine::Lineage`]).
@@ -50,7 +54,9 @@ thread_local! {
 }
 
 impl RuleScreen {
-    pub(crate) fn new(rules: Arc<RuleSet>, window: Window, lineage: bool) -> Self {
+    /// Screens with `rules` within `window`; with `lineage`, every process creation and every
+    /// event a rule on ancestor fields reads is passed on, matched or not.
+    pub fn new(rules: Arc<RuleSet>, window: Window, lineage: bool) -> Self {
         RuleScreen { rules, window, lineage, out_of_window: AtomicU64::new(0) }
     }
 
@@ -63,7 +69,7 @@ impl RuleScreen {
     }
 
     /// How many events were outside the time window.
-    pub(crate) fn out_of_window(&self) -> u64 {
+    pub fn out_of_window(&self) -> u64 {
         self.out_of_window.load(Ordering::Relaxed)
     }
 }
@@ -89,7 +95,7 @@ impl Screen for RuleScreen {
 
 /// The alerts of a hunt, gathered as the screened events arrive (in input order), with the rules
 /// that alert only on new values ([`Novelty`]) applied.
-pub(crate) struct Alerts {
+pub struct Hunt {
     rules: Arc<RuleSet>,
     novelty: Novelty,
     /// Process lineage, when tracked: process creations arrive here in input order.
@@ -99,15 +105,16 @@ pub(crate) struct Alerts {
     alerts: Vec<Alert>,
 }
 
-impl Alerts {
-    pub(crate) fn new(rules: Arc<RuleSet>, lineage: Option<Lineage>) -> Self {
+impl Hunt {
+    /// A hunt with `rules`, tracking process lineage when `lineage` is given.
+    pub fn new(rules: Arc<RuleSet>, lineage: Option<Lineage>) -> Self {
         let scratch = Scratch::default();
-        Alerts { rules, novelty: Novelty::default(), lineage, scratch, alerts: Vec::new() }
+        Hunt { rules, novelty: Novelty::default(), lineage, scratch, alerts: Vec::new() }
     }
 
     /// An event the screen passed, with the rules it matched. A process creation first goes
     /// through lineage, and the rules that read what lineage added are evaluated again.
-    pub(crate) fn add(&mut self, mut event: Event, mut rules: Marks) {
+    pub fn push(&mut self, mut event: Event, mut rules: Marks) {
         if let Some(lineage) = &mut self.lineage {
             let added = lineage.observe(&mut event);
             if added.any() {
@@ -130,13 +137,25 @@ impl Alerts {
         }
     }
 
+    /// An event no screen has matched yet: matched here, then [`Hunt::push`]ed.
+    pub fn push_unscreened(&mut self, event: Event) {
+        let mut matched = Vec::new();
+        self.rules.matching(&event, &mut self.scratch, &mut matched);
+        self.push(event, matched.iter().filter_map(|&i| u32::try_from(i).ok()).collect());
+    }
+
     /// How many alerts so far.
-    pub(crate) fn len(&self) -> usize {
+    pub fn len(&self) -> usize {
         self.alerts.len()
     }
 
+    /// Whether there is no alert yet.
+    pub fn is_empty(&self) -> bool {
+        self.alerts.is_empty()
+    }
+
     /// Every alert, sorted.
-    pub(crate) fn finish(self) -> Vec<Alert> {
+    pub fn finish(self) -> Vec<Alert> {
         let mut alerts = self.alerts;
         alerts.sort_by(|(a, ra), (b, rb)| {
             (a.time.is_none(), a.time, &a.provenance.path, a.provenance.record, ra).cmp(&(
