@@ -68,6 +68,14 @@ impl Record {
     }
 }
 
+/// Whether a line is a whole row of a file with `width` columns: its quotes balance and it holds
+/// that many values (never for files of fewer than two columns, where any line would be).
+pub(crate) fn is_whole_row(line: &[u8], width: usize) -> bool {
+    width >= 2
+        && memchr::memchr_iter(b'"', line).count().is_multiple_of(2)
+        && parse(line).is_ok_and(|record| record.len() == width)
+}
+
 /// Decodes one row.
 pub(crate) fn decode(
     bytes: &[u8],

@@ -81,9 +81,8 @@ pub(crate) fn read(
             decoder.run(|| framer.next_frame().map(Framed::Frame), sink)
         }
         TextKind::Csv => {
-            let mut framer = lines::LineFramer::new(reader);
-            let mut header_read = false;
-            decoder.run(|| csv_frame(&mut framer, &mut header_read), sink)
+            let mut framer = CsvFramer::new(reader);
+            decoder.run(|| framer.next_frame(), sink)
         }
         TextKind::Esxi | TextKind::AccessLog | TextKind::Unknown => {
             let mut framer = lines::LineFramer::new(reader);
@@ -113,34 +112,63 @@ fn w3c_frame<R: Read>(framer: &mut lines::LineFramer<R>) -> Option<Framed> {
     }
 }
 
-/// The next CSV frame: the first line gives the columns; a row spans lines until its quotes
-/// balance (a row longer than [`lines::MAX_LINE`] is reported and skipped).
-fn csv_frame<R: Read>(framer: &mut lines::LineFramer<R>, header_read: &mut bool) -> Option<Framed> {
-    let (line, bytes) = match framer.next_frame()? {
-        Ok(first) => first,
-        Err(problem) => return Some(Framed::Frame(Err(problem))),
-    };
-    if !std::mem::replace(header_read, true)
-        && let Some(columns) = csv_rows::header(&bytes)
-    {
-        return Some(Framed::Columns(Arc::new(columns)));
-    }
-    let mut record = csv_rows::Record::default();
-    let mut complete = record.push_line(&bytes);
-    while !complete {
-        if record.len() > lines::MAX_LINE {
-            return Some(Framed::Frame(Err((
-                line,
-                DecodeError::TooLarge { limit: lines::MAX_LINE },
-            ))));
+/// Frames CSV: the first line gives the columns; a row spans lines until its quotes balance (a row
+/// longer than [`lines::MAX_LINE`] is reported and skipped). A row whose quoted value never closes
+/// (a cut export) would swallow every row after it, so a continuation line that is a whole row by
+/// itself (its quotes balance and it has as many values as the header has columns) ends the
+/// broken row, which is reported, and starts the next.
+struct CsvFramer<R> {
+    lines: lines::LineFramer<R>,
+    header_read: bool,
+    /// The header's column count.
+    width: usize,
+    /// A line read ahead that starts the next row.
+    pending: Option<(u64, Vec<u8>)>,
+}
+
+impl<R: Read> CsvFramer<R> {
+    fn new(reader: R) -> Self {
+        CsvFramer {
+            lines: lines::LineFramer::new(reader),
+            header_read: false,
+            width: 0,
+            pending: None,
         }
-        complete = match framer.next_frame() {
-            None => return Some(Framed::Frame(Err((line, DecodeError::Truncated)))),
-            Some(Err(problem)) => return Some(Framed::Frame(Err(problem))),
-            Some(Ok((_, more))) => record.push_line(&more),
-        };
     }
-    Some(Framed::Frame(Ok((line, record.take()))))
+
+    fn next_frame(&mut self) -> Option<Framed> {
+        let (line, bytes) = match self.pending.take().map(Ok).or_else(|| self.lines.next_frame())? {
+            Ok(first) => first,
+            Err(problem) => return Some(Framed::Frame(Err(problem))),
+        };
+        if !std::mem::replace(&mut self.header_read, true)
+            && let Some(columns) = csv_rows::header(&bytes)
+        {
+            self.width = columns.0.len();
+            return Some(Framed::Columns(Arc::new(columns)));
+        }
+        let mut record = csv_rows::Record::default();
+        let mut complete = record.push_line(&bytes);
+        while !complete {
+            if record.len() > lines::MAX_LINE {
+                return Some(Framed::Frame(Err((
+                    line,
+                    DecodeError::TooLarge { limit: lines::MAX_LINE },
+                ))));
+            }
+            complete = match self.lines.next_frame() {
+                None => return Some(Framed::Frame(Err((line, DecodeError::Truncated)))),
+                Some(Err(problem)) => return Some(Framed::Frame(Err(problem))),
+                Some(Ok((number, more))) if csv_rows::is_whole_row(&more, self.width) => {
+                    self.pending = Some((number, more));
+                    let why = "a quoted value never closes before the next row";
+                    return Some(Framed::Frame(Err((line, DecodeError::CutShort(why)))));
+                }
+                Some(Ok((_, more))) => record.push_line(&more),
+            };
+        }
+        Some(Framed::Frame(Ok((line, record.take()))))
+    }
 }
 
 /// A frame and the columns in effect for it (W3C and CSV).

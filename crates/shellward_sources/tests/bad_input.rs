@@ -214,6 +214,29 @@ fn xml_event_cut_before_the_next_one_costs_only_itself() {
 }
 
 #[test]
+fn a_csv_row_cut_inside_quotes_costs_only_itself() {
+    let header = "Timestamp,DeviceName,ActionType,FileName,FolderPath,InitiatingProcessFileName";
+    let row = |n: u32| {
+        format!(
+            "2026-11-02T09:15:4{n}Z,web01,FileCreated,s{n}.aspx,\"C:\\inetpub\\wwwroot\",w3wp.exe"
+        )
+    };
+    let text = format!(
+        "{header}\n{}\n2026-11-02T09:15:45Z,web01,FileCreated,\"cut.aspx\n{}\n{}\n",
+        row(1),
+        row(2),
+        row(3)
+    );
+    let got = read_bytes(text.as_bytes(), "export.csv");
+    let names: Vec<_> = got.events.iter().map(|e| e.get_str("FileName").unwrap_or("?")).collect();
+    assert_eq!(names, ["s1.aspx", "s2.aspx", "s3.aspx"], "{:?}", got.problem_texts());
+    let errors = errors(&got);
+    assert_eq!(errors.len(), 1, "{:?}", got.problem_texts());
+    assert_eq!(errors[0].location, Some(Location::Line(3)));
+    assert!(matches!(errors[0].error, DecodeError::CutShort(_)));
+}
+
+#[test]
 fn random_bytes() {
     let mut state = 0x2545_F491_4F6C_DD1Du64;
     let random: Vec<u8> = (0..100_000)

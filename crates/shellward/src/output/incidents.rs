@@ -1,11 +1,11 @@
 //! The per-host incident view that ends a hunt: each host's findings grouped into incidents
 //! (findings less than [`GAP`] apart), most severe first, each with a short timeline.
 
-use shellward_hunt::Finding;
 use crate::output::table::one_line;
 use crate::report::escape;
 use shellward_engine::Level;
 use shellward_event::Timestamp;
+use shellward_hunt::Finding;
 use std::collections::BTreeMap;
 use std::io::{self, Write};
 

@@ -5,10 +5,10 @@ pub(crate) mod incidents;
 mod jsonl;
 pub(crate) mod table;
 
-use shellward_hunt::Correlated;
 use incidents::Incident;
 use shellward_engine::{Level, RuleInfo};
 use shellward_event::Event;
+use shellward_hunt::Correlated;
 use std::collections::BTreeMap;
 use std::io::{self, Write};
 

@@ -4,10 +4,10 @@
 
 use super::incidents::{self, Incident};
 use super::{AlertWriter, Out, Summary};
-use shellward_hunt::{Correlated, Finding};
 use crate::report::escape;
 use shellward_engine::{Level, RuleInfo};
 use shellward_event::{Event, Value};
+use shellward_hunt::{Correlated, Finding};
 use std::io::{self, Write};
 
 /// Writes alerts as an aligned table.
