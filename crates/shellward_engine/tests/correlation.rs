@@ -45,7 +45,11 @@ fn fire(set: &RuleSet, mut alerts: Vec<(Arc<Event>, usize)>) -> (Vec<Fired>, Vec
     alerts.reverse();
     alerts.sort_by_key(|(e, _)| e.time);
     let correlator = Correlator::new(set, set.correlations());
-    let all = correlator.run(&alerts);
+    let all: Vec<Vec<Fired>> = correlator
+        .run(&alerts)
+        .iter()
+        .map(|firings| firings.iter().map(|f| (**f).clone()).collect())
+        .collect();
     (all[0].clone(), all)
 }
 
@@ -107,7 +111,7 @@ fn temporal_takes_any_order_and_needs_every_rule() {
     let reversed = vec![alert(1, 0.0, "h", &[]), alert(0, 600.0, "h", &[])];
     let (fired, _) = fire(&set, reversed);
     assert_eq!(fired.len(), 1);
-    assert_eq!(fired[0].members, [MemberRef::Alert(0), MemberRef::Alert(1)]);
+    assert_eq!(fired[0].member_refs(), [MemberRef::Alert(0), MemberRef::Alert(1)]);
     let outside = vec![alert(0, 0.0, "h", &[]), alert(1, 601.0, "h", &[])];
     assert!(fire(&set, outside).0.is_empty());
     let only_a = vec![alert(0, 0.0, "h", &[]), alert(0, 1.0, "h", &[])];
@@ -162,7 +166,7 @@ fn chained_correlations_and_generate() {
     let (inner, all) = fire(&set, alerts);
     assert_eq!(inner.len(), 2);
     assert_eq!(all[1].len(), 1);
-    assert_eq!(all[1][0].members, [MemberRef::Fired(0, 0), MemberRef::Fired(0, 1)]);
+    assert_eq!(all[1][0].member_refs(), [MemberRef::Fired(0, 0), MemberRef::Fired(0, 1)]);
     let correlator = Correlator::new(&set, set.correlations());
     // c has generate: false (the default), so a and b alert only through it; twice generates.
     assert!(!correlator.rule_generates(0) && !correlator.rule_generates(1));
@@ -186,4 +190,57 @@ fn unsupported_and_unresolved_correlations_are_diagnosed() {
     assert_eq!(set.correlations().len(), 1, "{text:?}");
     assert!(text[0].contains("value_sum"), "{text:?}");
     assert!(text[1].contains("references no loaded rule: nothing"), "{text:?}");
+}
+
+/// A stream returns each firing when the alert completing it is pushed, chained firings included,
+/// and the same firings as the batch run.
+#[test]
+fn a_stream_fires_as_soon_as_the_condition_holds() {
+    let yaml = format!(
+        "{}---\ntitle: Twice\nname: twice\ncorrelation:\n    type: event_count\n    rules: [c]\n    group-by: [host]\n    timespan: 1h\n    condition:\n        gte: 2\ngenerate: true\nlevel: critical\n",
+        correlation("temporal", "a, b", "")
+    );
+    let set = rules(&yaml);
+    let alerts = [
+        alert(0, 0.0, "h", &[]),
+        alert(1, 10.0, "h", &[]),
+        alert(0, 1000.0, "h", &[]),
+        alert(1, 1010.0, "h", &[]),
+        alert(0, 1020.0, "h", &[]),
+    ];
+    let correlator = Correlator::new(&set, set.correlations());
+    let mut stream = correlator.stream();
+    let decided: Vec<Vec<(usize, usize)>> = alerts
+        .iter()
+        .enumerate()
+        .map(|(order, (event, rule))| {
+            stream
+                .push(Arc::clone(event), *rule, order)
+                .iter()
+                .map(|f| (f.correlation, f.index))
+                .collect()
+        })
+        .collect();
+    // c fires with b's alerts; twice waits for a later time (its inputs at one time are given
+    // together, after that time's alerts), so it is decided by the next alert, or by flush.
+    assert_eq!(decided, [vec![], vec![(0, 0)], vec![], vec![(0, 1)], vec![(1, 0)]]);
+    assert!(stream.flush().is_empty());
+    let batch = correlator.run(&alerts);
+    assert_eq!(batch.iter().map(Vec::len).collect::<Vec<_>>(), [2, 1]);
+}
+
+/// Groups whose window can hold nothing more are forgotten, and a stream stays correct.
+#[test]
+fn a_long_stream_of_groups_stays_correct() {
+    let set = rules(&correlation("temporal", "a, b", ""));
+    let correlator = Correlator::new(&set, set.correlations());
+    let mut stream = correlator.stream();
+    let mut fired = 0;
+    for i in 0..20_000u32 {
+        let host = format!("h{i}");
+        let t = f64::from(i) * 700.0;
+        fired += stream.push(alert(0, t, &host, &[]).0, 0, 2 * i as usize).len();
+        fired += stream.push(alert(1, t + 1.0, &host, &[]).0, 1, 2 * i as usize + 1).len();
+    }
+    assert_eq!(fired, 20_000);
 }

@@ -8,7 +8,7 @@
 
 use crate::hunt::Alert;
 use serde_json::{Value as Json, json};
-use shellward_engine::correlation::{Fired, MemberRef};
+use shellward_engine::correlation::{Fired, Signal};
 use shellward_engine::{Correlator, Level, RuleInfo, RuleSet, alert_json};
 use shellward_event::{Event, Value};
 use std::sync::Arc;
@@ -72,8 +72,8 @@ pub fn findings(set: &RuleSet, alerts: Vec<Alert>, min_level: Option<Level>) -> 
             continue;
         }
         for firing in firings {
-            let event = synthetic(firing, &alerts, &fired);
-            let correlated = correlated(set, firing, &alerts, &fired);
+            let event = synthetic(firing);
+            let correlated = correlated(set, firing);
             out.push((usize::MAX, Finding { event, rule: info, correlated: Some(correlated) }));
         }
     }
@@ -89,18 +89,16 @@ pub fn findings(set: &RuleSet, alerts: Vec<Alert>, min_level: Option<Level>) -> 
     out.into_iter().map(|(_, finding)| finding).collect()
 }
 
-/// The event standing for a firing.
-fn synthetic(firing: &Fired, alerts: &[Alert], fired: &[Vec<Fired>]) -> Arc<Event> {
-    let last = firing.members.last().copied();
-    let provenance = match last.map(|m| last_alert(m, alerts, fired)) {
-        Some(Some(event)) => event.provenance.clone(),
-        _ => alerts.first().map(|(e, _)| e.provenance.clone()).unwrap_or_else(|| {
-            shellward_event::Provenance {
-                path: "-".into(),
-                record: 0,
-                format: shellward_event::Format::Json,
-            }
-        }),
+/// The event standing for a firing: its time, host and group, and the provenance of the alert
+/// that completed it.
+fn synthetic(firing: &Fired) -> Arc<Event> {
+    let provenance = match last_alert(firing) {
+        Some(event) => event.provenance.clone(),
+        None => shellward_event::Provenance {
+            path: "-".into(),
+            record: 0,
+            format: shellward_event::Format::Json,
+        },
     };
     let mut event = Event::new(provenance);
     event.time = Some(firing.time);
@@ -111,29 +109,22 @@ fn synthetic(firing: &Fired, alerts: &[Alert], fired: &[Vec<Fired>]) -> Arc<Even
     Arc::new(event)
 }
 
-/// The last alert under a member (a chained firing's last member, recursively).
-fn last_alert<'a>(
-    member: MemberRef,
-    alerts: &'a [Alert],
-    fired: &'a [Vec<Fired>],
-) -> Option<&'a Event> {
-    match member {
-        MemberRef::Alert(i) => alerts.get(i).map(|(e, _)| &**e),
-        MemberRef::Fired(c, i) => {
-            let inner = fired.get(c)?.get(i)?;
-            last_alert(*inner.members.last()?, alerts, fired)
-        }
+/// The last alert under a firing (a chained firing's last member, recursively).
+fn last_alert(firing: &Fired) -> Option<&Event> {
+    match firing.members.last()? {
+        Signal::Alert { event, .. } => Some(event),
+        Signal::Fired(inner) => last_alert(inner),
     }
 }
 
-fn correlated(set: &RuleSet, firing: &Fired, alerts: &[Alert], fired: &[Vec<Fired>]) -> Correlated {
+fn correlated(set: &RuleSet, firing: &Fired) -> Correlated {
     let correlation = &set.correlations()[firing.correlation];
     // Member titles in order of first appearance, with how many alerts each.
     let mut titles: Vec<(String, usize)> = Vec::new();
     for member in &firing.members {
         let title = match member {
-            MemberRef::Alert(i) => set.rules()[alerts[*i].1].info.title.clone(),
-            MemberRef::Fired(c, _) => set.correlations()[*c].info.title.clone(),
+            Signal::Alert { rule, .. } => set.rules()[*rule].info.title.clone(),
+            Signal::Fired(inner) => set.correlations()[inner.correlation].info.title.clone(),
         };
         match titles.iter_mut().find(|(t, _)| *t == title) {
             Some((_, count)) => *count += 1,
@@ -145,33 +136,23 @@ fn correlated(set: &RuleSet, firing: &Fired, alerts: &[Alert], fired: &[Vec<Fire
         .map(|(t, n)| if *n > 1 { format!("{t} ×{n}") } else { t.clone() })
         .collect::<Vec<_>>()
         .join(" → ");
-    Correlated {
-        kind: correlation.kind.name(),
-        json: correlation_json(set, firing, alerts, fired),
-        summary,
-    }
+    Correlated { kind: correlation.kind.name(), json: correlation_json(set, firing), summary }
 }
 
 /// The `correlation` object: type, group, and every member alert in full (chained firings as
 /// correlation alerts of their own).
-fn correlation_json(set: &RuleSet, firing: &Fired, alerts: &[Alert], fired: &[Vec<Fired>]) -> Json {
+fn correlation_json(set: &RuleSet, firing: &Fired) -> Json {
     let correlation = &set.correlations()[firing.correlation];
     let events: Vec<Json> = firing
         .members
         .iter()
         .map(|member| match member {
-            MemberRef::Alert(i) => {
-                let (event, rule) = &alerts[*i];
-                alert_json(event, &set.rules()[*rule].info)
-            }
-            MemberRef::Fired(c, i) => {
-                let inner = &fired[*c][*i];
-                correlation_alert_json(
-                    &synthetic(inner, alerts, fired),
-                    &set.correlations()[*c].info,
-                    correlation_json(set, inner, alerts, fired),
-                )
-            }
+            Signal::Alert { event, rule, .. } => alert_json(event, &set.rules()[*rule].info),
+            Signal::Fired(inner) => correlation_alert_json(
+                &synthetic(inner),
+                &set.correlations()[inner.correlation].info,
+                correlation_json(set, inner),
+            ),
         })
         .collect();
     let group: serde_json::Map<String, Json> =

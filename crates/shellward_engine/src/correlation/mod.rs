@@ -3,9 +3,12 @@
 //! in a sliding window of `timespan`.
 //!
 //! A correlation is compiled against a [`crate::RuleSet`] ([`Correlation::compile`]) and run by
-//! [`Correlator`] over a hunt's alerts once they are all known and sorted by time, so a window is
-//! right whatever order the input files came in (a host's events spread over several files, a
-//! later file holding earlier events). The semantics are in [`window`]'s documentation.
+//! a [`Correlator`]: incrementally, one alert at a time in time order ([`Stream::push`], each
+//! firing returned as soon as the alert completing it arrives; per-group windows, so a live hunt
+//! holds only the signals still inside a timespan), or over a batch ([`Correlator::run`], which a
+//! hunt over files uses once its alerts are all known and sorted by time, so a window is right
+//! whatever order the input files came in). Both give the same firings. The semantics are in
+//! [`window`]'s documentation.
 //!
 //! Not evaluated (each a compile error naming the rule, so a rule is never half-run):
 //! `value_sum`, `value_avg`, `value_median`, `value_percentile`, `tumbling` and `session`
@@ -22,7 +25,7 @@ use crate::level::Level;
 use crate::logsource::RuleLogSource;
 use crate::rule::RuleInfo;
 
-pub use window::{Correlator, Fired, MAX_WINDOW, MemberRef};
+pub use window::{Correlator, Fired, MAX_WINDOW, MemberRef, Signal, Stream};
 
 /// The kinds of correlation the engine evaluates.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,4 +1,4 @@
-//! Running correlations over time-sorted alerts.
+//! Running correlations over time-sorted alerts, one at a time ([`Stream`]) or as a batch.
 //!
 //! # Semantics
 //! - A member's alerts (or a chained correlation's firings) enter the window of their group: the
@@ -15,7 +15,9 @@
 //!   signals (one incident, not one alert per signal after the threshold).
 //!
 //! Signals without a time cannot be placed in a window and are left out. A group's window keeps
-//! at most [`MAX_WINDOW`] signals (the oldest leave first), so memory stays bounded.
+//! at most [`MAX_WINDOW`] signals (the oldest leave first), and a stream forgets, every few
+//! thousand alerts, the groups whose every signal is older than the timespan, so memory stays
+//! bounded by the signals inside a timespan.
 
 use shellward_event::{Event, Timestamp};
 use std::collections::{HashMap, HashSet, VecDeque};
@@ -29,8 +31,8 @@ use crate::ruleset::RuleSet;
 /// The most signals one group's window holds.
 pub const MAX_WINDOW: usize = 10_000;
 
-/// A member of a firing: an alert (index into the alerts given to [`Correlator::run`]) or an
-/// earlier firing of a chained correlation (its index, and the index into its firings).
+/// Where a signal stands in a hunt: an alert (its position in the sequence of alerts pushed) or
+/// a firing of a chained correlation (its index, and its position among that one's firings).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum MemberRef {
     /// An alert of a detection rule.
@@ -39,11 +41,75 @@ pub enum MemberRef {
     Fired(usize, usize),
 }
 
+/// What enters a correlation's window: an alert of a member rule, or a firing of a chained
+/// correlation. It holds what it stands for, so a firing can be reported without the alerts
+/// around it (a live hunt keeps no list of them).
+#[derive(Debug, Clone)]
+pub enum Signal {
+    /// An alert: its event, its rule (index in the rule set) and its position in the sequence of
+    /// alerts pushed.
+    Alert {
+        /// The event that matched.
+        event: Arc<Event>,
+        /// The rule's index in [`RuleSet::rules`].
+        rule: usize,
+        /// Its position among the alerts pushed.
+        order: usize,
+    },
+    /// A chained correlation's firing.
+    Fired(Arc<Fired>),
+}
+
+impl Signal {
+    /// Where the signal stands (see [`MemberRef`]).
+    pub fn reference(&self) -> MemberRef {
+        match self {
+            Signal::Alert { order, .. } => MemberRef::Alert(*order),
+            Signal::Fired(fired) => MemberRef::Fired(fired.correlation, fired.index),
+        }
+    }
+
+    fn time(&self) -> Timestamp {
+        match self {
+            Signal::Alert { event, .. } => event.time.unwrap_or(Timestamp::UNIX_EPOCH),
+            Signal::Fired(fired) => fired.time,
+        }
+    }
+
+    fn host(&self) -> Option<String> {
+        match self {
+            Signal::Alert { event, .. } => event.host.clone(),
+            Signal::Fired(fired) => fired.host.clone(),
+        }
+    }
+
+    /// The value of `field` (`alias` is the name the correlation used) in a signal.
+    fn value(&self, field: &str, alias: &str) -> Option<String> {
+        match self {
+            Signal::Alert { event, .. } => match event.get(field).filter(|v| !v.is_null()) {
+                Some(value) => Some(value.as_text().into_owned()),
+                None if field == "host" => event.host.clone(),
+                None => None,
+            },
+            Signal::Fired(fired) => {
+                let group = |name: &str| {
+                    fired.group.iter().find(|(n, _)| n == name).map(|(_, v)| v.clone())
+                };
+                group(field)
+                    .or_else(|| group(alias))
+                    .or_else(|| (field == "host").then(|| fired.host.clone()).flatten())
+            }
+        }
+    }
+}
+
 /// One firing of a correlation.
 #[derive(Debug, Clone)]
 pub struct Fired {
     /// Index of the correlation in the list given to [`Correlator::new`].
     pub correlation: usize,
+    /// Its position among that correlation's firings.
+    pub index: usize,
     /// When it fired: the time of the signal that met the condition.
     pub time: Timestamp,
     /// The host of that signal.
@@ -51,7 +117,14 @@ pub struct Fired {
     /// The group: each `group-by` name with its value.
     pub group: Vec<(String, String)>,
     /// The signals in the window, oldest first.
-    pub members: Vec<MemberRef>,
+    pub members: Vec<Signal>,
+}
+
+impl Fired {
+    /// Where its members stand.
+    pub fn member_refs(&self) -> Vec<MemberRef> {
+        self.members.iter().map(Signal::reference).collect()
+    }
 }
 
 /// What a member reference resolves to.
@@ -154,72 +227,37 @@ impl<'a> Correlator<'a> {
     }
 
     /// Runs every correlation over `alerts` (sorted by time): per correlation, its firings in
-    /// time order.
-    pub fn run(&self, alerts: &[Alert]) -> Vec<Vec<Fired>> {
-        let mut fired: Vec<Vec<Fired>> = vec![Vec::new(); self.correlations.len()];
-        for &index in &self.order {
-            let result = self.run_one(index, alerts, &fired);
-            fired[index] = result;
+    /// time order. The batch form of [`Stream`].
+    pub fn run(&self, alerts: &[Alert]) -> Vec<Vec<Arc<Fired>>> {
+        let mut stream = self.stream();
+        let mut fired: Vec<Vec<Arc<Fired>>> = vec![Vec::new(); self.correlations.len()];
+        let mut keep = |firings: Vec<Arc<Fired>>| {
+            for firing in firings {
+                fired[firing.correlation].push(firing);
+            }
+        };
+        for (order, (event, rule)) in alerts.iter().enumerate() {
+            keep(stream.push(Arc::clone(event), *rule, order));
         }
+        keep(stream.flush());
         fired
     }
 
-    fn run_one(&self, index: usize, alerts: &[Alert], fired: &[Vec<Fired>]) -> Vec<Fired> {
-        let correlation = &self.correlations[index];
-        // Every signal of every member: (time in ms, member position, signal).
-        let mut signals: Vec<(i64, usize, MemberRef)> = Vec::new();
-        for (member, target) in self.targets[index].iter().enumerate() {
-            match target {
-                Some(Target::Rule(rule)) => signals.extend(
-                    alerts.iter().enumerate().filter(|(_, (_, r))| r == rule).filter_map(
-                        |(i, (e, _))| Some((e.time?.as_millisecond(), member, MemberRef::Alert(i))),
-                    ),
-                ),
-                Some(Target::Correlation(other)) => {
-                    signals.extend(fired[*other].iter().enumerate().map(|(i, f)| {
-                        (f.time.as_millisecond(), member, MemberRef::Fired(*other, i))
-                    }))
-                }
-                None => {}
-            }
+    /// A stream of alerts to correlate one at a time.
+    pub fn stream(&self) -> Stream<'_, 'a> {
+        Stream {
+            correlator: self,
+            windows: vec![HashMap::new(); self.correlations.len()],
+            fired: vec![0; self.correlations.len()],
+            pending: Vec::new(),
+            now: i64::MIN,
+            pushed: 0,
         }
-        signals.sort_by_key(|&(time, member, signal)| (time, signal_order(signal), member));
-        let source = Source { alerts, chained: fired };
-        let mut windows: HashMap<Vec<String>, VecDeque<Entry>> = HashMap::new();
-        let mut out = Vec::new();
-        for (time, member, signal) in signals {
-            let reference = &correlation.members[member];
-            let field = |name: &String| -> Option<String> {
-                let actual =
-                    correlation.aliases.get(name).and_then(|m| m.get(reference)).unwrap_or(name);
-                source.value(signal, actual, name)
-            };
-            let key: Vec<String> =
-                correlation.group_by.iter().map(|g| field(g).unwrap_or_default()).collect();
-            let value = correlation.field.as_ref().and_then(field);
-            if correlation.kind == Kind::ValueCount && value.is_none() {
-                continue;
-            }
-            let window = windows.entry(key.clone()).or_default();
-            while window.front().is_some_and(|e| time - e.time > correlation.span_ms) {
-                window.pop_front();
-            }
-            window.push_back(Entry { time, member, value, signal });
-            if window.len() > MAX_WINDOW {
-                window.pop_front();
-            }
-            if self.holds(index, window) {
-                let entries = std::mem::take(window);
-                out.push(Fired {
-                    correlation: index,
-                    time: source.time(signal),
-                    host: source.host(signal),
-                    group: correlation.group_by.iter().cloned().zip(key).collect(),
-                    members: entries.into_iter().map(|e| e.signal).collect(),
-                });
-            }
-        }
-        out
+    }
+
+    /// Whether another correlation names correlation `index` as a member.
+    fn chained(&self, index: usize) -> bool {
+        self.targets.iter().any(|t| t.contains(&Some(Target::Correlation(index))))
     }
 
     /// Whether correlation `index`'s condition holds on `window`.
@@ -267,14 +305,6 @@ impl<'a> Correlator<'a> {
     }
 }
 
-/// Alerts before firings at the same time, so a chained correlation sees what fired with them.
-fn signal_order(signal: MemberRef) -> (u8, usize) {
-    match signal {
-        MemberRef::Alert(i) => (0, i),
-        MemberRef::Fired(_, i) => (1, i),
-    }
-}
-
 /// Evaluates an extended temporal condition with `named` telling which names are present.
 fn evaluate(expression: &ConditionExpr, named: &dyn Fn(&str) -> bool) -> bool {
     match expression {
@@ -287,60 +317,152 @@ fn evaluate(expression: &ConditionExpr, named: &dyn Fn(&str) -> bool) -> bool {
 }
 
 /// One signal in a window.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 struct Entry {
     time: i64,
     member: usize,
     value: Option<String>,
-    signal: MemberRef,
+    signal: Signal,
 }
 
-/// Reads fields, times and hosts of signals.
-struct Source<'s> {
-    alerts: &'s [Alert],
-    chained: &'s [Vec<Fired>],
+/// How often (in alerts pushed) a stream forgets the groups whose window can hold nothing more.
+const SWEEP_EVERY: u64 = 4096;
+
+/// Correlations fed one alert at a time, in time order: each firing is returned as soon as the
+/// alert that completes it is pushed.
+///
+/// Within one millisecond, a chained correlation sees the alerts before the firings of the
+/// correlations it names (as a batch sorted by time does): firings wait in a queue until an alert
+/// of a later time is pushed, or [`Stream::flush`].
+#[derive(Debug)]
+pub struct Stream<'c, 'a> {
+    correlator: &'c Correlator<'a>,
+    /// Per correlation, the window of each group.
+    windows: Vec<HashMap<Vec<String>, VecDeque<Entry>>>,
+    /// Per correlation, how many times it fired.
+    fired: Vec<usize>,
+    /// Firings not yet given to the correlations that chain them (all at time `now`).
+    pending: Vec<Arc<Fired>>,
+    /// The time (ms) of the latest signal.
+    now: i64,
+    pushed: u64,
 }
 
-impl Source<'_> {
-    /// The value of `field` (`alias` is the name the correlation used) in a signal.
-    fn value(&self, signal: MemberRef, field: &str, alias: &str) -> Option<String> {
-        match signal {
-            MemberRef::Alert(i) => {
-                let event = &self.alerts[i].0;
-                match event.get(field).filter(|v| !v.is_null()) {
-                    Some(value) => Some(value.as_text().into_owned()),
-                    None if field == "host" => event.host.clone(),
-                    None => None,
+impl Stream<'_, '_> {
+    /// Pushes one alert (`order`: its position among the alerts pushed); returns the firings it
+    /// decided (those of the chained correlations it completes included), in the order decided.
+    /// Alerts must come in time order; one without a time is left out.
+    pub fn push(&mut self, event: Arc<Event>, rule: usize, order: usize) -> Vec<Arc<Fired>> {
+        let mut out = Vec::new();
+        let Some(time) = event.time else { return out };
+        let ms = time.as_millisecond();
+        if ms > self.now {
+            if !self.pending.is_empty() {
+                out = self.flush();
+            }
+            self.now = ms;
+        }
+        self.pushed += 1;
+        if self.pushed.is_multiple_of(SWEEP_EVERY) {
+            self.sweep();
+        }
+        let signal = Signal::Alert { event, rule, order };
+        let correlator = self.correlator;
+        for &c in &correlator.order {
+            for (member, target) in correlator.targets[c].iter().enumerate() {
+                if *target == Some(Target::Rule(rule)) {
+                    self.enter(c, member, signal.clone(), ms, &mut out);
                 }
             }
-            MemberRef::Fired(..) => {
-                let fired = self.fired_at(signal)?;
-                let group = |name: &str| {
-                    fired.group.iter().find(|(n, _)| n == name).map(|(_, v)| v.clone())
-                };
-                group(field)
-                    .or_else(|| group(alias))
-                    .or_else(|| (field == "host").then(|| fired.host.clone()).flatten())
+        }
+        out
+    }
+
+    /// Gives the waiting firings to the correlations that chain them; returns what they decided.
+    pub fn flush(&mut self) -> Vec<Arc<Fired>> {
+        let mut out = Vec::new();
+        let mut queue = std::mem::take(&mut self.pending);
+        let correlator = self.correlator;
+        for &c in &correlator.order {
+            let mut inputs: Vec<(usize, usize, Arc<Fired>)> = Vec::new();
+            for firing in &queue {
+                for (member, target) in correlator.targets[c].iter().enumerate() {
+                    if *target == Some(Target::Correlation(firing.correlation)) {
+                        inputs.push((firing.index, member, Arc::clone(firing)));
+                    }
+                }
             }
+            inputs.sort_by_key(|(index, member, _)| (*index, *member));
+            let mut decided = Vec::new();
+            for (_, member, firing) in inputs {
+                let ms = firing.time.as_millisecond();
+                self.enter(c, member, Signal::Fired(firing), ms, &mut decided);
+            }
+            // What fired here waits for the correlations later in the order, at this time.
+            self.pending.clear();
+            queue.extend(decided.iter().cloned());
+            out.extend(decided);
+        }
+        out
+    }
+
+    /// Puts a signal in its group's window of correlation `c`; a firing goes to `out`.
+    fn enter(
+        &mut self,
+        c: usize,
+        member: usize,
+        signal: Signal,
+        ms: i64,
+        out: &mut Vec<Arc<Fired>>,
+    ) {
+        let correlator = self.correlator;
+        let correlation = &correlator.correlations[c];
+        let reference = &correlation.members[member];
+        let field = |name: &String| -> Option<String> {
+            let actual =
+                correlation.aliases.get(name).and_then(|m| m.get(reference)).unwrap_or(name);
+            signal.value(actual, name)
+        };
+        let key: Vec<String> =
+            correlation.group_by.iter().map(|g| field(g).unwrap_or_default()).collect();
+        let value = correlation.field.as_ref().and_then(field);
+        if correlation.kind == Kind::ValueCount && value.is_none() {
+            return;
+        }
+        let window = self.windows[c].entry(key.clone()).or_default();
+        while window.front().is_some_and(|e| ms - e.time > correlation.span_ms) {
+            window.pop_front();
+        }
+        let (time, host) = (signal.time(), signal.host());
+        window.push_back(Entry { time: ms, member, value, signal });
+        if window.len() > MAX_WINDOW {
+            window.pop_front();
+        }
+        if correlator.holds(c, window) {
+            let entries = std::mem::take(window);
+            let firing = Arc::new(Fired {
+                correlation: c,
+                index: self.fired[c],
+                time,
+                host,
+                group: correlation.group_by.iter().cloned().zip(key).collect(),
+                members: entries.into_iter().map(|e| e.signal).collect(),
+            });
+            self.fired[c] += 1;
+            if correlator.chained(c) {
+                self.pending.push(Arc::clone(&firing));
+            }
+            out.push(firing);
         }
     }
 
-    fn fired_at(&self, signal: MemberRef) -> Option<&Fired> {
-        let MemberRef::Fired(correlation, i) = signal else { return None };
-        self.chained.get(correlation)?.get(i)
-    }
-
-    fn time(&self, signal: MemberRef) -> Timestamp {
-        match signal {
-            MemberRef::Alert(i) => self.alerts[i].0.time.unwrap_or(Timestamp::UNIX_EPOCH),
-            MemberRef::Fired(..) => self.fired_at(signal).map_or(Timestamp::UNIX_EPOCH, |f| f.time),
-        }
-    }
-
-    fn host(&self, signal: MemberRef) -> Option<String> {
-        match signal {
-            MemberRef::Alert(i) => self.alerts[i].0.host.clone(),
-            MemberRef::Fired(..) => self.fired_at(signal).and_then(|f| f.host.clone()),
+    /// Forgets the groups whose every signal is older than the timespan: the next signal of the
+    /// group would push them all out anyway.
+    fn sweep(&mut self) {
+        let now = self.now;
+        for (c, windows) in self.windows.iter_mut().enumerate() {
+            let span = self.correlator.correlations[c].span_ms;
+            windows.retain(|_, window| window.back().is_some_and(|e| now - e.time <= span));
         }
     }
 }
