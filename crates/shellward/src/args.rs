@@ -41,6 +41,9 @@ pub(crate) enum Command {
     /// Print the normalized events decoded from telemetry, as JSON lines: exactly what rules see.
     #[command(after_help = EXIT_STATUS)]
     Events(EventsArgs),
+    /// Follow files, directories or standard input as agents write them and print each alert as
+    /// soon as it is decided.
+    Watch(WatchArgs),
 }
 
 /// Arguments of `shellward selftest`.
@@ -253,6 +256,51 @@ pub(crate) struct InputArgs {
     /// Read every input as this format instead of recognizing it from its content.
     #[arg(long, value_name = "FORMAT", default_value = "auto", value_parser = input_formats())]
     pub(crate) input_format: String,
+}
+
+/// Arguments of `shellward watch`.
+#[derive(Debug, ClapArgs)]
+pub(crate) struct WatchArgs {
+    /// Files or directories to follow (directories recursively, new files included), or `-` for
+    /// standard input (the watch ends when it closes). Line-oriented text (JSON lines, audit, access,
+    /// W3C, ESXi and syslog logs, XML events one per line, Defender CSV) is read line by line as it
+    /// is appended; EVTX files are read again when they change, their new records only.
+    #[arg(required = true, value_name = "PATH")]
+    pub(crate) paths: Vec<PathBuf>,
+
+    #[command(flatten)]
+    pub(crate) selection: RuleSelection,
+
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value_t = OutputFormat::Table)]
+    pub(crate) format: OutputFormat,
+
+    /// Write alerts to this file instead of standard output.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub(crate) output: Option<PathBuf>,
+
+    /// Only run rules at or above this level.
+    #[arg(long, value_name = "LEVEL")]
+    pub(crate) min_level: Option<Level>,
+
+    /// How far (in event time) an alert may come after a later one and still correlate
+    /// (`90s`, `5m`, `1h`). Alerts wait this long behind the newest event before they enter the
+    /// correlation windows, unless the inputs go quiet first; a later alert is reported alone and
+    /// counted as late.
+    #[arg(long, value_name = "DURATION", default_value = "5m")]
+    pub(crate) max_lateness: String,
+
+    /// How often the inputs are checked for new data, in milliseconds.
+    #[arg(long, value_name = "MS", default_value_t = 250)]
+    pub(crate) poll_ms: u64,
+
+    /// Do not track process lineage.
+    #[arg(long)]
+    pub(crate) no_lineage: bool,
+
+    /// Also list every rule problem.
+    #[arg(long, short)]
+    pub(crate) verbose: bool,
 }
 
 /// Arguments of `shellward events`.

@@ -28,6 +28,7 @@ fn main() -> ExitCode {
         args::Command::Hunt(hunt) => commands::hunt::run(&hunt, args.threads),
         args::Command::Rules(rules) => commands::rules::run(&rules),
         args::Command::Selftest(selftest) => commands::selftest::run(&selftest),
+        args::Command::Watch(watch) => commands::watch::run(&watch, args.threads),
     };
     match result {
         Ok(code) => code,

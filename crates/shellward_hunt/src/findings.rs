@@ -89,6 +89,15 @@ pub fn findings(set: &RuleSet, alerts: Vec<Alert>, min_level: Option<Level>) -> 
     out.into_iter().map(|(_, finding)| finding).collect()
 }
 
+/// The finding of one correlation firing.
+pub fn correlation_finding<'r>(set: &'r RuleSet, firing: &Fired) -> Finding<'r> {
+    Finding {
+        event: synthetic(firing),
+        rule: &set.correlations()[firing.correlation].info,
+        correlated: Some(correlated(set, firing)),
+    }
+}
+
 /// The event standing for a firing: its time, host and group, and the provenance of the alert
 /// that completed it.
 fn synthetic(firing: &Fired) -> Arc<Event> {

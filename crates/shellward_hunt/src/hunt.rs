@@ -144,6 +144,12 @@ impl Hunt {
         self.push(event, matched.iter().filter_map(|&i| u32::try_from(i).ok()).collect());
     }
 
+    /// The alerts gathered since the last call, in input order (a live hunt reports them as they
+    /// come; they are not kept).
+    pub fn take_alerts(&mut self) -> Vec<Alert> {
+        std::mem::take(&mut self.alerts)
+    }
+
     /// How many alerts so far.
     pub fn len(&self) -> usize {
         self.alerts.len()

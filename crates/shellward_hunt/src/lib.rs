@@ -25,9 +25,11 @@
 
 mod findings;
 mod hunt;
+mod live;
 mod novelty;
 
-pub use findings::{Correlated, Finding, correlation_alert_json, findings};
+pub use findings::{Correlated, Finding, correlation_alert_json, correlation_finding, findings};
+pub use live::Live;
 pub use hunt::{Alert, Hunt, RuleScreen, Window};
 pub use novelty::Novelty;
 

@@ -34,6 +34,7 @@ mod csv_rows;
 mod edr;
 mod esxi;
 mod evtx_file;
+mod follow;
 #[cfg(feature = "fuzzing")]
 #[doc(hidden)]
 pub mod fuzzing;
@@ -54,6 +55,7 @@ mod windows;
 mod xml;
 
 pub use collect::{Collected, collect};
+pub use follow::{Follower, Polled, Tail};
 pub use inputs::{InputFile, Source, expand};
 pub use problem::{DecodeError, Location, Problem, Severity};
 pub use reader::{ReadOptions, Sink, read_all, read_bytes, read_input};

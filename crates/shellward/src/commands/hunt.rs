@@ -60,23 +60,7 @@ pub(crate) fn run(args: &HuntArgs, threads: Option<usize>) -> anyhow::Result<Exi
 
     let (files, expand_problems) = shellward_sources::expand(&args.input.paths);
 
-    let to_terminal = args.output.is_none() && std::io::stdout().is_terminal();
-    let out: Box<dyn std::io::Write> = match &args.output {
-        Some(path) => Box::new(std::io::BufWriter::new(
-            std::fs::File::create(path)
-                .with_context(|| format!("cannot create {}", path.display()))?,
-        )),
-        None => Box::new(std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock())),
-    };
-    let writer: Box<dyn AlertWriter> = match args.format {
-        OutputFormat::Table => {
-            let color = to_terminal && std::env::var_os("NO_COLOR").is_none();
-            let width = to_terminal.then(terminal_width);
-            Box::new(TableWriter::new(out, color, width))
-        }
-        OutputFormat::Jsonl => Box::new(JsonlWriter::new(out)),
-        OutputFormat::Csv => Box::new(CsvWriter::new(out)),
-    };
+    let writer = writer(args.format, args.output.as_deref())?;
 
     let mut hunter = Hunter {
         alerts: Hunt::new(Arc::clone(&set), lineage.then(Lineage::default)),
@@ -114,6 +98,30 @@ pub(crate) fn run(args: &HuntArgs, threads: Option<usize>) -> anyhow::Result<Exi
         }
     }
     Ok(status.finish())
+}
+
+/// The alert writer for `format`, to `output` or standard output.
+pub(crate) fn writer(
+    format: OutputFormat,
+    output: Option<&std::path::Path>,
+) -> anyhow::Result<Box<dyn AlertWriter>> {
+    let to_terminal = output.is_none() && std::io::stdout().is_terminal();
+    let out: Box<dyn std::io::Write> = match output {
+        Some(path) => Box::new(std::io::BufWriter::new(
+            std::fs::File::create(path)
+                .with_context(|| format!("cannot create {}", path.display()))?,
+        )),
+        None => Box::new(std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock())),
+    };
+    Ok(match format {
+        OutputFormat::Table => {
+            let color = to_terminal && std::env::var_os("NO_COLOR").is_none();
+            let width = to_terminal.then(terminal_width);
+            Box::new(TableWriter::new(out, color, width))
+        }
+        OutputFormat::Jsonl => Box::new(JsonlWriter::new(out)),
+        OutputFormat::Csv => Box::new(CsvWriter::new(out)),
+    })
 }
 
 /// Writes the findings, in their order, the closing summary and the incident view.
@@ -219,7 +227,7 @@ fn terminal_width() -> usize {
 
 /// Parses `--since`/`--until`: `90s`, `30m`, `24h`, `7d` back from `now`, an RFC 3339 time, or a
 /// UTC time as the table prints it (`2026-11-03 14:00:00`, `2026-11-03T14:00:00`, `2026-11-03`).
-fn parse_when(text: &str, now: Timestamp) -> anyhow::Result<Timestamp> {
+pub(crate) fn parse_when(text: &str, now: Timestamp) -> anyhow::Result<Timestamp> {
     let text = text.trim();
     if let Some(unit) = text.chars().last().filter(|c| c.is_ascii_alphabetic())
         && let Ok(count) = text[..text.len() - 1].parse::<i64>()

@@ -6,6 +6,7 @@ pub(crate) mod hunt;
 pub(crate) mod ruleload;
 pub(crate) mod rules;
 pub(crate) mod selftest;
+pub(crate) mod watch;
 
 use crate::args::InputArgs;
 use anyhow::Context;

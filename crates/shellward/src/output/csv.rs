@@ -80,6 +80,10 @@ impl AlertWriter for CsvWriter {
         writeln!(self.out, "{}", cells.join(","))
     }
 
+    fn flush(&mut self) -> io::Result<()> {
+        self.out.flush()
+    }
+
     fn finish(&mut self, _: &Summary) -> io::Result<()> {
         self.out.flush()
     }

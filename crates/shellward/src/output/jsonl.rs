@@ -34,6 +34,10 @@ impl AlertWriter for JsonlWriter {
         self.out.write_all(b"\n")
     }
 
+    fn flush(&mut self) -> io::Result<()> {
+        self.out.flush()
+    }
+
     fn finish(&mut self, _: &Summary) -> io::Result<()> {
         self.out.flush()
     }

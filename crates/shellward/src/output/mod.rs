@@ -37,6 +37,8 @@ pub(crate) trait AlertWriter {
         let pad = |level: Level| format!("{:<8}", level.name());
         incidents::write(&mut io::stderr().lock(), incidents, &pad)
     }
+    /// Sends what was written so far on its way (a live hunt calls it after each batch).
+    fn flush(&mut self) -> io::Result<()>;
     /// Writes whatever closes the output (the table's summary) and flushes.
     fn finish(&mut self, summary: &Summary) -> io::Result<()>;
 }

@@ -94,6 +94,10 @@ impl AlertWriter for TableWriter {
         self.out.flush()
     }
 
+    fn flush(&mut self) -> io::Result<()> {
+        self.out.flush()
+    }
+
     fn finish(&mut self, summary: &Summary) -> io::Result<()> {
         if summary.alerts == 0 {
             writeln!(self.out, "No alerts.")?;

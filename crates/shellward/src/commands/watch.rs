@@ -1,0 +1,129 @@
+//! `shellward watch`: follow telemetry as it is written and print each alert when it is decided.
+//!
+//! The decoders' follower ([`shellward_sources::Follower`]) reads what each input gained since the
+//! last poll; the events go through the same screen and in-order state as a hunt
+//! ([`shellward_hunt::Live`]); each poll's findings are written and flushed at once. Reading
+//! standard input, the watch ends when it closes (with the closing summary); following files, it
+//! runs until interrupted.
+
+use crate::args::WatchArgs;
+use crate::commands::hunt::{parse_when, writer};
+use crate::commands::ruleload;
+use crate::output::Summary;
+use crate::report::{self, Problems};
+use anyhow::{Context, bail};
+use shellward_engine::{Correlator, Lineage};
+use shellward_event::{Event, Timestamp};
+use shellward_hunt::{Hunt, Live, RuleScreen, Window};
+use shellward_sources::{Follower, Marks, Problem, Sink};
+use std::ops::ControlFlow;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Runs the watch; returns when standard input (if followed alone) closes.
+pub(crate) fn run(args: &WatchArgs, threads: Option<usize>) -> anyhow::Result<ExitCode> {
+    let lateness = max_lateness(&args.max_lateness).context("--max-lateness")?;
+    super::require_paths(&args.paths, "input")?;
+    let mut rules = ruleload::load(&args.selection)?;
+    ruleload::print_diagnostics(&rules, args.verbose);
+    if let Some(min) = args.min_level {
+        let needed: Vec<String> = rules
+            .set
+            .correlations()
+            .iter()
+            .filter(|c| c.info.level >= min)
+            .flat_map(|c| c.members.iter().cloned())
+            .collect();
+        rules.set.retain(|rule| {
+            rule.info.level >= min || needed.iter().any(|name| rule.info.is_named(name))
+        });
+    }
+    if rules.set.is_empty() {
+        bail!("no rules to run");
+    }
+    let set = Arc::new(rules.set);
+    let lineage = !args.no_lineage;
+    let screen = Arc::new(RuleScreen::new(Arc::clone(&set), Window::default(), lineage));
+    let mut options = shellward_sources::ReadOptions::with_threads(threads.unwrap_or(1).max(1));
+    options.screen = Some(Arc::clone(&screen) as Arc<dyn shellward_sources::Screen>);
+    let correlator = Correlator::new(&set, set.correlations());
+    let hunt = Hunt::new(Arc::clone(&set), lineage.then(Lineage::default));
+    let mut watcher = Watcher {
+        live: Live::new(&set, &correlator, hunt, args.min_level, lateness),
+        problems: Problems::new(args.verbose),
+        events: 0,
+    };
+    let mut writer = writer(args.format, args.output.as_deref())?;
+    let mut summary = Summary::default();
+    let mut follower = Follower::new(&args.paths);
+    let files_followed = args.paths.iter().any(|p| p.as_os_str() != "-");
+    let mut quiet = false;
+    report::note(&format!("watching {} input(s) with {} rule(s)", args.paths.len(), set.len()));
+    loop {
+        let polled = follower.poll(&options, quiet, &mut watcher);
+        let ended = polled.stdin_closed && !files_followed;
+        quiet = polled.bytes == 0;
+        for finding in watcher.live.decide(quiet || ended) {
+            summary.add(&finding.event, finding.rule);
+            match &finding.correlated {
+                Some(correlated) => writer.correlation(&finding.event, finding.rule, correlated),
+                None => writer.alert(&finding.event, finding.rule),
+            }
+            .context("writing alerts")?;
+        }
+        writer.flush().context("writing alerts")?;
+        if ended {
+            break;
+        }
+        if quiet {
+            std::thread::sleep(Duration::from_millis(args.poll_ms.max(1)));
+        }
+    }
+    writer.finish(&summary).context("writing alerts")?;
+    watcher.problems.summary(args.paths.len(), watcher.events);
+    let late = watcher.live.late();
+    let mut line = format!("{} rule(s) run, {} alert(s)", set.len(), summary.alerts);
+    if late > 0 {
+        line.push_str(&format!(", {late} alert(s) too late to correlate (--max-lateness)"));
+    }
+    report::note(&line);
+    Ok(watcher.problems.status(watcher.events).finish())
+}
+
+/// `--max-lateness`: a duration (`90s`, `5m`, `1h`, `0s`).
+fn max_lateness(text: &str) -> anyhow::Result<Duration> {
+    let now = Timestamp::UNIX_EPOCH
+        .checked_add(jiff::SignedDuration::from_hours(24 * 365 * 100))
+        .context("time")?;
+    if !text.trim().ends_with(|c: char| c.is_ascii_alphabetic()) {
+        bail!("'{text}' is not a duration (90s, 5m, 1h)");
+    }
+    let back = parse_when(text, now)?;
+    let span = now.duration_since(back);
+    Duration::try_from(span).with_context(|| format!("'{text}' is not a duration (90s, 5m, 1h)"))
+}
+
+/// The sink of a watch: the screened events go to the live hunt.
+struct Watcher<'c, 'r> {
+    live: Live<'c, 'r>,
+    problems: Problems,
+    events: u64,
+}
+
+impl Sink for Watcher<'_, '_> {
+    fn event(&mut self, event: Event) -> ControlFlow<()> {
+        self.screened(event, Marks::new())
+    }
+    fn screened(&mut self, event: Event, rules: Marks) -> ControlFlow<()> {
+        self.events += 1;
+        self.live.push(event, rules);
+        ControlFlow::Continue(())
+    }
+    fn dropped(&mut self, count: u64) {
+        self.events += count;
+    }
+    fn problem(&mut self, problem: Problem) {
+        self.problems.add(&problem);
+    }
+}
