@@ -70,12 +70,32 @@ fn selects(pattern: &SelectorPattern, name: &str) -> bool {
     }
 }
 
+/// Wildcard matching with one backtrack point (the latest `*`): O(pattern × name) at worst, where a
+/// recursive match is exponential in the number of `*` (a fuzzed `1 of se*****…cess` hung it).
 fn name_glob(pattern: &[u8], name: &[u8]) -> bool {
-    match pattern.split_first() {
-        None => name.is_empty(),
-        Some((b'*', rest)) => (0..=name.len()).any(|i| name_glob(rest, &name[i..])),
-        Some((c, rest)) => name.first() == Some(c) && name_glob(rest, &name[1..]),
+    let (mut p, mut n) = (0usize, 0usize);
+    let mut star: Option<(usize, usize)> = None;
+    while n < name.len() {
+        match pattern.get(p) {
+            Some(b'*') => {
+                star = Some((p, n));
+                p += 1;
+            }
+            Some(&c) if c == name[n] => {
+                p += 1;
+                n += 1;
+            }
+            _ => match star {
+                Some((sp, sn)) => {
+                    p = sp + 1;
+                    n = sn + 1;
+                    star = Some((sp, sn + 1));
+                }
+                None => return false,
+            },
+        }
     }
+    pattern[p..].iter().all(|&c| c == b'*')
 }
 
 impl Cond {
@@ -104,6 +124,21 @@ impl Cond {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn name_globs_are_linear() {
+        assert!(name_glob(b"sel*", b"selection"));
+        assert!(name_glob(b"*tion", b"selection"));
+        assert!(name_glob(b"s*l*c*n", b"selection"));
+        assert!(!name_glob(b"sel*x", b"selection"));
+        assert!(name_glob(b"*", b""));
+        assert!(!name_glob(b"a", b""));
+        // Found by fuzzing (fuzz/ cql target): exponential with a recursive match.
+        let many = format!("se{}cess", "*".repeat(61));
+        assert!(!name_glob(many.as_bytes(), b"selection_parent"));
+        assert!(name_glob(many.as_bytes(), b"selection_process"));
+    }
+
     use super::*;
 
     #[test]

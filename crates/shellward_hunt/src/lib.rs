@@ -29,8 +29,8 @@ mod live;
 mod novelty;
 
 pub use findings::{Correlated, Finding, correlation_alert_json, correlation_finding, findings};
-pub use live::Live;
 pub use hunt::{Alert, Hunt, RuleScreen, Window};
+pub use live::Live;
 pub use novelty::Novelty;
 
 use shellward_engine::{Lineage, RuleSet};

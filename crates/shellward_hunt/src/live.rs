@@ -144,7 +144,11 @@ impl<'c, 'r> Live<'c, 'r> {
         self.waiting.push(Reverse(Waiting { key, event }));
     }
 
-    fn report(&self, firings: Vec<Arc<shellward_engine::correlation::Fired>>, out: &mut Vec<Finding<'r>>) {
+    fn report(
+        &self,
+        firings: Vec<Arc<shellward_engine::correlation::Fired>>,
+        out: &mut Vec<Finding<'r>>,
+    ) {
         for firing in firings {
             let info = &self.set.correlations()[firing.correlation].info;
             if self.correlator.correlation_generates(firing.correlation) && self.shown(info.level) {

@@ -35,6 +35,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::mpsc::{Receiver, TryRecvError};
 
+/// How many files that left the followed paths are remembered (in case they come back renamed).
+const MAX_GONE: usize = 1024;
+
 /// How much is read from one file in one poll (the rest waits for the next).
 const READ_PER_POLL: u64 = 16 << 20;
 
@@ -75,7 +78,12 @@ impl Tail {
     }
 
     /// Decodes the complete lines `bytes` ends (with what earlier calls left unfinished).
-    pub fn feed(&mut self, bytes: &[u8], options: &ReadOptions, sink: &mut dyn Sink) -> ControlFlow<()> {
+    pub fn feed(
+        &mut self,
+        bytes: &[u8],
+        options: &ReadOptions,
+        sink: &mut dyn Sink,
+    ) -> ControlFlow<()> {
         let Some(end) = memchr::memrchr(b'\n', bytes) else {
             self.keep_partial(bytes, sink);
             return ControlFlow::Continue(());
@@ -184,7 +192,8 @@ impl Tail {
     fn remember_header(&mut self, kind: TextKind, lines: &[u8]) {
         match kind {
             TextKind::W3c => {
-                if let Some(line) = lines.rsplit(|&b| b == b'\n').find(|l| l.starts_with(b"#Fields:"))
+                if let Some(line) =
+                    lines.rsplit(|&b| b == b'\n').find(|l| l.starts_with(b"#Fields:"))
                 {
                     self.header = Some(line.strip_suffix(b"\r").unwrap_or(line).to_vec());
                 }
@@ -284,7 +293,11 @@ impl Sink for NewRecords<'_> {
         }
     }
     fn screened(&mut self, event: Event, marks: Marks) -> ControlFlow<()> {
-        if self.is_new(&event) { self.inner.screened(event, marks) } else { ControlFlow::Continue(()) }
+        if self.is_new(&event) {
+            self.inner.screened(event, marks)
+        } else {
+            ControlFlow::Continue(())
+        }
     }
     fn dropped(&mut self, count: u64) {
         // Dropped records cannot be told old from new; count them the first time only.
@@ -330,13 +343,18 @@ pub struct Polled {
 pub struct Follower {
     roots: Vec<PathBuf>,
     files: BTreeMap<PathBuf, Followed>,
+    /// Files no longer under a followed path, by device and inode.
+    gone: BTreeMap<(u64, u64), (PathBuf, Followed)>,
     stdin: Option<(Receiver<Vec<u8>>, Tail)>,
     stdin_closed: bool,
 }
 
 impl std::fmt::Debug for Follower {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Follower").field("roots", &self.roots).field("files", &self.files.len()).finish()
+        f.debug_struct("Follower")
+            .field("roots", &self.roots)
+            .field("files", &self.files.len())
+            .finish()
     }
 }
 
@@ -368,7 +386,7 @@ impl Follower {
             }
         }
         let stdin_closed = stdin.is_none();
-        Follower { roots, files: BTreeMap::new(), stdin, stdin_closed }
+        Follower { roots, files: BTreeMap::new(), gone: BTreeMap::new(), stdin, stdin_closed }
     }
 
     /// Reads what was written since the last poll. `idle` says the inputs were quiet since then:
@@ -380,7 +398,8 @@ impl Follower {
         for root in &self.roots {
             match std::fs::metadata(root) {
                 Ok(meta) if meta.is_dir() => {
-                    for entry in walkdir::WalkDir::new(root).follow_links(true).sort_by_file_name() {
+                    for entry in walkdir::WalkDir::new(root).follow_links(true).sort_by_file_name()
+                    {
                         if let Ok(entry) = entry
                             && entry.file_type().is_file()
                         {
@@ -400,7 +419,7 @@ impl Follower {
         let mut fresh: Vec<(PathBuf, (u64, u64))> = Vec::new();
         for path in seen {
             let Some(id) = file_id(&path) else { continue };
-            match known.remove(&id) {
+            match known.remove(&id).or_else(|| self.gone.remove(&id)) {
                 Some((_, followed)) => {
                     current.insert(path, followed);
                 }
@@ -409,9 +428,15 @@ impl Follower {
             }
         }
         // What left its path, then what stayed, then what is new: a rotated file's end comes before
-        // the start of the file that replaced it.
-        for (path, mut followed) in known.into_values() {
+        // the start of the file that replaced it. A file that left is kept (read to its end) in
+        // case it shows up under another name in a later poll (a rename seen half-done).
+        for (id, (path, mut followed)) in known {
             polled.bytes += read_more(&path, &mut followed, options, true, sink);
+            self.gone.insert(id, (path, followed));
+        }
+        while self.gone.len() > MAX_GONE {
+            let Some(&oldest) = self.gone.keys().next() else { break };
+            self.gone.remove(&oldest);
         }
         for (path, followed) in current.iter_mut() {
             polled.bytes += read_more(path, followed, options, idle, sink);
@@ -427,7 +452,13 @@ impl Follower {
         polled
     }
 
-    fn poll_stdin(&mut self, options: &ReadOptions, idle: bool, sink: &mut dyn Sink, polled: &mut Polled) {
+    fn poll_stdin(
+        &mut self,
+        options: &ReadOptions,
+        idle: bool,
+        sink: &mut dyn Sink,
+        polled: &mut Polled,
+    ) {
         let Some((receiver, tail)) = &mut self.stdin else { return };
         loop {
             match receiver.try_recv() {
@@ -496,7 +527,9 @@ fn read_more(
                 *tail = Tail::new(Arc::clone(&tail.name));
             }
             let mut read = 0;
-            if size > followed.offset && followed.file.seek(SeekFrom::Start(followed.offset)).is_ok() {
+            if size > followed.offset
+                && followed.file.seek(SeekFrom::Start(followed.offset)).is_ok()
+            {
                 let mut bytes = Vec::new();
                 let want = (size - followed.offset).min(READ_PER_POLL);
                 if (&mut followed.file).take(want).read_to_end(&mut bytes).is_ok() {
@@ -571,12 +604,14 @@ mod tests {
                 b"2026-11-02 09:15:42 POST /b.aspx 203.0.113.7\n",
             ],
         );
-        let stems: Vec<_> = got.events.iter().map(|e| e.get_str("cs-uri-stem").unwrap_or("?")).collect();
+        let stems: Vec<_> =
+            got.events.iter().map(|e| e.get_str("cs-uri-stem").unwrap_or("?")).collect();
         assert_eq!(stems, ["/a.aspx", "/b.aspx"], "{:?}", got.problem_texts());
         assert_eq!(got.events[1].provenance.record, 4);
 
         let syscall = b"type=SYSCALL msg=audit(1604996384.965:93777): arch=c000003e syscall=59 success=yes exit=0 ppid=29002 pid=2168 auid=1000 uid=1000 comm=\"dd\" exe=\"/bin/dd\"\n";
-        let execve = b"type=EXECVE msg=audit(1604996384.965:93777): argc=2 a0=\"dd\" a1=\"if=/dev/zero\"\n";
+        let execve =
+            b"type=EXECVE msg=audit(1604996384.965:93777): argc=2 a0=\"dd\" a1=\"if=/dev/zero\"\n";
         let mut tail = Tail::new("audit".into());
         let options = ReadOptions::with_threads(1);
         let mut got = Collected::default();
@@ -592,7 +627,8 @@ mod tests {
     fn a_follower_reads_growth_rotation_and_truncation() {
         let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
         let log = dir.path().join("a.jsonl");
-        let line = |n: u32| format!("{{\"Channel\":\"Security\",\"EventID\":4688,\"n\":\"{n}\"}}\n");
+        let line =
+            |n: u32| format!("{{\"Channel\":\"Security\",\"EventID\":4688,\"n\":\"{n}\"}}\n");
         let write = |path: &Path, text: &str, append: bool| {
             use std::io::Write;
             let mut file = std::fs::OpenOptions::new()
