@@ -64,3 +64,25 @@ pub fn text(bytes: &[u8], kind: &str) -> Counts {
     let _ = text::read(&mut &bytes[..], kind, None, &name, &options(None), &mut counts);
     counts
 }
+
+/// Feeds bytes to a [`crate::Tail`] in pieces: the first byte seeds where the input is cut (so
+/// lines are split anywhere, as an agent's writes are), then the stream goes quiet.
+pub fn tail(data: &[u8]) -> Counts {
+    let mut counts = Counts::default();
+    let Some((&seed, mut rest)) = data.split_first() else { return counts };
+    let options = options(None);
+    let mut tail = crate::Tail::new("fuzz".into());
+    let mut step = usize::from(seed % 61) + 1;
+    while !rest.is_empty() {
+        let (piece, after) = rest.split_at(step.min(rest.len()));
+        let _ = tail.feed(piece, &options, &mut counts);
+        if step % 3 == 0 {
+            let _ = tail.idle(&options, &mut counts);
+        }
+        rest = after;
+        step = (step * 7 + 3) % 97 + 1;
+    }
+    let _ = tail.feed(b"\n", &options, &mut counts);
+    let _ = tail.idle(&options, &mut counts);
+    counts
+}
