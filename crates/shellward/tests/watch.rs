@@ -68,7 +68,7 @@ fn watch_reports_every_alert_hunt_finds_once() {
         .current_dir(dir.path())
         .args(["watch", "logs", "-f", "jsonl", "--poll-ms", "20"])
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(Stdio::piped())
         .spawn()
         .unwrap();
     std::thread::sleep(Duration::from_millis(200));
@@ -90,8 +90,14 @@ fn watch_reports_every_alert_hunt_finds_once() {
     while Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(100));
     }
-    watch.kill().unwrap();
+    // SIGTERM ends it after the current poll, with the summary and the exit status.
+    let terminated =
+        Command::new("kill").args(["-TERM", &watch.id().to_string()]).status().unwrap();
+    assert!(terminated.success());
     let output = watch.wait_with_output().unwrap();
+    let stderr = text(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("alert(s)"), "{stderr}");
     let watched = alerts(&text(&output.stdout));
 
     let hunt = run_in(dir.path(), &["hunt", "logs", "-f", "jsonl"]);

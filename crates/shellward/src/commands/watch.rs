@@ -3,8 +3,9 @@
 //! The decoders' follower ([`shellward_sources::Follower`]) reads what each input gained since the
 //! last poll; the events go through the same screen and in-order state as a hunt
 //! ([`shellward_hunt::Live`]); each poll's findings are written and flushed at once. Reading
-//! standard input, the watch ends when it closes (with the closing summary); following files, it
-//! runs until interrupted.
+//! standard input, the watch ends when it closes; following files, it runs until SIGINT or SIGTERM,
+//! which end it after the current poll: what waits is decided, and the summary and exit status are
+//! written as at the end of standard input.
 
 use crate::args::WatchArgs;
 use crate::commands::hunt::{parse_when, writer};
@@ -58,11 +59,16 @@ pub(crate) fn run(args: &WatchArgs, threads: Option<usize>) -> anyhow::Result<Ex
     let mut summary = Summary::default();
     let mut follower = Follower::new(&args.paths);
     let files_followed = args.paths.iter().any(|p| p.as_os_str() != "-");
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+        signal_hook::flag::register(signal, Arc::clone(&stop)).context("signal handler")?;
+    }
     let mut quiet = false;
     report::note(&format!("watching {} input(s) with {} rule(s)", args.paths.len(), set.len()));
     loop {
         let polled = follower.poll(&options, quiet, &mut watcher);
-        let ended = polled.stdin_closed && !files_followed;
+        let ended = (polled.stdin_closed && !files_followed)
+            || stop.load(std::sync::atomic::Ordering::Relaxed);
         quiet = polled.bytes == 0;
         for finding in watcher.live.decide(quiet || ended) {
             summary.add(&finding.event, finding.rule);
