@@ -64,7 +64,7 @@ fn watch_reports_every_alert_hunt_finds_once() {
     }
     lines.sort_by(|a, b| (&a.0, a.1, a.2).cmp(&(&b.0, b.1, b.2)));
 
-    let mut watch = Command::new(env!("CARGO_BIN_EXE_shellward"))
+    let watch = Command::new(env!("CARGO_BIN_EXE_shellward"))
         .current_dir(dir.path())
         .args(["watch", "logs", "-f", "jsonl", "--poll-ms", "20"])
         .stdout(Stdio::piped())
