@@ -52,6 +52,29 @@ pub const SECTIONS: &[(&str, &[(&str, &str)])] = &[
     ),
 ];
 
+/// A stable id for the alert of `rule` on `event`: the same rule on the same record (file, record
+/// number, event time) always gives the same id, in any run, so a consumer can drop repeats (a
+/// watch restarted, a file read twice). 16 hex digits of FNV-1a (64 bits) over the rule's key and
+/// the record's provenance and time, each followed by a NUL.
+pub fn alert_id(event: &Event, rule: &RuleInfo) -> String {
+    let time = event.time.map(rfc3339).unwrap_or_default();
+    let record = event.provenance.record.to_string();
+    stable_id([rule.key(), &event.provenance.path, &record, &time])
+}
+
+/// 16 hex digits of FNV-1a (64 bits) over the parts, each followed by a NUL (for alert ids; the
+/// algorithm is fixed so ids stay the same from version to version).
+pub fn stable_id<'a>(parts: impl IntoIterator<Item = &'a str>) -> String {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for part in parts {
+        for &byte in part.as_bytes().iter().chain(&[0u8]) {
+            hash ^= u64::from(byte);
+            hash = hash.wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    format!("{hash:016x}")
+}
+
 /// Builds the alert object for `event` matched by `rule`.
 pub fn alert_json(event: &Event, rule: &RuleInfo) -> Json {
     let mut alert = Map::new();
@@ -93,6 +116,7 @@ pub fn alert_json(event: &Event, rule: &RuleInfo) -> Json {
             "format": event.provenance.format.name(),
         }),
     );
+    alert.insert("id".into(), Json::String(alert_id(event, rule)));
     let mut fields = Map::new();
     for (name, value) in event.fields() {
         fields.entry(name.to_string()).or_insert_with(|| json!(value));
@@ -132,4 +156,20 @@ fn field(event: &Event, name: &str) -> Json {
 /// RFC 3339 in UTC with millisecond precision, e.g. `2021-03-14T01:40:19.123Z`.
 pub fn rfc3339(time: shellward_event::Timestamp) -> String {
     format!("{time:.3}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stable_ids_are_fnv1a_over_nul_terminated_parts() {
+        // Fixed values: the ids must not change from version to version.
+        assert_eq!(stable_id([]), "cbf29ce484222325");
+        assert_eq!(
+            stable_id(["rule", "a.evtx", "7", "2026-11-02T09:15:41.532Z"]),
+            "b3eb200ead458c18"
+        );
+        assert_ne!(stable_id(["ab", "c"]), stable_id(["a", "bc"]));
+    }
 }

@@ -51,7 +51,7 @@ mod prefilter;
 mod rule;
 mod ruleset;
 
-pub use alert::{SECTIONS, alert_json, rfc3339};
+pub use alert::{SECTIONS, alert_id, alert_json, rfc3339, stable_id};
 pub use correlation::{Correlation, Correlator};
 pub use error::CompileError;
 pub use fields::Scratch;
