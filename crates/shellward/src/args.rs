@@ -69,6 +69,18 @@ pub(crate) struct RuleSelection {
     pub(crate) strict: bool,
 }
 
+/// Where and how alerts are written.
+#[derive(Debug, ClapArgs)]
+pub(crate) struct AlertOutput {
+    /// Output format: a table for reading, JSON lines (the alert contract) or CSV.
+    #[arg(long, short = 'f', value_enum, default_value_t = OutputFormat::Table)]
+    pub(crate) format: OutputFormat,
+
+    /// Write alerts to this file instead of standard output.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub(crate) output: Option<PathBuf>,
+}
+
 /// Arguments of `shellward hunt`.
 #[derive(Debug, ClapArgs)]
 pub(crate) struct HuntArgs {
@@ -78,13 +90,8 @@ pub(crate) struct HuntArgs {
     #[command(flatten)]
     pub(crate) selection: RuleSelection,
 
-    /// Output format: a table for reading, JSON lines (the alert contract) or CSV.
-    #[arg(long, short = 'f', value_enum, default_value_t = OutputFormat::Table)]
-    pub(crate) format: OutputFormat,
-
-    /// Write alerts to this file instead of standard output.
-    #[arg(long, short = 'o', value_name = "FILE")]
-    pub(crate) output: Option<PathBuf>,
+    #[command(flatten)]
+    pub(crate) out: AlertOutput,
 
     /// Only events at or after this time: a duration back from now (`90s`, `30m`, `24h`, `7d`), a
     /// UTC time as the table prints it (`2026-11-03 14:00:00`), a date, or an RFC 3339 time. Events
@@ -271,13 +278,8 @@ pub(crate) struct WatchArgs {
     #[command(flatten)]
     pub(crate) selection: RuleSelection,
 
-    /// Output format.
-    #[arg(long, short = 'f', value_enum, default_value_t = OutputFormat::Table)]
-    pub(crate) format: OutputFormat,
-
-    /// Write alerts to this file instead of standard output.
-    #[arg(long, short = 'o', value_name = "FILE")]
-    pub(crate) output: Option<PathBuf>,
+    #[command(flatten)]
+    pub(crate) out: AlertOutput,
 
     /// Only run rules at or above this level.
     #[arg(long, value_name = "LEVEL")]

@@ -7,6 +7,7 @@ use shellward_event::{Event, LogSource};
 use shellward_sigma::{Diagnostic, Loaded, RuleText, Severity};
 
 use crate::correlation::{Correlation, Correlator};
+use crate::level::Level;
 use crate::error::CompileError;
 use crate::fields::{Bound, FieldIds, Folded, Scratch};
 use crate::lineage::ANCESTOR_FIELDS;
@@ -173,6 +174,20 @@ impl RuleSet {
     pub fn retain(&mut self, keep: impl FnMut(&CompiledRule) -> bool) {
         self.rules.retain(keep);
         self.index = Index::new(&self.rules, &self.fields);
+    }
+
+    /// Keeps the rules at or above `min` (`--min-level`), and those below it that a correlation at
+    /// or above it names (they then alert only through it).
+    pub fn retain_at_or_above(&mut self, min: Level) {
+        let needed: Vec<String> = self
+            .correlations
+            .iter()
+            .filter(|c| c.info.level >= min)
+            .flat_map(|c| c.members.iter().cloned())
+            .collect();
+        self.retain(|rule| {
+            rule.info.level >= min || needed.iter().any(|name| rule.info.is_named(name))
+        });
     }
 
     /// The indexes of the rules the event matches, in rule order, into `out` (cleared first).

@@ -1,6 +1,6 @@
 //! `shellward hunt`: run the rules over telemetry and report alerts.
 
-use crate::args::{HuntArgs, OutputFormat};
+use crate::args::{AlertOutput, HuntArgs, OutputFormat};
 use crate::commands::ruleload;
 use crate::output::{AlertWriter, CsvWriter, JsonlWriter, Summary, TableWriter, incidents};
 use crate::report::{self, Problems};
@@ -33,18 +33,7 @@ pub(crate) fn run(args: &HuntArgs, threads: Option<usize>) -> anyhow::Result<Exi
     ruleload::print_diagnostics(&rules, args.verbose);
     let loaded = rules.set.len();
     if let Some(min) = args.min_level {
-        // Rules below the level stay when a correlation at or above it names them (they then
-        // alert only through it: see `findings`).
-        let needed: Vec<String> = rules
-            .set
-            .correlations()
-            .iter()
-            .filter(|c| c.info.level >= min)
-            .flat_map(|c| c.members.iter().cloned())
-            .collect();
-        rules.set.retain(|rule| {
-            rule.info.level >= min || needed.iter().any(|name| rule.info.is_named(name))
-        });
+        rules.set.retain_at_or_above(min);
     }
     if rules.set.is_empty() {
         if loaded == 0 {
@@ -60,7 +49,7 @@ pub(crate) fn run(args: &HuntArgs, threads: Option<usize>) -> anyhow::Result<Exi
 
     let (files, expand_problems) = shellward_sources::expand(&args.input.paths);
 
-    let writer = writer(args.format, args.output.as_deref())?;
+    let writer = writer(&args.out)?;
 
     let mut hunter = Hunter {
         alerts: Hunt::new(Arc::clone(&set), lineage.then(Lineage::default)),
@@ -100,11 +89,9 @@ pub(crate) fn run(args: &HuntArgs, threads: Option<usize>) -> anyhow::Result<Exi
     Ok(status.finish())
 }
 
-/// The alert writer for `format`, to `output` or standard output.
-pub(crate) fn writer(
-    format: OutputFormat,
-    output: Option<&std::path::Path>,
-) -> anyhow::Result<Box<dyn AlertWriter>> {
+/// The alert writer `--format` and `--output` ask for.
+pub(crate) fn writer(out: &AlertOutput) -> anyhow::Result<Box<dyn AlertWriter>> {
+    let (format, output) = (out.format, out.output.as_deref());
     let to_terminal = output.is_none() && std::io::stdout().is_terminal();
     let out: Box<dyn std::io::Write> = match output {
         Some(path) => Box::new(std::io::BufWriter::new(

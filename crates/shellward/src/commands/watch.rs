@@ -29,16 +29,7 @@ pub(crate) fn run(args: &WatchArgs, threads: Option<usize>) -> anyhow::Result<Ex
     let mut rules = ruleload::load(&args.selection)?;
     ruleload::print_diagnostics(&rules, args.verbose);
     if let Some(min) = args.min_level {
-        let needed: Vec<String> = rules
-            .set
-            .correlations()
-            .iter()
-            .filter(|c| c.info.level >= min)
-            .flat_map(|c| c.members.iter().cloned())
-            .collect();
-        rules.set.retain(|rule| {
-            rule.info.level >= min || needed.iter().any(|name| rule.info.is_named(name))
-        });
+        rules.set.retain_at_or_above(min);
     }
     if rules.set.is_empty() {
         bail!("no rules to run");
@@ -55,7 +46,7 @@ pub(crate) fn run(args: &WatchArgs, threads: Option<usize>) -> anyhow::Result<Ex
         problems: Problems::new(args.verbose),
         events: 0,
     };
-    let mut writer = writer(args.format, args.output.as_deref())?;
+    let mut writer = writer(&args.out)?;
     let mut summary = Summary::default();
     let mut follower = Follower::new(&args.paths);
     let files_followed = args.paths.iter().any(|p| p.as_os_str() != "-");
