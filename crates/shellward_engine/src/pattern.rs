@@ -285,7 +285,16 @@ fn normalize(pieces: &[Piece], cased: bool) -> Vec<Piece> {
     out
 }
 
-/// Classic wildcard matching with one backtrack point per `*`: linear in practice, O(n·m) at worst.
+/// Whether `name` is matched by `pattern`, where only `*` is a wildcard (any run, possibly empty):
+/// how a condition's `1 of sel*` selects identifiers.
+pub(crate) fn star_glob(pattern: &str, name: &str) -> bool {
+    let units: Vec<Unit> =
+        pattern.chars().map(|c| if c == '*' { Unit::Any } else { Unit::Char(c) }).collect();
+    glob(&units, name)
+}
+
+/// Classic wildcard matching with one backtrack point per `*`: linear in practice, O(n·m) at worst
+/// (a recursive match is exponential in the number of `*`s).
 fn glob(units: &[Unit], value: &str) -> bool {
     let chars: Vec<char> = value.chars().collect();
     let (mut p, mut v) = (0usize, 0usize);

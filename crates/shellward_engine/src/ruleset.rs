@@ -7,9 +7,9 @@ use shellward_event::{Event, LogSource};
 use shellward_sigma::{Diagnostic, Loaded, RuleText, Severity};
 
 use crate::correlation::{Correlation, Correlator};
-use crate::level::Level;
 use crate::error::CompileError;
 use crate::fields::{Bound, FieldIds, Folded, Scratch};
+use crate::level::Level;
 use crate::lineage::ANCESTOR_FIELDS;
 use crate::logsource::RuleLogSource;
 use crate::prefilter::Prefilter;

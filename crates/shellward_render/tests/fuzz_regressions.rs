@@ -3,7 +3,7 @@
 //! renderer fuzz targets do. Each must finish (a hang fails the run) without a panic.
 //!
 //! - `cql_timeout_selector_stars.yml` (cql target): a condition `all of se*****…cess` with 61
-//!   stars made the selector's wildcard match exponential (now linear, `condition::name_glob`).
+//!   stars made the selector's wildcard match exponential (now linear, `pattern::star_glob`).
 
 #![allow(clippy::unwrap_used)]
 
