@@ -671,4 +671,28 @@ mod tests {
                 .collect();
         assert_eq!(seen, expected, "{:?}", got.problem_texts());
     }
+
+    #[test]
+    fn an_evtx_file_dropped_in_is_read_once_and_again_only_for_new_records() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let fixture = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/mssql_15457_xp_cmdshell_enabled.evtx");
+        let bytes = std::fs::read(fixture).unwrap_or_else(|e| panic!("{e}"));
+        let mut follower = Follower::new(&[dir.path().to_owned()]);
+        let options = ReadOptions::with_threads(1);
+        let mut got = Collected::default();
+        follower.poll(&options, false, &mut got);
+        std::fs::write(dir.path().join("Application.evtx"), &bytes)
+            .unwrap_or_else(|e| panic!("{e}"));
+        follower.poll(&options, false, &mut got);
+        let first = got.events.len();
+        assert!(first > 0, "{:?}", got.problem_texts());
+        // Written again (as an agent flushing it does): no record is new.
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        std::fs::write(dir.path().join("Application.evtx"), &bytes)
+            .unwrap_or_else(|e| panic!("{e}"));
+        follower.poll(&options, false, &mut got);
+        assert_eq!(got.events.len(), first);
+        assert!(got.problems.is_empty(), "{:?}", got.problem_texts());
+    }
 }
