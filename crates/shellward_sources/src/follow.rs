@@ -48,6 +48,8 @@ pub struct Tail {
     kind: Option<TextKind>,
     /// Set once the stream is known to be in no format shellward reads.
     unknown: bool,
+    /// Whether the user named it (an unknown format is an error) or it was found in a directory.
+    explicit: bool,
     /// Complete lines already decoded (or held in `held`), i.e. the number of the last one.
     lines: u64,
     /// The start of a line still being written.
@@ -68,6 +70,7 @@ impl Tail {
             name,
             kind: None,
             unknown: false,
+            explicit: true,
             lines: 0,
             partial: Vec::new(),
             skipping: false,
@@ -106,10 +109,26 @@ impl Tail {
 
     /// The input went quiet: decodes what is held back (the records of the last audit event).
     pub fn idle(&mut self, options: &ReadOptions, sink: &mut dyn Sink) -> ControlFlow<()> {
+        if self.kind.is_none()
+            && !self.unknown
+            && let Some(end) = memchr::memrchr(b'\n', &self.partial)
+        {
+            // Lines kept while too few to tell the format: decide with what there is.
+            let rest = self.partial.split_off(end + 1);
+            let lines = std::mem::replace(&mut self.partial, rest);
+            return self.decode(lines, true, options, sink);
+        }
         if self.held.is_empty() {
             return ControlFlow::Continue(());
         }
         self.decode(Vec::new(), true, options, sink)
+    }
+
+    /// Marks the stream as found inside a followed directory rather than named: a format nothing
+    /// reads is then only noted (a README beside the logs), as a hunt does.
+    pub fn found_in_directory(mut self) -> Self {
+        self.explicit = false;
+        self
     }
 
     fn keep_partial(&mut self, bytes: &[u8], sink: &mut dyn Sink) {
@@ -148,7 +167,11 @@ impl Tail {
                 }
                 TextKind::Unknown => {
                     self.unknown = true;
-                    sink.problem(Problem::error(&self.name, None, DecodeError::UnknownFormat));
+                    sink.problem(if self.explicit {
+                        Problem::error(&self.name, None, DecodeError::UnknownFormat)
+                    } else {
+                        Problem::note(&self.name, DecodeError::UnknownFormat)
+                    });
                     self.lines += count_lines(&chunk);
                     return ControlFlow::Continue(());
                 }
@@ -394,7 +417,7 @@ impl Follower {
     pub fn poll(&mut self, options: &ReadOptions, idle: bool, sink: &mut dyn Sink) -> Polled {
         let mut polled = Polled::default();
         self.poll_stdin(options, idle, sink, &mut polled);
-        let mut seen: Vec<PathBuf> = Vec::new();
+        let mut seen: Vec<(PathBuf, bool)> = Vec::new();
         for root in &self.roots {
             match std::fs::metadata(root) {
                 Ok(meta) if meta.is_dir() => {
@@ -403,11 +426,11 @@ impl Follower {
                         if let Ok(entry) = entry
                             && entry.file_type().is_file()
                         {
-                            seen.push(entry.into_path());
+                            seen.push((entry.into_path(), false));
                         }
                     }
                 }
-                Ok(_) => seen.push(root.clone()),
+                Ok(_) => seen.push((root.clone(), true)),
                 Err(_) => {}
             }
         }
@@ -416,14 +439,14 @@ impl Follower {
         let mut known: std::collections::HashMap<(u64, u64), (PathBuf, Followed)> =
             std::mem::take(&mut self.files).into_iter().map(|(p, f)| (f.id, (p, f))).collect();
         let mut current: BTreeMap<PathBuf, Followed> = BTreeMap::new();
-        let mut fresh: Vec<(PathBuf, (u64, u64))> = Vec::new();
-        for path in seen {
+        let mut fresh: Vec<(PathBuf, (u64, u64), bool)> = Vec::new();
+        for (path, explicit) in seen {
             let Some(id) = file_id(&path) else { continue };
             match known.remove(&id).or_else(|| self.gone.remove(&id)) {
                 Some((_, followed)) => {
                     current.insert(path, followed);
                 }
-                None if !current.values().any(|f| f.id == id) => fresh.push((path, id)),
+                None if !current.values().any(|f| f.id == id) => fresh.push((path, id, explicit)),
                 None => {}
             }
         }
@@ -441,8 +464,8 @@ impl Follower {
         for (path, followed) in current.iter_mut() {
             polled.bytes += read_more(path, followed, options, idle, sink);
         }
-        for (path, id) in fresh {
-            if let Some(mut followed) = open(&path, id) {
+        for (path, id, explicit) in fresh {
+            if let Some(mut followed) = open(&path, id, explicit) {
                 polled.bytes += read_more(&path, &mut followed, options, idle, sink);
                 current.insert(path, followed);
             }
@@ -490,14 +513,15 @@ fn file_id(path: &Path) -> Option<(u64, u64)> {
 }
 
 /// Starts following a file: text from its start; EVTX and containers whole.
-fn open(path: &Path, id: (u64, u64)) -> Option<Followed> {
+fn open(path: &Path, id: (u64, u64), explicit: bool) -> Option<Followed> {
     let mut file = std::fs::File::open(path).ok()?;
     let mut magic = [0u8; 8];
     let n = file.read(&mut magic).ok()?;
     file.rewind().ok()?;
     let name: Arc<str> = path.display().to_string().into();
     let how = match sniff::kind(&magic[..n]) {
-        Kind::Text { utf16: None } | Kind::Empty => How::Text(Tail::new(name)),
+        Kind::Text { utf16: None } | Kind::Empty if explicit => How::Text(Tail::new(name)),
+        Kind::Text { utf16: None } | Kind::Empty => How::Text(Tail::new(name).found_in_directory()),
         kind => How::Whole {
             size: 0,
             modified: None,
@@ -524,7 +548,9 @@ fn read_more(
             if size < followed.offset {
                 // Truncated in place: read again from the start.
                 followed.offset = 0;
+                let explicit = tail.explicit;
                 *tail = Tail::new(Arc::clone(&tail.name));
+                tail.explicit = explicit;
             }
             let mut read = 0;
             if size > followed.offset
@@ -694,5 +720,21 @@ mod tests {
         follower.poll(&options, false, &mut got);
         assert_eq!(got.events.len(), first);
         assert!(got.problems.is_empty(), "{:?}", got.problem_texts());
+    }
+
+    #[test]
+    fn a_small_file_nothing_reads_is_noted_once_the_directory_is_quiet() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        std::fs::write(dir.path().join("README"), "notes\nmore notes\n")
+            .unwrap_or_else(|e| panic!("{e}"));
+        let mut follower = Follower::new(&[dir.path().to_owned()]);
+        let options = ReadOptions::with_threads(1);
+        let mut got = Collected::default();
+        follower.poll(&options, false, &mut got);
+        assert!(got.problems.is_empty(), "too few lines to tell yet");
+        follower.poll(&options, true, &mut got);
+        follower.poll(&options, true, &mut got);
+        assert_eq!(got.problems.len(), 1, "{:?}", got.problem_texts());
+        assert_eq!(got.problems[0].severity, crate::Severity::Note);
     }
 }
