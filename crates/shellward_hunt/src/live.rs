@@ -5,7 +5,9 @@
 //! queue ordered by event time until the watermark (the latest event time seen) has passed them by
 //! the allowed lateness, or until the inputs go quiet, and only then enter the correlation windows
 //! ([`shellward_engine::correlation::Stream`]). An alert older than what was already given to the
-//! windows is late: it is still reported on its own, but correlates with nothing, and is counted.
+//! windows is late: it is still reported on its own, but correlates with nothing, and is counted;
+//! so is one dated more than an hour past the wall clock, which would otherwise make every alert
+//! after it late. At most [`MAX_WAITING`] alerts wait; past that the oldest take their turn early.
 
 use crate::findings::{Finding, correlation_finding};
 use crate::hunt::Hunt;
@@ -16,6 +18,13 @@ use shellward_sources::Marks;
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::sync::Arc;
+
+/// The most alerts waiting for the correlation windows; past it the oldest take their turn early
+/// (memory stays bounded whatever the alert rate and lateness).
+const MAX_WAITING: usize = 100_000;
+
+/// How far past the wall clock an event time may be and still move the watermark (one hour).
+const FUTURE_MS: i64 = 3_600_000;
 
 /// An alert waiting for its turn in the correlation windows, ordered as a batch hunt sorts alerts
 /// (time, file, record, rule).
@@ -89,6 +98,11 @@ impl<'c, 'r> Live<'c, 'r> {
         self.hunt.push(event, rules);
     }
 
+    /// An event no screen has matched yet: matched here (see [`Hunt::push_unscreened`]).
+    pub fn push_unscreened(&mut self, event: Event) {
+        self.hunt.push_unscreened(event);
+    }
+
     /// What is decided since the last call: the alerts of the events pushed, and the correlation
     /// firings their turn in the windows completed. `quiet` says the inputs went quiet: every
     /// waiting alert takes its turn (nothing older is expected).
@@ -107,7 +121,9 @@ impl<'c, 'r> Live<'c, 'r> {
             Some(mark) => mark.saturating_sub(self.lateness_ms),
             None => return out,
         };
-        while self.waiting.peek().is_some_and(|Reverse(w)| w.key.0.as_millisecond() <= limit) {
+        while self.waiting.peek().is_some_and(|Reverse(w)| w.key.0.as_millisecond() <= limit)
+            || self.waiting.len() > MAX_WAITING
+        {
             let Some(Reverse(waiting)) = self.waiting.pop() else { break };
             let ms = waiting.key.0.as_millisecond();
             self.frontier = Some(self.frontier.map_or(ms, |f| f.max(ms)));
@@ -135,7 +151,10 @@ impl<'c, 'r> Live<'c, 'r> {
     fn wait(&mut self, event: Arc<Event>, rule: usize) {
         let Some(time) = event.time else { return };
         let ms = time.as_millisecond();
-        if self.frontier.is_some_and(|f| ms < f) {
+        // Too late for the windows, or dated so far ahead that taking it as the watermark would
+        // make every honest alert after it late (a hostile or broken clock).
+        let horizon = Timestamp::now().as_millisecond().saturating_add(FUTURE_MS);
+        if self.frontier.is_some_and(|f| ms < f) || ms > horizon {
             self.late += 1;
             return;
         }
