@@ -43,7 +43,7 @@ fn correlations_wait_for_the_watermark_or_quiet() {
     let correlator = Correlator::new(&set, set.correlations());
     let hunt = Hunt::new(Arc::clone(&set), None);
     let mut live = Live::new(&set, &correlator, hunt, None, Duration::from_secs(60));
-    let mut push = |live: &mut Live<'_, '_>, kind: &str, at: i64, record: u64| {
+    let push = |live: &mut Live<'_, '_>, kind: &str, at: i64, record: u64| {
         live.push_unscreened(event(kind, at, record));
     };
     push(&mut live, "a", 0, 1);
