@@ -88,7 +88,8 @@ pub(crate) fn kind(head: &[u8]) -> Kind {
 
 /// Classifies decoded text from a sample of its start ([`SAMPLE`] bytes).
 ///
-/// - A first significant character `{` or `[` is JSON (one record may span the whole sample).
+/// - A first significant character `{`, or `[` opening an array of objects, is JSON (one record may
+///   span the whole sample).
 /// - Windows events in XML: an `<Event>` element in the sample, whatever comes before it (a
 ///   `<?xml?>` declaration, an `<Events>` wrapper, syslog prefixes). A file that merely starts with
 ///   `<` (a `.php`, `.jsp` or `.html` page) is not an event log.
@@ -105,7 +106,14 @@ pub(crate) fn text_kind(head: &[u8]) -> TextKind {
     loop {
         rest = rest.trim_ascii_start();
         match rest.first() {
-            Some(b'{' | b'[') => return TextKind::Json,
+            Some(b'{') => return TextKind::Json,
+            // An array of records; not a log line that starts with a bracketed time or level
+            // (`[Sat Dec 05 09:15:41 2026] [error] ...`).
+            Some(b'[')
+                if matches!(rest[1..].trim_ascii_start().first(), None | Some(b'{' | b']')) =>
+            {
+                return TextKind::Json;
+            }
             Some(b'R') if rest.starts_with(b"Record ") => match memchr::memchr(b'\n', rest) {
                 Some(i) => rest = &rest[i + 1..],
                 None => return TextKind::Unknown,
@@ -216,6 +224,15 @@ mod tests {
             TextKind::Unknown
         );
         assert_eq!(text_kind(b"hello"), TextKind::Unknown);
+        assert_eq!(text_kind(b"[\n  {\"a\": 1}\n]"), TextKind::Json);
+        assert_eq!(text_kind(b"[]"), TextKind::Json);
+        assert_eq!(
+            text_kind(
+                b"[Sat Dec 05 09:15:41 2026] [error] [client 203.0.113.7] File does not exist\n"
+            ),
+            TextKind::Unknown,
+            "an Apache error log is not a JSON array"
+        );
         assert_eq!(text_kind(b"\n2025-07-01T14:29:11.508Z shell[1]: [root]: ls\n"), TextKind::Esxi);
         assert_eq!(
             text_kind(b"#Software: Microsoft Internet Information Services 10.0\r\n"),
