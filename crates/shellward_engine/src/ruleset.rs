@@ -6,7 +6,7 @@ use rsigma_parser::FilterRuleTarget;
 use shellward_event::{Event, LogSource};
 use shellward_sigma::{Diagnostic, Loaded, RuleText, Severity};
 
-use crate::correlation::{Correlation, Correlator};
+use crate::correlation::{Correlation, Correlator, Resolution};
 use crate::error::CompileError;
 use crate::fields::{Bound, FieldIds, Folded, Scratch};
 use crate::level::Level;
@@ -20,6 +20,8 @@ use crate::rule::CompiledRule;
 pub struct RuleSet {
     rules: Vec<CompiledRule>,
     correlations: Vec<Correlation>,
+    /// What the correlations' members name, resolved against `rules`.
+    resolution: Resolution,
     fields: FieldIds,
     /// What the fast evaluator derives from the rules. Built eagerly, not on first use: building
     /// runs on the rayon pool, and a lazy build from inside a parallel match could be re-entered by
@@ -133,8 +135,9 @@ impl RuleSet {
             }
         }
         let index = Index::new(&rules, &fields);
-        let set = RuleSet { rules, correlations, fields, index };
-        let correlator = Correlator::new(&set, &set.correlations);
+        let resolution = Resolution::new(&rules, &correlations);
+        let set = RuleSet { rules, correlations, resolution, fields, index };
+        let correlator = Correlator::new(&set);
         for (i, correlation) in set.correlations.iter().enumerate() {
             let unresolved = correlator.unresolved(i);
             let problem = if !unresolved.is_empty() {
@@ -153,6 +156,11 @@ impl RuleSet {
     /// The correlation rules, in load order.
     pub fn correlations(&self) -> &[Correlation] {
         &self.correlations
+    }
+
+    /// What the correlations' members name (see [`Resolution`]).
+    pub fn resolution(&self) -> &Resolution {
+        &self.resolution
     }
 
     /// The rules, in load order.
@@ -174,6 +182,7 @@ impl RuleSet {
     pub fn retain(&mut self, keep: impl FnMut(&CompiledRule) -> bool) {
         self.rules.retain(keep);
         self.index = Index::new(&self.rules, &self.fields);
+        self.resolution = Resolution::new(&self.rules, &self.correlations);
     }
 
     /// Keeps the rules at or above `min` (`--min-level`), and those below it that a correlation at

@@ -44,7 +44,7 @@ fn alert(rule: usize, seconds: f64, host: &str, fields: &[(&str, &str)]) -> (Arc
 fn fire(set: &RuleSet, mut alerts: Vec<(Arc<Event>, usize)>) -> (Vec<Fired>, Vec<Vec<Fired>>) {
     alerts.reverse();
     alerts.sort_by_key(|(e, _)| e.time);
-    let correlator = Correlator::new(set, set.correlations());
+    let correlator = Correlator::new(set);
     let all: Vec<Vec<Fired>> = correlator
         .run(&alerts)
         .iter()
@@ -167,7 +167,7 @@ fn chained_correlations_and_generate() {
     assert_eq!(inner.len(), 2);
     assert_eq!(all[1].len(), 1);
     assert_eq!(all[1][0].member_refs(), [MemberRef::Fired(0, 0), MemberRef::Fired(0, 1)]);
-    let correlator = Correlator::new(&set, set.correlations());
+    let correlator = Correlator::new(&set);
     // c has generate: false (the default), so a and b alert only through it; twice generates.
     assert!(!correlator.rule_generates(0) && !correlator.rule_generates(1));
     assert!(correlator.correlation_generates(0));
@@ -208,7 +208,7 @@ fn a_stream_fires_as_soon_as_the_condition_holds() {
         alert(1, 1010.0, "h", &[]),
         alert(0, 1020.0, "h", &[]),
     ];
-    let correlator = Correlator::new(&set, set.correlations());
+    let correlator = Correlator::new(&set);
     let mut stream = correlator.stream();
     let decided: Vec<Vec<(usize, usize)>> = alerts
         .iter()
@@ -233,7 +233,7 @@ fn a_stream_fires_as_soon_as_the_condition_holds() {
 #[test]
 fn a_long_stream_of_groups_stays_correct() {
     let set = rules(&correlation("temporal", "a, b", ""));
-    let correlator = Correlator::new(&set, set.correlations());
+    let correlator = Correlator::new(&set);
     let mut stream = correlator.stream();
     let mut fired = 0;
     for i in 0..20_000u32 {
@@ -243,4 +243,20 @@ fn a_long_stream_of_groups_stays_correct() {
         fired += stream.push(alert(1, t + 1.0, &host, &[]).0, 1, 2 * i as usize + 1).len();
     }
     assert_eq!(fired, 20_000);
+}
+
+/// Members are resolved when the set is compiled and again when `--min-level` removes rules, so
+/// a correlation still finds its member at its new index.
+#[test]
+fn members_are_resolved_again_after_min_level() {
+    let yaml = "title: C\nname: c\ncorrelation:\n    type: event_count\n    rules: [b]\n    group-by: [host]\n    timespan: 1m\n    condition:\n        gte: 1\nlevel: critical\n";
+    let mut set = rules(yaml);
+    assert_eq!(set.len(), 2);
+    // Rule a is below the level and no correlation at or above it names it: a is removed, and b,
+    // kept because c names it, moves from index 1 to 0.
+    set.retain_at_or_above(shellward_engine::Level::Critical);
+    assert_eq!(set.len(), 1);
+    let correlator = Correlator::new(&set);
+    let fired = correlator.run(&[alert(0, 0.0, "h", &[])]);
+    assert_eq!(fired[0].len(), 1);
 }

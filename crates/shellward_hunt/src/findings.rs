@@ -61,7 +61,7 @@ pub fn correlation_alert_json(event: &Event, rule: &RuleInfo, correlation: Json)
 /// Every finding of a hunt, sorted by time (then as [`crate::Hunt::finish`] sorts); `min_level`
 /// leaves out the rules kept below it only because a correlation at or above it names them.
 pub fn findings(set: &RuleSet, alerts: Vec<Alert>, min_level: Option<Level>) -> Vec<Finding<'_>> {
-    let correlator = Correlator::new(set, set.correlations());
+    let correlator = Correlator::new(set);
     let fired = correlator.run(&alerts);
     let shown = |level: Level| min_level.is_none_or(|min| level >= min);
     let mut out: Vec<(usize, Finding<'_>)> = Vec::with_capacity(alerts.len());

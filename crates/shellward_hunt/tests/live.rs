@@ -40,7 +40,7 @@ fn titles(findings: &[shellward_hunt::Finding<'_>]) -> Vec<String> {
 #[test]
 fn correlations_wait_for_the_watermark_or_quiet() {
     let set = Arc::new(rules());
-    let correlator = Correlator::new(&set, set.correlations());
+    let correlator = Correlator::new(&set);
     let hunt = Hunt::new(Arc::clone(&set), None);
     let mut live = Live::new(&set, &correlator, hunt, None, Duration::from_secs(60));
     let push = |live: &mut Live<'_, '_>, kind: &str, at: i64, record: u64| {
@@ -65,7 +65,7 @@ fn correlations_wait_for_the_watermark_or_quiet() {
 #[test]
 fn a_future_dated_alert_does_not_make_the_others_late() {
     let set = Arc::new(rules());
-    let correlator = Correlator::new(&set, set.correlations());
+    let correlator = Correlator::new(&set);
     let hunt = Hunt::new(Arc::clone(&set), None);
     let mut live = Live::new(&set, &correlator, hunt, None, Duration::from_secs(0));
     let far = 10 * 365 * 86_400;

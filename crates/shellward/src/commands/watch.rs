@@ -39,7 +39,7 @@ pub(crate) fn run(args: &WatchArgs, threads: Option<usize>) -> anyhow::Result<Ex
     let screen = Arc::new(RuleScreen::new(Arc::clone(&set), Window::default(), lineage));
     let mut options = shellward_sources::ReadOptions::with_threads(threads.unwrap_or(1).max(1));
     options.screen = Some(Arc::clone(&screen) as Arc<dyn shellward_sources::Screen>);
-    let correlator = Correlator::new(&set, set.correlations());
+    let correlator = Correlator::new(&set);
     let hunt = Hunt::new(Arc::clone(&set), lineage.then(Lineage::default));
     let mut watcher = Watcher {
         live: Live::new(&set, &correlator, hunt, args.min_level, lateness),

@@ -25,7 +25,7 @@ use crate::level::Level;
 use crate::logsource::RuleLogSource;
 use crate::rule::RuleInfo;
 
-pub use window::{Correlator, Fired, MAX_WINDOW, MemberRef, Signal, Stream};
+pub use window::{Correlator, Fired, MAX_WINDOW, MemberRef, Resolution, Signal, Stream};
 
 /// The kinds of correlation the engine evaluates.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -134,10 +134,10 @@ enum Target {
     Correlation(usize),
 }
 
-/// Correlations resolved against a rule set, ready to run.
-#[derive(Debug)]
-pub struct Correlator<'a> {
-    correlations: &'a [Correlation],
+/// What each correlation's members name, resolved once when a rule set is compiled (and again
+/// when `--min-level` removes rules: [`RuleSet::retain`]), and an order to run them in.
+#[derive(Debug, Clone, Default)]
+pub struct Resolution {
     /// Per correlation, per member: what it names (`None`: nothing loaded has that name).
     targets: Vec<Vec<Option<Target>>>,
     /// Correlations in an order where every chained member comes first; those in a cycle are
@@ -145,19 +145,16 @@ pub struct Correlator<'a> {
     order: Vec<usize>,
 }
 
-/// An alert as the window sees it.
-type Alert = (Arc<Event>, usize);
-
-impl<'a> Correlator<'a> {
+impl Resolution {
     /// Resolves every member reference (a detection rule's or correlation's id, name or title).
-    pub fn new(rules: &RuleSet, correlations: &'a [Correlation]) -> Self {
+    pub(crate) fn new(rules: &[crate::rule::CompiledRule], correlations: &[Correlation]) -> Self {
         let targets: Vec<Vec<Option<Target>>> = correlations
             .iter()
             .map(|c| {
                 c.members
                     .iter()
                     .map(|reference| {
-                        let rule = rules.rules().iter().position(|r| r.info.is_named(reference));
+                        let rule = rules.iter().position(|r| r.info.is_named(reference));
                         let chained =
                             || correlations.iter().position(|other| other.info.is_named(reference));
                         rule.map(Target::Rule).or_else(|| chained().map(Target::Correlation))
@@ -183,7 +180,24 @@ impl<'a> Correlator<'a> {
                 break;
             }
         }
-        Correlator { correlations, targets, order }
+        Resolution { targets, order }
+    }
+}
+
+/// A rule set's correlations with their resolved members, ready to run.
+#[derive(Debug, Clone, Copy)]
+pub struct Correlator<'a> {
+    correlations: &'a [Correlation],
+    resolution: &'a Resolution,
+}
+
+/// An alert as the window sees it.
+type Alert = (Arc<Event>, usize);
+
+impl<'a> Correlator<'a> {
+    /// The correlations of `rules`, as resolved when it was compiled.
+    pub fn new(rules: &'a RuleSet) -> Self {
+        Correlator { correlations: rules.correlations(), resolution: rules.resolution() }
     }
 
     /// The member references of correlation `index` that name nothing loaded.
@@ -191,7 +205,7 @@ impl<'a> Correlator<'a> {
         let members = &self.correlations[index].members;
         members
             .iter()
-            .zip(&self.targets[index])
+            .zip(&self.resolution.targets[index])
             .filter(|(_, t)| t.is_none())
             .map(|(m, _)| m.as_str())
             .collect()
@@ -199,7 +213,7 @@ impl<'a> Correlator<'a> {
 
     /// Whether correlation `index` is left out because it is part of a chain that loops.
     pub fn in_cycle(&self, index: usize) -> bool {
-        !self.order.contains(&index)
+        !self.resolution.order.contains(&index)
     }
 
     /// Whether rule `rule`'s own alerts are kept: not when every correlation that names it has
@@ -215,7 +229,7 @@ impl<'a> Correlator<'a> {
 
     fn generates(&self, target: Target) -> bool {
         let mut named = false;
-        for (correlation, targets) in self.correlations.iter().zip(&self.targets) {
+        for (correlation, targets) in self.correlations.iter().zip(&self.resolution.targets) {
             if targets.contains(&Some(target)) {
                 named = true;
                 if correlation.generate {
@@ -246,7 +260,8 @@ impl<'a> Correlator<'a> {
     /// A stream of alerts to correlate one at a time.
     pub fn stream(&self) -> Stream<'_, 'a> {
         Stream {
-            correlator: self,
+            correlator: *self,
+            _borrow: std::marker::PhantomData,
             windows: vec![HashMap::new(); self.correlations.len()],
             fired: vec![0; self.correlations.len()],
             pending: Vec::new(),
@@ -257,7 +272,7 @@ impl<'a> Correlator<'a> {
 
     /// Whether another correlation names correlation `index` as a member.
     fn chained(&self, index: usize) -> bool {
-        self.targets.iter().any(|t| t.contains(&Some(Target::Correlation(index))))
+        self.resolution.targets.iter().any(|t| t.contains(&Some(Target::Correlation(index))))
     }
 
     /// Whether correlation `index`'s condition holds on `window`.
@@ -298,7 +313,7 @@ impl<'a> Correlator<'a> {
     /// Whether `name` (in an extended condition) names member `member` of correlation `index`.
     fn names(&self, index: usize, member: usize, reference: &str, name: &str) -> bool {
         reference == name
-            || match self.targets[index][member] {
+            || match self.resolution.targets[index][member] {
                 Some(Target::Correlation(j)) => self.correlations[j].info.is_named(name),
                 _ => false,
             }
@@ -336,7 +351,8 @@ const SWEEP_EVERY: u64 = 4096;
 /// of a later time is pushed, or [`Stream::flush`].
 #[derive(Debug)]
 pub struct Stream<'c, 'a> {
-    correlator: &'c Correlator<'a>,
+    correlator: Correlator<'a>,
+    _borrow: std::marker::PhantomData<&'c ()>,
     /// Per correlation, the window of each group.
     windows: Vec<HashMap<Vec<String>, VecDeque<Entry>>>,
     /// Per correlation, how many times it fired.
@@ -368,8 +384,8 @@ impl Stream<'_, '_> {
         }
         let signal = Signal::Alert { event, rule, order };
         let correlator = self.correlator;
-        for &c in &correlator.order {
-            for (member, target) in correlator.targets[c].iter().enumerate() {
+        for &c in &correlator.resolution.order {
+            for (member, target) in correlator.resolution.targets[c].iter().enumerate() {
                 if *target == Some(Target::Rule(rule)) {
                     self.enter(c, member, signal.clone(), ms, &mut out);
                 }
@@ -383,10 +399,10 @@ impl Stream<'_, '_> {
         let mut out = Vec::new();
         let mut queue = std::mem::take(&mut self.pending);
         let correlator = self.correlator;
-        for &c in &correlator.order {
+        for &c in &correlator.resolution.order {
             let mut inputs: Vec<(usize, usize, Arc<Fired>)> = Vec::new();
             for firing in &queue {
-                for (member, target) in correlator.targets[c].iter().enumerate() {
+                for (member, target) in correlator.resolution.targets[c].iter().enumerate() {
                     if *target == Some(Target::Correlation(firing.correlation)) {
                         inputs.push((firing.index, member, Arc::clone(firing)));
                     }
