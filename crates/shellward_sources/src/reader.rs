@@ -152,14 +152,7 @@ pub fn read_bytes(
         || (options.format.is_none() && sniff::kind(bytes) == Kind::Evtx)
     {
         // The EVTX parser seeks: give it the bytes, not a temporary copy of them.
-        if sniff::kind(bytes) != Kind::Evtx {
-            let error = DecodeError::NotEvtx(describe_content(bytes));
-            sink.problem(Problem::error(&name, None, error));
-            return ControlFlow::Continue(());
-        }
-        return counted(&name, "EVTX", sink, |sink| {
-            evtx_file::read(Cursor::new(bytes.to_vec()), &name, options, sink)
-        });
+        return read_evtx(bytes, &name, options, sink, || Ok(Cursor::new(bytes.to_vec())));
     }
     read_stream(&mut &bytes[..], None, &name, true, options, sink, 0)
 }
@@ -199,20 +192,7 @@ fn read_stream(
             }
         },
         (Some(Format::Evtx), _) | (None, Kind::Evtx) => {
-            if kind != Kind::Evtx {
-                let error = DecodeError::NotEvtx(describe_content(&head));
-                sink.problem(Problem::error(name, None, error));
-                return ControlFlow::Continue(());
-            }
-            match seekable(on_disk, &mut whole) {
-                Ok(file) => {
-                    counted(name, "EVTX", sink, |sink| evtx_file::read(file, name, options, sink))
-                }
-                Err(e) => {
-                    sink.problem(Problem::error(name, None, e.into()));
-                    ControlFlow::Continue(())
-                }
-            }
+            read_evtx(&head, name, options, sink, || seekable(on_disk, &mut whole))
         }
         (forced, Kind::Text { utf16: Some(big_endian) }) => {
             let mut decoded = Utf16Reader::new(BufReader::new(whole.take_after(2)), big_endian);
@@ -312,6 +292,29 @@ fn seekable(on_disk: Option<&Path>, reader: &mut dyn Read) -> std::io::Result<st
     std::io::copy(reader, &mut file)?;
     file.rewind()?;
     Ok(file)
+}
+
+/// Reads an EVTX file whose first bytes are `head`, opened by `open` only when they are EVTX's
+/// (`--input-format evtx` on anything else says what it is instead).
+fn read_evtx<R: Read + Seek + Send + 'static>(
+    head: &[u8],
+    name: &Arc<str>,
+    options: &ReadOptions,
+    sink: &mut dyn Sink,
+    open: impl FnOnce() -> std::io::Result<R>,
+) -> ControlFlow<()> {
+    if sniff::kind(head) != Kind::Evtx {
+        let error = DecodeError::NotEvtx(describe_content(head));
+        sink.problem(Problem::error(name, None, error));
+        return ControlFlow::Continue(());
+    }
+    match open() {
+        Ok(file) => counted(name, "EVTX", sink, |sink| evtx_file::read(file, name, options, sink)),
+        Err(e) => {
+            sink.problem(Problem::error(name, None, e.into()));
+            ControlFlow::Continue(())
+        }
+    }
 }
 
 /// Reads with `read` and warns when the input, read as `format`, gave no event and no error: a

@@ -118,18 +118,11 @@ pub(crate) fn text_kind(head: &[u8]) -> TextKind {
                 Some(i) => rest = &rest[i + 1..],
                 None => return TextKind::Unknown,
             },
-            Some(b'<') if has_event_element(head) => return TextKind::Xml,
+            Some(b'<') if crate::xml::has_event(head) => return TextKind::Xml,
             _ => break,
         }
     }
     vote(rest)
-}
-
-/// Whether text holds the start of an `<Event>` element.
-fn has_event_element(text: &[u8]) -> bool {
-    memchr::memmem::find_iter(text, b"<Event").any(|i| {
-        text.get(i + 6).is_some_and(|b| matches!(b, b' ' | b'>' | b'\t' | b'\r' | b'\n' | b'/'))
-    })
 }
 
 /// The format most of the sample's lines fit (see [`text_kind`]).
@@ -181,7 +174,7 @@ const CANDIDATES: [(TextKind, Fits); 6] = [
     (TextKind::Json, |line| line.starts_with('{')),
     // Events written to syslog (Sysmon for Linux: `host sysmon: <Event>...`): the XML framer
     // skips whatever lies between events.
-    (TextKind::Xml, |line| has_event_element(line.as_bytes())),
+    (TextKind::Xml, |line| crate::xml::has_event(line.as_bytes())),
     (TextKind::Auditd, crate::auditd::sniff),
     (TextKind::Esxi, |line| crate::esxi::parse(line).is_some()),
     (TextKind::W3c, crate::web::w3c::sniff),
@@ -189,7 +182,7 @@ const CANDIDATES: [(TextKind, Fits); 6] = [
 ];
 
 /// `Record 12`: the header `evtx_dump` prints before each record.
-fn is_record_header(line: &str) -> bool {
+pub(crate) fn is_record_header(line: &str) -> bool {
     line.strip_prefix("Record ")
         .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
 }

@@ -105,6 +105,11 @@ impl<R: Read> Framer<R> {
     }
 }
 
+/// Whether text holds the start of an `<Event>` element (for sniffing).
+pub(crate) fn has_event(text: &[u8]) -> bool {
+    event_start(&memmem::Finder::new(b"<Event"), text).is_some()
+}
+
 /// Where the first `<Event>` element starts in `text` (`<Event` then a delimiter, not
 /// `<EventData>` or `<EventID>`); a start at the very end of `text` is not found yet.
 fn event_start(start: &memmem::Finder<'_>, text: &[u8]) -> Option<usize> {

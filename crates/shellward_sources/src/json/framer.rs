@@ -26,6 +26,7 @@
 //! kept, and the read window grows only to hold one record.
 
 use crate::problem::DecodeError;
+use crate::sniff::is_record_header;
 use crate::window::Window;
 use std::io::Read;
 
@@ -425,12 +426,6 @@ fn append(kept: &mut Vec<u8>, bytes: &[u8], too_large: &mut bool) {
 fn push_bounded(text: &mut Vec<u8>, bytes: &[u8]) {
     let room = 200usize.saturating_sub(text.len());
     text.extend_from_slice(&bytes[..bytes.len().min(room)]);
-}
-
-/// `Record 12`: the header `evtx_dump -o json` prints before each record.
-fn is_record_header(text: &str) -> bool {
-    text.strip_prefix("Record ")
-        .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
 }
 
 #[cfg(test)]
