@@ -58,22 +58,49 @@ pub fn correlation_alert_json(event: &Event, rule: &RuleInfo, correlation: Json)
     alert
 }
 
+/// Which findings a hunt reports on their own: a rule's alerts unless every correlation naming it
+/// has `generate: false`, a correlation's firings unless it is only chained, and nothing below
+/// `--min-level` (rules kept under it because a correlation at or above it names them).
+#[derive(Clone, Copy)]
+pub(crate) struct Reported<'a> {
+    pub(crate) set: &'a RuleSet,
+    pub(crate) correlator: Correlator<'a>,
+    pub(crate) min_level: Option<Level>,
+}
+
+impl Reported<'_> {
+    /// Whether rule `rule`'s alerts are reported.
+    pub(crate) fn rule(&self, rule: usize) -> bool {
+        self.correlator.rule_generates(rule) && self.shown(self.set.rules()[rule].info.level)
+    }
+
+    /// Whether correlation `index`'s firings are reported.
+    pub(crate) fn correlation(&self, index: usize) -> bool {
+        self.correlator.correlation_generates(index)
+            && self.shown(self.set.correlations()[index].info.level)
+    }
+
+    fn shown(&self, level: Level) -> bool {
+        self.min_level.is_none_or(|min| level >= min)
+    }
+}
+
 /// Every finding of a hunt, sorted by time (then as [`crate::Hunt::finish`] sorts); `min_level`
 /// leaves out the rules kept below it only because a correlation at or above it names them.
 pub fn findings(set: &RuleSet, alerts: Vec<Alert>, min_level: Option<Level>) -> Vec<Finding<'_>> {
     let correlator = Correlator::new(set);
     let fired = correlator.run(&alerts);
-    let shown = |level: Level| min_level.is_none_or(|min| level >= min);
+    let reported = Reported { set, correlator, min_level };
     let mut out: Vec<(usize, Finding<'_>)> = Vec::with_capacity(alerts.len());
     for (order, (event, rule)) in alerts.iter().enumerate() {
-        let info = &set.rules()[*rule].info;
-        if correlator.rule_generates(*rule) && shown(info.level) {
+        if reported.rule(*rule) {
+            let info = &set.rules()[*rule].info;
             out.push((order, Finding { event: Arc::clone(event), rule: info, correlated: None }));
         }
     }
     for (index, firings) in fired.iter().enumerate() {
         let info = &set.correlations()[index].info;
-        if !correlator.correlation_generates(index) || !shown(info.level) {
+        if !reported.correlation(index) {
             continue;
         }
         for firing in firings {

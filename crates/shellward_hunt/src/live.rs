@@ -9,7 +9,7 @@
 //! so is one dated more than an hour past the wall clock, which would otherwise make every alert
 //! after it late. At most [`MAX_WAITING`] alerts wait; past that the oldest take their turn early.
 
-use crate::findings::{Finding, correlation_finding};
+use crate::findings::{Finding, Reported, correlation_finding};
 use crate::hunt::Hunt;
 use shellward_engine::correlation::Stream;
 use shellward_engine::{Correlator, Level, RuleSet};
@@ -52,11 +52,9 @@ impl Ord for Waiting {
 
 /// See the module documentation.
 pub struct Live<'c, 'r> {
-    set: &'r RuleSet,
-    correlator: &'c Correlator<'r>,
+    reported: Reported<'r>,
     hunt: Hunt,
     stream: Stream<'c, 'r>,
-    min_level: Option<Level>,
     lateness_ms: i64,
     waiting: BinaryHeap<Reverse<Waiting>>,
     /// The latest event time seen in an alert (ms).
@@ -79,11 +77,9 @@ impl<'c, 'r> Live<'c, 'r> {
         max_lateness: std::time::Duration,
     ) -> Self {
         Live {
-            set,
-            correlator,
+            reported: Reported { set, correlator: *correlator, min_level },
             hunt,
             stream: correlator.stream(),
-            min_level,
             lateness_ms: i64::try_from(max_lateness.as_millis()).unwrap_or(i64::MAX),
             waiting: BinaryHeap::new(),
             watermark: None,
@@ -107,11 +103,11 @@ impl<'c, 'r> Live<'c, 'r> {
     /// firings their turn in the windows completed. `quiet` says the inputs went quiet: every
     /// waiting alert takes its turn (nothing older is expected).
     pub fn decide(&mut self, quiet: bool) -> Vec<Finding<'r>> {
-        let set = self.set;
+        let set = self.reported.set;
         let mut out = Vec::new();
         for (event, rule) in self.hunt.take_alerts() {
-            let info = &set.rules()[rule].info;
-            if self.correlator.rule_generates(rule) && self.shown(info.level) {
+            if self.reported.rule(rule) {
+                let info = &set.rules()[rule].info;
                 out.push(Finding { event: Arc::clone(&event), rule: info, correlated: None });
             }
             self.wait(event, rule);
@@ -169,14 +165,9 @@ impl<'c, 'r> Live<'c, 'r> {
         out: &mut Vec<Finding<'r>>,
     ) {
         for firing in firings {
-            let info = &self.set.correlations()[firing.correlation].info;
-            if self.correlator.correlation_generates(firing.correlation) && self.shown(info.level) {
-                out.push(correlation_finding(self.set, &firing));
+            if self.reported.correlation(firing.correlation) {
+                out.push(correlation_finding(self.reported.set, &firing));
             }
         }
-    }
-
-    fn shown(&self, level: Level) -> bool {
-        self.min_level.is_none_or(|min| level >= min)
     }
 }

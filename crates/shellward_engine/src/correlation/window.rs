@@ -409,15 +409,13 @@ impl Stream<'_, '_> {
                 }
             }
             inputs.sort_by_key(|(index, member, _)| (*index, *member));
-            let mut decided = Vec::new();
             for (_, member, firing) in inputs {
                 let ms = firing.time.as_millisecond();
-                self.enter(c, member, Signal::Fired(firing), ms, &mut decided);
+                self.enter(c, member, Signal::Fired(firing), ms, &mut out);
             }
-            // What fired here waits for the correlations later in the order, at this time.
-            self.pending.clear();
-            queue.extend(decided.iter().cloned());
-            out.extend(decided);
+            // What fired here and is chained (`enter` queued it) goes to the correlations later
+            // in the order, at this same time.
+            queue.append(&mut self.pending);
         }
         out
     }
