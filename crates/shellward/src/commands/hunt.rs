@@ -29,18 +29,7 @@ pub(crate) fn run(args: &HuntArgs, threads: Option<usize>) -> anyhow::Result<Exi
     super::require_paths(&args.input.paths, "input")?;
     let mut options = super::read_options(&args.input, threads)?;
 
-    let mut rules = ruleload::load(&args.selection)?;
-    ruleload::print_diagnostics(&rules, args.verbose);
-    let loaded = rules.set.len();
-    if let Some(min) = args.min_level {
-        rules.set.retain_at_or_above(min);
-    }
-    if rules.set.is_empty() {
-        if loaded == 0 {
-            bail!("no rules to run (give --rules PATH, or drop --no-builtin)");
-        }
-        bail!("no rule at or above --min-level");
-    }
+    let rules = ruleload::load_to_run(&args.selection, args.verbose, args.min_level)?;
     let (rule_errors, _) = rules.counts();
     let set = Arc::new(rules.set);
     let lineage = !args.no_lineage;
@@ -119,11 +108,7 @@ fn write_findings(
     let mut summary = Summary::default();
     for finding in findings {
         summary.add(&finding.event, finding.rule);
-        match &finding.correlated {
-            Some(correlated) => writer.correlation(&finding.event, finding.rule, correlated),
-            None => writer.alert(&finding.event, finding.rule),
-        }
-        .context("writing alerts")?;
+        writer.finding(finding).context("writing alerts")?;
     }
     writer.finish(&summary).context("writing alerts")?;
     writer.incidents(&incidents::incidents(findings)).context("writing incidents")?;

@@ -39,6 +39,28 @@ pub(crate) fn load(selection: &RuleSelection) -> anyhow::Result<Rules> {
     Ok(rules)
 }
 
+/// The rules a hunt or a watch runs: [`load`]ed, their diagnostics printed (all of them when
+/// `verbose`), `--min-level` applied. No rule left to run is a usage error.
+pub(crate) fn load_to_run(
+    selection: &RuleSelection,
+    verbose: bool,
+    min_level: Option<shellward_engine::Level>,
+) -> anyhow::Result<Rules> {
+    let mut rules = load(selection)?;
+    print_diagnostics(&rules, verbose);
+    let loaded = rules.set.len();
+    if let Some(min) = min_level {
+        rules.set.retain_at_or_above(min);
+    }
+    if rules.set.is_empty() {
+        if loaded == 0 {
+            anyhow::bail!("no rules to run (give --rules PATH, or drop --no-builtin)");
+        }
+        anyhow::bail!("no rule at or above --min-level");
+    }
+    Ok(rules)
+}
+
 /// [`load`] without its checks.
 fn load_unchecked(selection: &RuleSelection) -> Rules {
     let mut loaded = Loaded::default();

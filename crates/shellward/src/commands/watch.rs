@@ -26,15 +26,7 @@ use std::time::Duration;
 pub(crate) fn run(args: &WatchArgs, threads: Option<usize>) -> anyhow::Result<ExitCode> {
     let lateness = max_lateness(&args.max_lateness).context("--max-lateness")?;
     super::require_paths(&args.paths, "input")?;
-    let mut rules = ruleload::load(&args.selection)?;
-    ruleload::print_diagnostics(&rules, args.verbose);
-    if let Some(min) = args.min_level {
-        rules.set.retain_at_or_above(min);
-    }
-    if rules.set.is_empty() {
-        bail!("no rules to run");
-    }
-    let set = Arc::new(rules.set);
+    let set = Arc::new(ruleload::load_to_run(&args.selection, args.verbose, args.min_level)?.set);
     let lineage = !args.no_lineage;
     let screen = Arc::new(RuleScreen::new(Arc::clone(&set), Window::default(), lineage));
     let mut options = shellward_sources::ReadOptions::with_threads(threads.unwrap_or(1).max(1));
@@ -63,11 +55,7 @@ pub(crate) fn run(args: &WatchArgs, threads: Option<usize>) -> anyhow::Result<Ex
         quiet = polled.bytes == 0;
         for finding in watcher.live.decide(quiet || ended) {
             summary.add(&finding.event, finding.rule);
-            match &finding.correlated {
-                Some(correlated) => writer.correlation(&finding.event, finding.rule, correlated),
-                None => writer.alert(&finding.event, finding.rule),
-            }
-            .context("writing alerts")?;
+            writer.finding(&finding).context("writing alerts")?;
         }
         writer.flush().context("writing alerts")?;
         if ended {

@@ -8,7 +8,7 @@ pub(crate) mod table;
 use incidents::Incident;
 use shellward_engine::{Level, RuleInfo};
 use shellward_event::Event;
-use shellward_hunt::Correlated;
+use shellward_hunt::{Correlated, Finding};
 use std::collections::BTreeMap;
 use std::io::{self, Write};
 
@@ -30,6 +30,13 @@ pub(crate) trait AlertWriter {
     ) -> io::Result<()> {
         let _ = correlated;
         self.alert(event, rule)
+    }
+    /// Writes one finding: a correlation alert or an alert.
+    fn finding(&mut self, finding: &Finding<'_>) -> io::Result<()> {
+        match &finding.correlated {
+            Some(correlated) => self.correlation(&finding.event, finding.rule, correlated),
+            None => self.alert(&finding.event, finding.rule),
+        }
     }
     /// Shows the incident view (after [`AlertWriter::finish`]). By default on standard error,
     /// so that machine-readable output stays alerts only.
