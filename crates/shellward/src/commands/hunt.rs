@@ -197,23 +197,29 @@ fn terminal_width() -> usize {
     std::env::var("COLUMNS").ok().and_then(|c| c.parse().ok()).filter(|&w| w >= 40).unwrap_or(160)
 }
 
+/// A duration written as a number and a unit (`90s`, `30m`, `24h`, `7d`, `2w`); `None` when the
+/// text is not of that form.
+pub(crate) fn parse_duration(text: &str) -> Option<anyhow::Result<jiff::SignedDuration>> {
+    let text = text.trim();
+    let unit = text.chars().last().filter(|c| c.is_ascii_alphabetic())?;
+    let count = text[..text.len() - 1].parse::<i64>().ok()?;
+    let seconds = match unit {
+        's' => 1,
+        'm' => 60,
+        'h' => 3600,
+        'd' => 86_400,
+        'w' => 604_800,
+        _ => return Some(Err(anyhow::anyhow!("unknown unit '{unit}' in {text} (s, m, h, d, w)"))),
+    };
+    Some(Ok(jiff::SignedDuration::from_secs(count.saturating_mul(seconds))))
+}
+
 /// Parses `--since`/`--until`: `90s`, `30m`, `24h`, `7d` back from `now`, an RFC 3339 time, or a
 /// UTC time as the table prints it (`2026-11-03 14:00:00`, `2026-11-03T14:00:00`, `2026-11-03`).
 pub(crate) fn parse_when(text: &str, now: Timestamp) -> anyhow::Result<Timestamp> {
     let text = text.trim();
-    if let Some(unit) = text.chars().last().filter(|c| c.is_ascii_alphabetic())
-        && let Ok(count) = text[..text.len() - 1].parse::<i64>()
-    {
-        let seconds = match unit {
-            's' => 1,
-            'm' => 60,
-            'h' => 3600,
-            'd' => 86_400,
-            'w' => 604_800,
-            _ => bail!("unknown unit '{unit}' in {text} (s, m, h, d, w)"),
-        };
-        let span = jiff::SignedDuration::from_secs(count.saturating_mul(seconds));
-        return now.checked_sub(span).with_context(|| format!("{text} is too far back"));
+    if let Some(span) = parse_duration(text) {
+        return now.checked_sub(span?).with_context(|| format!("{text} is too far back"));
     }
     if let Ok(time) = text.parse::<Timestamp>() {
         return Ok(time);

@@ -8,13 +8,13 @@
 //! written as at the end of standard input.
 
 use crate::args::WatchArgs;
-use crate::commands::hunt::{parse_when, writer};
+use crate::commands::hunt::{parse_duration, writer};
 use crate::commands::ruleload;
 use crate::output::Summary;
 use crate::report::{self, Problems};
-use anyhow::{Context, bail};
+use anyhow::Context;
 use shellward_engine::{Correlator, Lineage};
-use shellward_event::{Event, Timestamp};
+use shellward_event::Event;
 use shellward_hunt::{Hunt, Live, RuleScreen, Window};
 use shellward_sources::{Follower, Marks, Problem, Sink};
 use std::ops::ControlFlow;
@@ -78,14 +78,8 @@ pub(crate) fn run(args: &WatchArgs, threads: Option<usize>) -> anyhow::Result<Ex
 
 /// `--max-lateness`: a duration (`90s`, `5m`, `1h`, `0s`).
 fn max_lateness(text: &str) -> anyhow::Result<Duration> {
-    let now = Timestamp::UNIX_EPOCH
-        .checked_add(jiff::SignedDuration::from_hours(24 * 365 * 100))
-        .context("time")?;
-    if !text.trim().ends_with(|c: char| c.is_ascii_alphabetic()) {
-        bail!("'{text}' is not a duration (90s, 5m, 1h)");
-    }
-    let back = parse_when(text, now)?;
-    let span = now.duration_since(back);
+    let span = parse_duration(text)
+        .with_context(|| format!("'{text}' is not a duration (90s, 5m, 1h)"))??;
     Duration::try_from(span).with_context(|| format!("'{text}' is not a duration (90s, 5m, 1h)"))
 }
 
@@ -110,5 +104,20 @@ impl Sink for Watcher<'_, '_> {
     }
     fn problem(&mut self, problem: Problem) {
         self.problems.add(&problem);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lateness() {
+        assert_eq!(max_lateness("5m").ok(), Some(Duration::from_secs(300)));
+        assert_eq!(max_lateness("0s").ok(), Some(Duration::ZERO));
+        assert!(max_lateness("5y").is_err());
+        assert!(max_lateness("-5m").is_err());
+        assert!(max_lateness("soon").is_err());
+        assert!(max_lateness("2026-11-03").is_err());
     }
 }
