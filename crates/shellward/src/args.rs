@@ -296,6 +296,17 @@ pub(crate) struct WatchArgs {
     #[arg(long, value_name = "MS", default_value_t = 250)]
     pub(crate) poll_ms: u64,
 
+    /// Keep the watch's state in FILE: how far each file was read, the process table, first-seen
+    /// values and open correlation windows, written atomically every --checkpoint-every and on
+    /// SIGINT/SIGTERM. A watch started with the same FILE goes on where the last one stopped (even
+    /// after kill -9), reporting no alert twice (`FILE.reported` lists those since the checkpoint).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) state: Option<PathBuf>,
+
+    /// How often --state is written (`10s`, `1m`).
+    #[arg(long, value_name = "DURATION", default_value = "10s")]
+    pub(crate) checkpoint_every: String,
+
     /// Do not track process lineage.
     #[arg(long)]
     pub(crate) no_lineage: bool,

@@ -17,6 +17,11 @@ pub(crate) fn error(message: &str) {
     eprintln!("shellward: error: {message}");
 }
 
+/// Prints a warning.
+pub(crate) fn warn(message: &str) {
+    eprintln!("shellward: warning: {message}");
+}
+
 /// Prints a note.
 pub(crate) fn note(message: &str) {
     eprintln!("shellward: {message}");

@@ -9,14 +9,29 @@
 //! (`ParentProcessId`), as auditd gives them. A reused process id simply replaces the process
 //! that had it: a child always names the latest process with its parent's id.
 //!
+//! Falcon's ids are unique per sensor, so its processes are kept under the sensor id (`aid`)
+//! rather than the host name, which few Falcon events carry.
+//!
+//! This is the only process table: decoders name processes and parents by id as their source
+//! does and leave every linking to it, so lineage is the same whether events come from one file,
+//! many, or a live stream read a few lines at a time.
+//!
 //! # What it adds to an event
-//! [`Lineage::observe`] is called on every process creation event in time order (per host). It
-//! walks from the event's parent up to [`MAX_DEPTH`] ancestors and adds:
+//! [`Lineage::observe`] is called on every event a screen passes for it ([`Lineage::wants`]), in
+//! input order. On a process creation it walks from the event's parent up to [`MAX_DEPTH`]
+//! ancestors and adds:
 //! - `ParentImage` and `ParentCommandLine` when the source lacks them (4688 has no parent command
-//!   line; Falcon and auditd name the parent by id only);
+//!   line; Falcon and auditd name the parent by id only). A parent given by its file name only
+//!   (Falcon writes `\w3wp.exe` from `ParentBaseFileName`) gets the full path;
 //! - `AncestorImage` and `AncestorCommandLine`: lists, parent first, so a rule on them matches if
 //!   any ancestor does, and list position + 1 is the depth. The direct parent is included, taken
 //!   from the event itself when the table does not know it.
+//!
+//! On other events it adds what is known of the process that acted: the ancestors of a Sysmon
+//! event's `ProcessGuid`; the `Image` and `CommandLine` of a Falcon event's `ContextProcessId`
+//! (the decoder gives only its file name, from `ContextBaseFileName`). An auditd `SYSCALL` record
+//! teaches the table the executable (`exe`) of its `pid`, so a process started before its parent's
+//! `execve` was logged still gets a `ParentImage`.
 //!
 //! # Memory bound
 //! The table forgets processes while it holds more than [`Limits::max_processes`] or more than
@@ -29,7 +44,7 @@
 //! the table alone peaks at about 135 MB of resident memory, flat from 4 million events on.
 
 use rustc_hash::{FxHashMap, FxHashSet};
-use shellward_event::{Event, Timestamp, Value};
+use shellward_event::{Event, Format, LogSource, Timestamp, Value};
 use std::collections::VecDeque;
 use std::sync::Arc;
 
@@ -85,6 +100,10 @@ pub struct Added {
     pub parent_command_line: bool,
     /// `AncestorImage` (and `AncestorCommandLine` where known) were added.
     pub ancestors: bool,
+    /// The acting process's `Image` was filled in (or its file name replaced by its path).
+    pub image: bool,
+    /// The acting process's `CommandLine` was filled in.
+    pub command_line: bool,
 }
 
 impl Added {
@@ -95,6 +114,8 @@ impl Added {
             (self.parent_command_line, "ParentCommandLine"),
             (self.ancestors, ANCESTOR_FIELDS[0]),
             (self.ancestors, ANCESTOR_FIELDS[1]),
+            (self.image, "Image"),
+            (self.command_line, "CommandLine"),
         ]
         .into_iter()
         .filter_map(|(added, name)| added.then_some(name))
@@ -102,7 +123,11 @@ impl Added {
 
     /// Whether anything was added.
     pub fn any(&self) -> bool {
-        self.parent_image || self.parent_command_line || self.ancestors
+        self.parent_image
+            || self.parent_command_line
+            || self.ancestors
+            || self.image
+            || self.command_line
     }
 }
 
@@ -169,9 +194,34 @@ impl Lineage {
         self.bytes
     }
 
-    /// Takes a process creation event: adds its parent and ancestor fields (see the module
-    /// documentation), then remembers it. Events that are not process creations, or name no
-    /// process, are left alone.
+    /// Whether lineage reads events of this log source whatever rules match them: process
+    /// creations build the table, and auditd records teach it executables. A screen passes
+    /// these on (and a decoder must not skip them) when the hunt tracks lineage.
+    pub fn wants_source(logsource: &LogSource) -> bool {
+        logsource.category == Some("process_creation")
+            || (logsource.product == Some("linux") && logsource.service == Some("auditd"))
+    }
+
+    /// Whether [`Lineage::observe`] may read or change this event, so that a screen must pass it
+    /// on even when no rule matched it yet: process creations, auditd `SYSCALL` records naming a
+    /// `pid` and its `exe`, and events whose acting process the table may name in full (a Falcon
+    /// event with a `ContextProcessId` and no full `Image`).
+    pub fn wants(event: &Event) -> bool {
+        let logsource = &event.logsource;
+        if logsource.category == Some("process_creation") {
+            return true;
+        }
+        if logsource.service == Some("auditd") {
+            return event.get_str("type") == Some("SYSCALL")
+                && event.get_str("pid").is_some()
+                && event.get_str("exe").is_some();
+        }
+        event.get_str("ContextProcessId").is_some() && event.get_str("Image").is_none_or(name_only)
+    }
+
+    /// Takes an event in input order: a process creation gets its parent and ancestor fields and
+    /// is remembered; another event gets what is known of its acting process (see the module
+    /// documentation). Events that name no process are left alone.
     pub fn observe(&mut self, event: &mut Event) -> Added {
         if event.logsource.category != Some("process_creation") {
             return self.actor(event);
@@ -180,7 +230,7 @@ impl Lineage {
         // A process cannot be its own parent (some 4688 records give the new process's id as
         // the creator's): no parent then, rather than whatever earlier process had that id.
         let parent = parent.filter(|p| *p != own);
-        let host = event.host.as_deref().unwrap_or("");
+        let host = scope(event);
         let own: Arc<str> = key(host, &own).into();
         let parent = parent.map(|p| self.shared_key(key(host, &p)));
         if let Some(time) = event.time {
@@ -203,15 +253,24 @@ impl Lineage {
         added
     }
 
-    /// Any other event naming its process by Sysmon's `ProcessGuid` (network connections, file
-    /// and registry events): the ancestors of that process, when the table knows it, as
-    /// `AncestorImage` and `AncestorCommandLine` (parent first). The table is not changed.
+    /// Any other event: see the module documentation.
     fn actor(&mut self, event: &mut Event) -> Added {
+        if let Some(id) = event.get_str("ContextProcessId") {
+            let own = key(scope(event), &format!("f:{}", id.trim().to_ascii_lowercase()));
+            return self.falcon_actor(event, &own);
+        }
+        if event.get_str("type") == Some("SYSCALL")
+            && let (Some(pid), Some(exe)) = (event.get_str("pid"), event.get_str("exe"))
+            && let Ok(pid) = pid.trim().parse::<i64>()
+        {
+            let own = key(scope(event), &format!("p:{pid}"));
+            self.teach(own, exe, event.time);
+            return Added::default();
+        }
         let Some(guid) = event.get_str("ProcessGuid").filter(|g| !g.is_empty()) else {
             return Added::default();
         };
-        let host = event.host.as_deref().unwrap_or("");
-        let own = key(host, &sysmon_id(guid));
+        let own = key(scope(event), &sysmon_id(guid));
         let Some(parent) = self.nodes.get(own.as_str()).and_then(|n| n.parent.clone()) else {
             return Added::default();
         };
@@ -221,6 +280,53 @@ impl Lineage {
         }
         insert_chain(event, &mut chain);
         Added { ancestors: true, ..Added::default() }
+    }
+
+    /// A Falcon event's acting process, known as `own`: its image (when the event has only its file
+    /// name, which must agree) and command line. The table is not changed.
+    fn falcon_actor(&mut self, event: &mut Event, own: &str) -> Added {
+        let own: Arc<str> = self.shared_key(own.to_owned());
+        let mut chain = self.ancestors(Some(own), event.time);
+        let Some(process) = chain.first_mut() else { return Added::default() };
+        let mut added = Added::default();
+        match event.get_str("Image") {
+            Some(name) if !name_only(name) => return added,
+            Some(name) if !ends_with_ignore_case(&process.image, name) => return added,
+            _ => {}
+        }
+        event.insert("Image", Value::Str(std::mem::take(&mut process.image)));
+        added.image = true;
+        if event.get("CommandLine").is_none()
+            && let Some(line) = process.command_line.take()
+        {
+            event.insert("CommandLine", Value::Str(line));
+            added.command_line = true;
+        }
+        added
+    }
+
+    /// An auditd `SYSCALL` record: process `own` runs `exe`. A process the table knows with
+    /// that image is left as it is (with its parent and command line); otherwise `exe` replaces it.
+    fn teach(&mut self, own: String, exe: &str, time: Option<Timestamp>) {
+        if exe.is_empty()
+            || self.nodes.get(own.as_str()).is_some_and(|node| *node.image == *cut(exe, MAX_IMAGE))
+        {
+            return;
+        }
+        if let Some(time) = time {
+            self.newest = Some(self.newest.map_or(time, |n| n.max(time)));
+        }
+        let own: Arc<str> = own.into();
+        let node = Node {
+            key: Arc::clone(&own),
+            image: self.image(cut(exe, MAX_IMAGE)),
+            command_line: None,
+            parent: None,
+            used: 0,
+            queued: 0,
+            time,
+        };
+        self.insert(own, node);
     }
 
     /// The chain above `parent`, parent first, each ancestor marked as used at `time`.
@@ -343,9 +449,7 @@ fn enrich(event: &mut Event, chain: &mut Vec<Ancestor>) -> Added {
     // `\w3wp.exe`) gets the full path.
     let mut own_parent_image = own_parent_image;
     if let (Some(image), Some(parent)) = (&own_parent_image, chain.first()) {
-        let name_only = image.len() > 1 && !image[1..].contains(['\\', '/']);
-        let known = parent.image.to_ascii_lowercase();
-        if name_only && known.ends_with(&image.to_ascii_lowercase()) {
+        if name_only(image) && ends_with_ignore_case(&parent.image, image) {
             own_parent_image = None;
         } else if !image.eq_ignore_ascii_case(&parent.image) {
             chain.clear();
@@ -414,6 +518,28 @@ fn identity(event: &Event) -> Option<(String, Option<String>)> {
     Some((format!("p:{id}"), number("ParentProcessId").map(|p| format!("p:{p}"))))
 }
 
+/// Whether an image is a file name only, perhaps after a separator (`\\w3wp.exe`, `/bash`), as
+/// decoders write it when the source names a process by file name only.
+fn name_only(image: &str) -> bool {
+    image.len() > 1 && !image[1..].contains(['\\', '/'])
+}
+
+fn ends_with_ignore_case(text: &str, end: &str) -> bool {
+    text.len() >= end.len()
+        && text.is_char_boundary(text.len() - end.len())
+        && text[text.len() - end.len()..].eq_ignore_ascii_case(end)
+}
+
+/// What process ids are unique within: the Falcon sensor (`aid`) for Falcon's ids, else the host.
+fn scope(event: &Event) -> &str {
+    if event.provenance.format == Format::FalconFdr
+        && let Some(aid) = event.get_str("aid")
+    {
+        return aid;
+    }
+    event.host.as_deref().unwrap_or("")
+}
+
 /// The table's id of a Sysmon `ProcessGuid`: without braces, in lower case.
 fn sysmon_id(guid: &str) -> String {
     format!("g:{}", guid.trim().trim_matches(|c| c == '{' || c == '}').to_ascii_lowercase())
@@ -438,6 +564,11 @@ fn cut(text: &str, max: usize) -> &str {
     }
     &text[..end]
 }
+
+#[path = "lineage_stored.rs"]
+mod stored;
+
+pub use stored::LineageState;
 
 #[cfg(test)]
 #[path = "lineage_tests.rs"]

@@ -209,3 +209,21 @@ fn defender_falcon_and_auditd_identities() {
     lineage.observe(&mut curl);
     assert_eq!(list(&curl, "AncestorImage"), ["/bin/sh", "/usr/sbin/apache2"]);
 }
+
+#[test]
+fn a_restored_table_links_as_the_stored_one() {
+    let mut lineage = Lineage::default();
+    lineage.observe(&mut sysmon("R", "0", r"C:\svc.exe", "svc -k", 0));
+    lineage.observe(&mut sysmon("A", "R", r"C:\w\w3wp.exe", "w3wp -ap pool", 1));
+    lineage.observe(&mut sysmon("B", "A", r"C:\cmd.exe", "cmd /c x", 2));
+    let text = serde_json::to_string(&lineage.state()).unwrap_or_default();
+    let state: LineageState = serde_json::from_str(&text).unwrap_or_default();
+    let mut restored = Lineage::restore(Limits::default(), state);
+    assert_eq!(restored.len(), lineage.len());
+    assert_eq!(restored.bytes(), lineage.bytes());
+    let (mut one, mut two) =
+        (sysmon("C", "B", r"C:\ps.exe", "ps", 3), sysmon("C", "B", r"C:\ps.exe", "ps", 3));
+    assert_eq!(lineage.observe(&mut one), restored.observe(&mut two));
+    assert_eq!(one, two);
+    assert_eq!(list(&two, "AncestorImage"), [r"C:\cmd.exe", r"C:\w\w3wp.exe", r"C:\svc.exe"]);
+}

@@ -26,10 +26,12 @@
 mod event;
 mod logsource;
 mod provenance;
+mod stored;
 mod value;
 
 pub use event::{Event, FieldName};
 pub use jiff::Timestamp;
 pub use logsource::LogSource;
 pub use provenance::{Format, Provenance};
+pub use stored::StoredEvent;
 pub use value::Value;

@@ -9,7 +9,7 @@
 use crate::hunt::Alert;
 use serde_json::{Value as Json, json};
 use shellward_engine::correlation::{Fired, Signal};
-use shellward_engine::{Correlator, Level, RuleInfo, RuleSet, alert_json, stable_id};
+use shellward_engine::{Correlator, Level, RuleInfo, RuleSet, alert_id, alert_json, stable_id};
 use shellward_event::{Event, Value};
 use std::sync::Arc;
 
@@ -44,13 +44,31 @@ pub struct Finding<'r> {
     pub correlated: Option<Correlated>,
 }
 
-/// An alert's JSON with a `correlation` object: the contract's correlation alert. Its id is the
-/// correlation's key with the ids of its member alerts, so the same firing has the same id.
-pub fn correlation_alert_json(event: &Event, rule: &RuleInfo, correlation: Json) -> Json {
-    let mut alert = alert_json(event, rule);
+impl Finding<'_> {
+    /// The alert's stable id, as its JSON gives it: from rule, source and record, and for a
+    /// correlation from its key and its members' ids. The same input gives the same ids, run
+    /// after run, so a consumer (or a restarted watch) can drop repeats.
+    pub fn id(&self) -> String {
+        match &self.correlated {
+            Some(correlated) => correlation_id(self.rule, &correlated.json),
+            None => alert_id(&self.event, self.rule),
+        }
+    }
+}
+
+/// A correlation alert's id: the correlation's key with the ids of its member alerts, so the same
+/// firing has the same id.
+fn correlation_id(rule: &RuleInfo, correlation: &Json) -> String {
     let members = correlation["events"].as_array().into_iter().flatten();
     let member_ids: Vec<&str> = members.filter_map(|m| m["id"].as_str()).collect();
-    let id = stable_id(std::iter::once(rule.key()).chain(member_ids));
+    stable_id(std::iter::once(rule.key()).chain(member_ids))
+}
+
+/// An alert's JSON with a `correlation` object: the contract's correlation alert (its id is
+/// [`Finding::id`]'s).
+pub fn correlation_alert_json(event: &Event, rule: &RuleInfo, correlation: Json) -> Json {
+    let mut alert = alert_json(event, rule);
+    let id = correlation_id(rule, &correlation);
     if let Json::Object(object) = &mut alert {
         object.insert("id".into(), Json::String(id));
         object.insert("correlation".into(), correlation);

@@ -42,7 +42,7 @@ impl Window {
 pub struct RuleScreen {
     rules: Arc<RuleSet>,
     window: Window,
-    /// Pass every process creation on, matched or not, for lineage ([`shellward_engine::Lineage`]).
+    /// Pass on, matched or not, what lineage needs ([`shellward_engine::Lineage::wants`]).
     lineage: bool,
     out_of_window: AtomicU64,
 }
@@ -54,18 +54,22 @@ thread_local! {
 }
 
 impl RuleScreen {
-    /// Screens with `rules` within `window`; with `lineage`, every process creation and every
+    /// Screens with `rules` within `window`; with `lineage`, every event lineage needs and every
     /// event a rule on ancestor fields reads is passed on, matched or not.
     pub fn new(rules: Arc<RuleSet>, window: Window, lineage: bool) -> Self {
         RuleScreen { rules, window, lineage, out_of_window: AtomicU64::new(0) }
     }
 
-    /// Whether lineage needs events of this log source whether they match or not: process
-    /// creations (which build the process table) and what rules on ancestor fields read.
+    /// Whether lineage may need events of this log source whether they match or not: what builds
+    /// the process table, and what rules on ancestor fields read.
     fn for_lineage(&self, logsource: &LogSource) -> bool {
-        self.lineage
-            && (logsource.category == Some("process_creation")
-                || self.rules.reads_lineage(logsource))
+        self.lineage && (Lineage::wants_source(logsource) || self.rules.reads_lineage(logsource))
+    }
+
+    /// Whether lineage needs this event whether it matched or not ([`Lineage::wants`]), or may
+    /// add the ancestor fields a rule reads.
+    fn for_lineage_event(&self, event: &Event) -> bool {
+        self.lineage && (Lineage::wants(event) || self.rules.reads_lineage(&event.logsource))
     }
 
     /// How many events were outside the time window.
@@ -83,7 +87,7 @@ impl Screen for RuleScreen {
         SCRATCH.with_borrow_mut(|(scratch, matched)| {
             self.rules.matching(event, scratch, matched);
             let marks: Marks = matched.iter().filter_map(|&i| u32::try_from(i).ok()).collect();
-            (!marks.is_empty() || self.for_lineage(&event.logsource)).then_some(marks)
+            (!marks.is_empty() || self.for_lineage_event(event)).then_some(marks)
         })
     }
 
@@ -96,10 +100,10 @@ impl Screen for RuleScreen {
 /// The alerts of a hunt, gathered as the screened events arrive (in input order), with the rules
 /// that alert only on new values ([`Novelty`]) applied.
 pub struct Hunt {
-    rules: Arc<RuleSet>,
-    novelty: Novelty,
+    pub(crate) rules: Arc<RuleSet>,
+    pub(crate) novelty: Novelty,
     /// Process lineage, when tracked: process creations arrive here in input order.
-    lineage: Option<Lineage>,
+    pub(crate) lineage: Option<Lineage>,
     /// For matching again what lineage changed.
     scratch: Scratch,
     alerts: Vec<Alert>,
@@ -108,12 +112,20 @@ pub struct Hunt {
 impl Hunt {
     /// A hunt with `rules`, tracking process lineage when `lineage` is given.
     pub fn new(rules: Arc<RuleSet>, lineage: Option<Lineage>) -> Self {
-        let scratch = Scratch::default();
-        Hunt { rules, novelty: Novelty::default(), lineage, scratch, alerts: Vec::new() }
+        Hunt::with_novelty(rules, lineage, Novelty::default())
     }
 
-    /// An event the screen passed, with the rules it matched. A process creation first goes
-    /// through lineage, and the rules that read what lineage added are evaluated again.
+    /// The same, going on with the first-seen values of `novelty`.
+    pub(crate) fn with_novelty(
+        rules: Arc<RuleSet>,
+        lineage: Option<Lineage>,
+        novelty: Novelty,
+    ) -> Self {
+        Hunt { rules, novelty, lineage, scratch: Scratch::default(), alerts: Vec::new() }
+    }
+
+    /// An event the screen passed, with the rules it matched. It first goes through lineage, and
+    /// the rules that read what lineage added are evaluated again.
     pub fn push(&mut self, mut event: Event, mut rules: Marks) {
         if let Some(lineage) = &mut self.lineage {
             let added = lineage.observe(&mut event);

@@ -23,15 +23,19 @@
 //! ([`shellward_engine`]), because it needs both, while the engine is also used without decoders
 //! (by the renderers), and the command line only parses arguments and writes what it returns.
 
+mod checkpoint;
 mod findings;
 mod hunt;
 mod live;
 mod novelty;
+mod store;
 
+pub use checkpoint::{LiveState, RestoreError, rules_fingerprint};
 pub use findings::{Correlated, Finding, correlation_alert_json, correlation_finding, findings};
 pub use hunt::{Alert, Hunt, RuleScreen, Window};
 pub use live::Live;
-pub use novelty::Novelty;
+pub use novelty::{Novelty, NoveltyState};
+pub use store::{Checkpoint, Store, StoreError};
 
 use shellward_engine::{Lineage, RuleSet};
 use shellward_event::Event;

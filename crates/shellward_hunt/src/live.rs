@@ -28,9 +28,9 @@ const FUTURE_MS: i64 = 3_600_000;
 
 /// An alert waiting for its turn in the correlation windows, ordered as a batch hunt sorts alerts
 /// (time, file, record, rule).
-struct Waiting {
-    key: (Timestamp, Arc<str>, u64, usize),
-    event: Arc<Event>,
+pub(crate) struct Waiting {
+    pub(crate) key: (Timestamp, Arc<str>, u64, usize),
+    pub(crate) event: Arc<Event>,
 }
 
 impl PartialEq for Waiting {
@@ -52,17 +52,17 @@ impl Ord for Waiting {
 
 /// See the module documentation.
 pub struct Live<'c, 'r> {
-    reported: Reported<'r>,
-    hunt: Hunt,
-    stream: Stream<'c, 'r>,
+    pub(crate) reported: Reported<'r>,
+    pub(crate) hunt: Hunt,
+    pub(crate) stream: Stream<'c, 'r>,
     lateness_ms: i64,
-    waiting: BinaryHeap<Reverse<Waiting>>,
+    pub(crate) waiting: BinaryHeap<Reverse<Waiting>>,
     /// The latest event time seen in an alert (ms).
-    watermark: Option<i64>,
+    pub(crate) watermark: Option<i64>,
     /// The latest time given to the correlation windows (ms).
-    frontier: Option<i64>,
-    order: usize,
-    late: u64,
+    pub(crate) frontier: Option<i64>,
+    pub(crate) order: usize,
+    pub(crate) late: u64,
 }
 
 impl<'c, 'r> Live<'c, 'r> {
@@ -155,6 +155,12 @@ impl<'c, 'r> Live<'c, 'r> {
             return;
         }
         self.watermark = Some(self.watermark.map_or(ms, |w| w.max(ms)));
+        self.enqueue(event, rule);
+    }
+
+    /// Puts an alert with a time in the queue for the correlation windows.
+    pub(crate) fn enqueue(&mut self, event: Arc<Event>, rule: usize) {
+        let Some(time) = event.time else { return };
         let key = (time, Arc::clone(&event.provenance.path), event.provenance.record, rule);
         self.waiting.push(Reverse(Waiting { key, event }));
     }

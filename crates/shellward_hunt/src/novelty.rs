@@ -14,7 +14,7 @@ use std::collections::{HashMap, HashSet, VecDeque};
 const CAPACITY: usize = 1 << 18;
 
 /// See the module documentation.
-#[derive(Default)]
+#[derive(Debug, Default)]
 pub struct Novelty {
     starts: HashMap<(usize, String), Timestamp>,
     seen: HashSet<(usize, String, String)>,
@@ -47,6 +47,48 @@ impl Novelty {
         }
         let baseline = i64::try_from(setting.after_seconds).unwrap_or(i64::MAX);
         time.as_second().saturating_sub(start.as_second()) >= baseline
+    }
+}
+
+/// What a [`Novelty`] remembers, as a checkpoint stores it.
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+pub struct NoveltyState {
+    starts: Vec<(usize, String, (i64, i32))>,
+    /// Oldest first.
+    seen: Vec<(usize, String, String)>,
+}
+
+impl Novelty {
+    /// What it remembers, for a checkpoint.
+    pub fn state(&self) -> NoveltyState {
+        let mut starts: Vec<_> = self
+            .starts
+            .iter()
+            .map(|((rule, host), t)| (*rule, host.clone(), (t.as_second(), t.subsec_nanosecond())))
+            .collect();
+        starts.sort();
+        NoveltyState { starts, seen: self.order.iter().cloned().collect() }
+    }
+
+    /// What `state` remembered; `None` when it names a rule at or past `rules`.
+    pub fn restore(state: NoveltyState, rules: usize) -> Option<Novelty> {
+        let mut novelty = Novelty::default();
+        for (rule, host, (seconds, nanos)) in state.starts {
+            if rule >= rules {
+                return None;
+            }
+            novelty.starts.insert((rule, host), Timestamp::new(seconds, nanos).ok()?);
+        }
+        for key in state.seen.into_iter().rev().take(CAPACITY).collect::<Vec<_>>().into_iter().rev()
+        {
+            if key.0 >= rules {
+                return None;
+            }
+            if novelty.seen.insert(key.clone()) {
+                novelty.order.push_back(key);
+            }
+        }
+        Some(novelty)
     }
 }
 

@@ -77,3 +77,63 @@ fn a_future_dated_alert_does_not_make_the_others_late() {
     assert_eq!(titles(&live.decide(true)), ["Rule a", "Rule b", "Both"]);
     assert_eq!(live.late(), 1);
 }
+
+/// A live hunt stopped at any point and restored from its state (through its JSON) reports what an
+/// uninterrupted one does: open windows, waiting alerts and counters survive.
+#[test]
+fn a_restored_hunt_goes_on_as_if_never_stopped() {
+    let set = Arc::new(rules());
+    let correlator = Correlator::new(&set);
+    let lateness = Duration::from_secs(60);
+    let start = || {
+        let hunt = Hunt::new(Arc::clone(&set), Some(shellward_engine::Lineage::default()));
+        Live::new(&set, &correlator, hunt, None, lateness)
+    };
+    let script: [(&str, i64); 8] = [
+        ("a", 0),
+        ("b", 30),
+        ("a", 100),
+        ("a", 140),
+        ("b", 130),
+        ("b", 20),
+        ("a", 900),
+        ("b", 905),
+    ];
+    let run = |stop_after: Option<usize>| {
+        let mut live = start();
+        let mut seen = Vec::new();
+        for (i, (kind, at)) in script.iter().enumerate() {
+            live.push_unscreened(event(kind, *at, i as u64 + 1));
+            seen.extend(live.decide(false).iter().map(|f| (f.rule.title.clone(), f.id())));
+            if stop_after == Some(i) {
+                let text = serde_json::to_string(&live.state()).unwrap();
+                let state = serde_json::from_str(&text).unwrap();
+                live = Live::restore(&set, &correlator, true, None, lateness, state).unwrap();
+            }
+        }
+        seen.extend(live.decide(true).iter().map(|f| (f.rule.title.clone(), f.id())));
+        (seen, live.late())
+    };
+    let whole = run(None);
+    assert!(whole.0.iter().filter(|(t, _)| t == "Both").count() >= 2, "{whole:?}");
+    for stop in 0..script.len() {
+        assert_eq!(run(Some(stop)), whole, "stopped after event {stop}");
+    }
+}
+
+#[test]
+fn a_state_taken_with_other_rules_is_refused() {
+    let set = Arc::new(rules());
+    let correlator = Correlator::new(&set);
+    let live =
+        Live::new(&set, &correlator, Hunt::new(Arc::clone(&set), None), None, Duration::ZERO);
+    let state = live.state();
+    let loaded = load_text(
+        Origin::Builtin("other".into()),
+        "title: Other\nlogsource:\n    product: test\ndetection:\n    sel:\n        Kind: c\n    condition: sel\n".into(),
+    );
+    let other = Arc::new(RuleSet::compile(&loaded).0);
+    let other_correlator = Correlator::new(&other);
+    let restored = Live::restore(&other, &other_correlator, false, None, Duration::ZERO, state);
+    assert!(matches!(restored, Err(shellward_hunt::RestoreError::OtherRules)));
+}

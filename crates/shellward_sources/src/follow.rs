@@ -425,23 +425,7 @@ impl Follower {
     pub fn poll(&mut self, options: &ReadOptions, idle: bool, sink: &mut dyn Sink) -> Polled {
         let mut polled = Polled::default();
         self.poll_stdin(options, idle, sink, &mut polled);
-        let mut seen: Vec<(PathBuf, bool)> = Vec::new();
-        for root in &self.roots {
-            match std::fs::metadata(root) {
-                Ok(meta) if meta.is_dir() => {
-                    for entry in walkdir::WalkDir::new(root).follow_links(true).sort_by_file_name()
-                    {
-                        if let Ok(entry) = entry
-                            && entry.file_type().is_file()
-                        {
-                            seen.push((entry.into_path(), false));
-                        }
-                    }
-                }
-                Ok(_) => seen.push((root.clone(), true)),
-                Err(_) => {}
-            }
-        }
+        let seen = self.paths_now();
         // Files are matched by inode, not by path: a file renamed keeps its state (and its name in
         // provenance); one that left every followed path is read to its end through its handle.
         let mut known: std::collections::HashMap<(u64, u64), (PathBuf, Followed)> =
@@ -481,6 +465,28 @@ impl Follower {
         self.files = current;
         polled.stdin_closed = self.stdin_closed;
         polled
+    }
+
+    /// The files under the followed paths now, each with whether the user named it.
+    fn paths_now(&self) -> Vec<(PathBuf, bool)> {
+        let mut seen: Vec<(PathBuf, bool)> = Vec::new();
+        for root in &self.roots {
+            match std::fs::metadata(root) {
+                Ok(meta) if meta.is_dir() => {
+                    for entry in walkdir::WalkDir::new(root).follow_links(true).sort_by_file_name()
+                    {
+                        if let Ok(entry) = entry
+                            && entry.file_type().is_file()
+                        {
+                            seen.push((entry.into_path(), false));
+                        }
+                    }
+                }
+                Ok(_) => seen.push((root.clone(), true)),
+                Err(_) => {}
+            }
+        }
+        seen
     }
 
     fn poll_stdin(
@@ -596,6 +602,11 @@ fn read_more(
         }
     }
 }
+
+#[path = "follow_stored.rs"]
+mod stored;
+
+pub use stored::FollowerState;
 
 #[cfg(test)]
 mod tests {

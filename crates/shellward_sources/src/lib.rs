@@ -40,7 +40,6 @@ mod follow;
 pub mod fuzzing;
 mod inputs;
 mod json;
-mod lineage;
 mod lines;
 mod mapping;
 mod problem;
@@ -55,7 +54,7 @@ mod windows;
 mod xml;
 
 pub use collect::{Collected, collect};
-pub use follow::{Follower, Polled, Tail};
+pub use follow::{Follower, FollowerState, Polled, Tail};
 pub use inputs::{InputFile, Source, expand};
 pub use problem::{DecodeError, Location, Problem, Severity};
 pub use reader::{ReadOptions, Sink, read_all, read_bytes, read_input};

@@ -113,6 +113,12 @@ pub enum DecodeError {
     /// A zip archive that cannot be read.
     #[error("archive: {0}")]
     Archive(String),
+    /// A file a watch followed before its restart that no followed path holds any more.
+    #[error(
+        "followed before the restart, but no followed path holds it now: what it gained since \
+         the checkpoint is not read"
+    )]
+    GoneSinceCheckpoint,
 }
 
 /// One thing that went wrong, with where it went wrong.

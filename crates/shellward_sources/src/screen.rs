@@ -31,16 +31,6 @@ pub trait Screen: Send + Sync {
 /// An event after the screen (if any): passed on with its marks, or dropped.
 pub(crate) type Screened = Option<(Event, Marks)>;
 
-/// A decoded record on its way to the sink.
-#[derive(Debug)]
-pub(crate) enum Outcome {
-    /// Screened on the decoding thread.
-    Screened(Screened),
-    /// Waiting to be linked to the processes before it in its input ([`crate::lineage`]), which
-    /// must happen in input order; screened after that.
-    Unlinked(Event),
-}
-
 /// Runs the screen, if there is one, on a freshly decoded event.
 pub(crate) fn apply(screen: Option<&dyn Screen>, event: Event) -> Screened {
     match screen {

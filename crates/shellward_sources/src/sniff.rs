@@ -14,7 +14,7 @@ pub(crate) enum Kind {
 }
 
 /// Text content, once decoded: which framer reads it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub(crate) enum TextKind {
     Json,
     Xml,

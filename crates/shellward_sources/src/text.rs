@@ -11,16 +11,14 @@
 //! What is not self-contained is handled in the sequential passes around the pool:
 //! - column headers (IIS W3C `#Fields:` directives, the header line of a CSV export) are read by
 //!   the framer, and each line goes to the pool with the columns in effect ([`Framed::Columns`]);
-//! - audit records are gathered into events by their framer ([`crate::auditd::Grouper`]);
-//! - events that name their parent or actor by id only (Falcon, auditd) come back from the pool
-//!   unscreened and are linked to the input's process table in input order ([`crate::lineage`]),
-//!   then screened.
+//! - audit records are gathered into events by their framer ([`crate::auditd::Grouper`]).
+//!
+//! Events that name their parent or actor by id only (Falcon, auditd) are not linked here: the
+//! hunt's one process table does that, in input order, whatever the events were read from.
 
-use crate::edr::falcon;
-use crate::lineage::ProcessTable;
 use crate::lines::{self, Columns, LineFrame};
 use crate::problem::{DecodeError, Location, Problem};
-use crate::screen::{self, Outcome, Screen};
+use crate::screen::{self, Screen, Screened};
 use crate::sniff::TextKind;
 use crate::web::{clf, w3c};
 use crate::{ReadOptions, Sink, auditd, csv_rows, esxi, json, xml};
@@ -184,7 +182,7 @@ struct Decoder<'a> {
 }
 
 /// A decoded record: the line it started on, and its event (or why there is none).
-type Decoded = (u64, Result<Outcome, DecodeError>);
+type Decoded = (u64, Result<Screened, DecodeError>);
 
 impl Decoder<'_> {
     /// Frames with `next` and decodes batch by batch, overlapping the two when parallel.
@@ -194,10 +192,9 @@ impl Decoder<'_> {
         sink: &mut dyn Sink,
     ) -> ControlFlow<()> {
         let mut columns = None;
-        let mut processes = ProcessTable::default();
         let mut batch = cut(&mut next, &mut columns);
         while !batch.is_empty() {
-            let mut decoded = if self.parallel {
+            let decoded = if self.parallel {
                 let mut decoded = Vec::new();
                 let current = std::mem::take(&mut batch);
                 batch = rayon::in_place_scope(|scope| {
@@ -210,7 +207,6 @@ impl Decoder<'_> {
                 batch = cut(&mut next, &mut columns);
                 decoded
             };
-            self.link(&mut decoded, &mut processes);
             self.deliver(decoded, sink)?;
         }
         ControlFlow::Continue(())
@@ -224,8 +220,8 @@ impl Decoder<'_> {
         }
     }
 
-    /// Decodes one frame (one record, or several when a JSON message wraps them) and screens the
-    /// events that need no linking (framing problems pass through).
+    /// Decodes one frame (one record, or several when a JSON message wraps them) and screens its
+    /// events (framing problems pass through).
     fn decode(&self, (frame, columns): Item) -> Vec<Decoded> {
         let (line, bytes) = match frame {
             Ok(record) => record,
@@ -239,9 +235,10 @@ impl Decoder<'_> {
             TextKind::Csv => csv_rows::decode(&bytes, self.name, line, columns.as_deref()),
             TextKind::Auditd => {
                 return match auditd::decode(&bytes, self.name, line, None) {
-                    Ok(events) => {
-                        events.into_iter().map(|e| (line, Ok(Outcome::Unlinked(e)))).collect()
-                    }
+                    Ok(events) => events
+                        .into_iter()
+                        .map(|e| (line, Ok(screen::apply(self.screen, e))))
+                        .collect(),
                     Err(error) => vec![(line, Err(error))],
                 };
             }
@@ -251,48 +248,13 @@ impl Decoder<'_> {
                 return records.into_iter().map(|r| (line, r)).collect();
             }
         };
-        vec![(line, event.map(|event| Outcome::Screened(screen::apply(self.screen, event))))]
-    }
-
-    /// Links the events that name their parent or actor by id to the processes before them (in
-    /// input order, on this thread), then screens them (in parallel).
-    fn link(&self, decoded: &mut [Decoded], processes: &mut ProcessTable) {
-        let mut unlinked = 0;
-        for (_, outcome) in decoded.iter_mut() {
-            if let Ok(Outcome::Unlinked(event)) = outcome {
-                match event.provenance.format {
-                    Format::FalconFdr => falcon::link(event, processes),
-                    Format::Auditd => auditd::link(event, processes),
-                    _ => {}
-                }
-                unlinked += 1;
-            }
-        }
-        if unlinked == 0 {
-            return;
-        }
-        let settle = |(_, outcome): &mut Decoded| {
-            if let Ok(Outcome::Unlinked(_)) = outcome
-                && let Ok(Outcome::Unlinked(event)) =
-                    std::mem::replace(outcome, Ok(Outcome::Screened(None)))
-            {
-                *outcome = Ok(Outcome::Screened(screen::apply(self.screen, event)));
-            }
-        };
-        if self.parallel && unlinked > 1 {
-            decoded.par_iter_mut().for_each(settle);
-        } else {
-            decoded.iter_mut().for_each(settle);
-        }
+        vec![(line, event.map(|event| screen::apply(self.screen, event)))]
     }
 
     fn deliver(&self, decoded: Vec<Decoded>, sink: &mut dyn Sink) -> ControlFlow<()> {
         for (line, result) in decoded {
             match result {
-                Ok(Outcome::Screened(screened)) => screen::deliver(screened, sink)?,
-                Ok(Outcome::Unlinked(event)) => {
-                    screen::deliver(screen::apply(self.screen, event), sink)?
-                }
+                Ok(screened) => screen::deliver(screened, sink)?,
                 Err(error) => {
                     sink.problem(Problem::error(self.name, Some(Location::Line(line)), error))
                 }

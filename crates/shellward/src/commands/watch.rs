@@ -6,6 +6,11 @@
 //! standard input, the watch ends when it closes; following files, it runs until SIGINT or SIGTERM,
 //! which end it after the current poll: what waits is decided, and the summary and exit status are
 //! written as at the end of standard input.
+//!
+//! With `--state`, the follower's positions and the live hunt's state are checkpointed
+//! ([`shellward_hunt::Store`]) every `--checkpoint-every` and when the watch stops, and the ids of
+//! the alerts written since the last checkpoint are journaled after each batch, so that a restart
+//! (even after kill -9) reads on from the checkpoint and drops the alerts already reported.
 
 use crate::args::WatchArgs;
 use crate::commands::hunt::{parse_duration, writer};
@@ -15,16 +20,20 @@ use crate::report::{self, Problems};
 use anyhow::Context;
 use shellward_engine::{Correlator, Lineage};
 use shellward_event::Event;
-use shellward_hunt::{Hunt, Live, RuleScreen, Window};
+use shellward_hunt::{Checkpoint, Hunt, Live, RestoreError, RuleScreen, Store, Window};
 use shellward_sources::{Follower, Marks, Problem, Sink};
+use std::collections::HashSet;
 use std::ops::ControlFlow;
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// Runs the watch; returns when standard input (if followed alone) closes.
 pub(crate) fn run(args: &WatchArgs, threads: Option<usize>) -> anyhow::Result<ExitCode> {
     let lateness = max_lateness(&args.max_lateness).context("--max-lateness")?;
+    let checkpoint_every = max_lateness(&args.checkpoint_every)
+        .context("--checkpoint-every")?
+        .max(Duration::from_millis(100));
     super::require_paths(&args.paths, "input")?;
     let set = Arc::new(ruleload::load_to_run(&args.selection, args.verbose, args.min_level)?.set);
     let lineage = !args.no_lineage;
@@ -32,32 +41,80 @@ pub(crate) fn run(args: &WatchArgs, threads: Option<usize>) -> anyhow::Result<Ex
     let mut options = shellward_sources::ReadOptions::with_threads(threads.unwrap_or(1).max(1));
     options.screen = Some(Arc::clone(&screen) as Arc<dyn shellward_sources::Screen>);
     let correlator = Correlator::new(&set);
-    let hunt = Hunt::new(Arc::clone(&set), lineage.then(Lineage::default));
-    let mut watcher = Watcher {
-        live: Live::new(&set, &correlator, hunt, args.min_level, lateness),
-        problems: Problems::new(args.verbose),
-        events: 0,
+    let mut store = args.state.as_deref().map(Store::new);
+    let loaded = store.as_ref().map(Store::load).transpose()?.flatten();
+    let mut problems = Problems::new(args.verbose);
+    let fresh = || {
+        let hunt = Hunt::new(Arc::clone(&set), lineage.then(Lineage::default));
+        Live::new(&set, &correlator, hunt, args.min_level, lateness)
     };
+    let (live, mut follower, mut already_reported) = match loaded {
+        None => (fresh(), Follower::new(&args.paths), HashSet::new()),
+        Some((checkpoint, reported)) => {
+            let (follower, gone) = Follower::restore(&args.paths, checkpoint.follower);
+            for problem in &gone {
+                problems.add(problem);
+            }
+            let live = match Live::restore(
+                &set,
+                &correlator,
+                lineage,
+                args.min_level,
+                lateness,
+                checkpoint.live,
+            ) {
+                Ok(live) => live,
+                Err(RestoreError::OtherRules) => {
+                    report::warn(
+                        "the rules changed since the checkpoint: lineage, first-seen values and \
+                         correlation windows start afresh (read positions are kept)",
+                    );
+                    fresh()
+                }
+                Err(error) => return Err(error).context("--state"),
+            };
+            report::note(&format!(
+                "going on from the checkpoint in {} ({} alert(s) reported since it)",
+                args.state.as_deref().unwrap_or(std::path::Path::new("")).display(),
+                reported.len()
+            ));
+            (live, follower, reported)
+        }
+    };
+    let mut watcher = Watcher { live, problems, events: 0 };
     let mut writer = writer(&args.out)?;
     let mut summary = Summary::default();
-    let mut follower = Follower::new(&args.paths);
     let files_followed = args.paths.iter().any(|p| p.as_os_str() != "-");
     let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
     for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
         signal_hook::flag::register(signal, Arc::clone(&stop)).context("signal handler")?;
     }
     let mut quiet = false;
+    let mut last_checkpoint = Instant::now();
     report::note(&format!("watching {} input(s) with {} rule(s)", args.paths.len(), set.len()));
     loop {
         let polled = follower.poll(&options, quiet, &mut watcher);
         let ended = (polled.stdin_closed && !files_followed)
             || stop.load(std::sync::atomic::Ordering::Relaxed);
         quiet = polled.bytes == 0;
+        let mut written = Vec::new();
         for finding in watcher.live.decide(quiet || ended) {
+            let id = finding.id();
+            if already_reported.remove(&id) {
+                continue;
+            }
             summary.add(&finding.event, finding.rule);
             writer.finding(&finding).context("writing alerts")?;
+            written.push(id);
         }
         writer.flush().context("writing alerts")?;
+        if let Some(store) = &mut store {
+            store.reported(written.iter().map(String::as_str))?;
+            if ended || last_checkpoint.elapsed() >= checkpoint_every {
+                store.save(&Checkpoint::new(follower.state(), watcher.live.state()))?;
+                last_checkpoint = Instant::now();
+            }
+        }
         if ended {
             break;
         }

@@ -14,6 +14,7 @@
 //! `value_sum`, `value_avg`, `value_median`, `value_percentile`, `tumbling` and `session`
 //! windows, and extended (boolean) conditions outside `temporal`.
 
+mod stored;
 mod window;
 
 use rsigma_parser::{ConditionExpr, ConditionOperator, CorrelationCondition, CorrelationRule};
@@ -25,6 +26,7 @@ use crate::level::Level;
 use crate::logsource::RuleLogSource;
 use crate::rule::RuleInfo;
 
+pub use stored::{StateMismatch, StreamState};
 pub use window::{Correlator, Fired, MAX_WINDOW, MemberRef, Resolution, Signal, Stream};
 
 /// The kinds of correlation the engine evaluates.

@@ -187,7 +187,7 @@ impl Resolution {
 /// A rule set's correlations with their resolved members, ready to run.
 #[derive(Debug, Clone, Copy)]
 pub struct Correlator<'a> {
-    correlations: &'a [Correlation],
+    pub(super) correlations: &'a [Correlation],
     resolution: &'a Resolution,
 }
 
@@ -333,11 +333,11 @@ fn evaluate(expression: &ConditionExpr, named: &dyn Fn(&str) -> bool) -> bool {
 
 /// One signal in a window.
 #[derive(Debug, Clone)]
-struct Entry {
-    time: i64,
-    member: usize,
-    value: Option<String>,
-    signal: Signal,
+pub(super) struct Entry {
+    pub(super) time: i64,
+    pub(super) member: usize,
+    pub(super) value: Option<String>,
+    pub(super) signal: Signal,
 }
 
 /// How often (in alerts pushed) a stream forgets the groups whose window can hold nothing more.
@@ -351,17 +351,17 @@ const SWEEP_EVERY: u64 = 4096;
 /// of a later time is pushed, or [`Stream::flush`].
 #[derive(Debug)]
 pub struct Stream<'c, 'a> {
-    correlator: Correlator<'a>,
-    _borrow: std::marker::PhantomData<&'c ()>,
+    pub(super) correlator: Correlator<'a>,
+    pub(super) _borrow: std::marker::PhantomData<&'c ()>,
     /// Per correlation, the window of each group.
-    windows: Vec<HashMap<Vec<String>, VecDeque<Entry>>>,
+    pub(super) windows: Vec<HashMap<Vec<String>, VecDeque<Entry>>>,
     /// Per correlation, how many times it fired.
-    fired: Vec<usize>,
+    pub(super) fired: Vec<usize>,
     /// Firings not yet given to the correlations that chain them (all at time `now`).
-    pending: Vec<Arc<Fired>>,
+    pub(super) pending: Vec<Arc<Fired>>,
     /// The time (ms) of the latest signal.
-    now: i64,
-    pushed: u64,
+    pub(super) now: i64,
+    pub(super) pushed: u64,
 }
 
 impl Stream<'_, '_> {

@@ -12,17 +12,16 @@
 //! - for each PATH record that created a regular file (`nametype=CREATE`), a `file_event` with
 //!   `TargetFilename` (relative names joined to the CWD), `Image`, `ProcessId` and `User`.
 //!
-//! auditd names a parent by pid only. [`link`] runs in input order over the input's
-//! [`ProcessTable`]: every SYSCALL record teaches it the image of its pid, every process creation
-//! its image and command line; a process creation then finds its `ParentImage` and
-//! `ParentCommandLine` under its `ppid` on the same host.
+//! auditd names a parent by pid only: the hunt's process table ([`shellward_engine::Lineage`])
+//! learns the image of each pid from SYSCALL records and the image and command line of each
+//! process creation, and fills a process creation's `ParentImage` and `ParentCommandLine` from its
+//! `ppid` on the same host.
 
 mod group;
 mod record;
 
 pub(crate) use group::Grouper;
 
-use crate::lineage::{self, Process, ProcessTable};
 use crate::problem::DecodeError;
 use record::Record;
 use shellward_event::{Event, FieldName, Format, Provenance, Timestamp, Value};
@@ -247,29 +246,6 @@ fn command_line(syscall: &Record, records: &[Record]) -> Option<String> {
     records.iter().find_map(|r| r.get("proctitle")).map(str::to_owned)
 }
 
-/// Links an auditd event to the processes before it (see the module documentation). Called in
-/// input order.
-pub(crate) fn link(event: &mut Event, table: &mut ProcessTable) {
-    let host = event.host.clone().unwrap_or_default();
-    if event.logsource.category == Some("process_creation") {
-        let parent = event
-            .get("ParentProcessId")
-            .and_then(Value::as_i64)
-            .and_then(|ppid| table.get(&host, &ppid.to_string()))
-            .cloned();
-        lineage::fill(event, parent, ("ParentImage", "ParentCommandLine"), None);
-        if let Some(pid) = event.get("ProcessId").and_then(Value::as_i64) {
-            lineage::remember(table, event, &host, &pid.to_string());
-        }
-    } else if event.get_str("type") == Some("SYSCALL")
-        && let (Some(pid), Some(exe)) = (event.get_str("pid"), event.get_str("exe"))
-        && table.get(&host, pid).is_none_or(|known| known.image != exe)
-    {
-        let process = Process { image: exe.to_owned(), command_line: None };
-        table.insert(&host, pid, process);
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -304,21 +280,16 @@ mod tests {
     }
 
     #[test]
-    fn created_files_and_parents() {
-        let mut table = ProcessTable::default();
+    fn created_files_and_shells() {
         let mut all = Vec::new();
         all.extend(decode_text("node=web02 type=SYSCALL msg=audit(1.0:1): syscall=59 success=yes ppid=1 pid=100 exe=\"/usr/sbin/apache2\"\ntype=EXECVE msg=audit(1.0:1): argc=2 a0=\"/usr/sbin/apache2\" a1=\"-k\""));
         all.extend(decode_text("node=web02 type=SYSCALL msg=audit(2.0:2): syscall=59 success=yes ppid=100 pid=200 uid=33 exe=\"/usr/bin/dash\"\x1dSYSCALL=execve UID=\"www-data\"\ntype=EXECVE msg=audit(2.0:2): argc=3 a0=\"sh\" a1=\"-c\" a2=6964"));
         all.extend(decode_text("node=web02 type=SYSCALL msg=audit(3.0:3): syscall=257 success=yes ppid=100 pid=201 exe=\"/usr/bin/cp\"\ntype=CWD msg=audit(3.0:3): cwd=\"/var/www/html\"\ntype=PATH msg=audit(3.0:3): item=1 name=\"shell.php\" nametype=CREATE mode=0100644"));
-        for event in &mut all {
-            link(event, &mut table);
-        }
         let shell = all
             .iter()
             .find(|e| e.get_str("Image") == Some("/usr/bin/dash") && e.logsource.category.is_some())
             .unwrap();
-        assert_eq!(shell.get_str("ParentImage"), Some("/usr/sbin/apache2"));
-        assert_eq!(shell.get_str("ParentCommandLine"), Some("/usr/sbin/apache2 -k"));
+        assert_eq!(shell.get("ParentProcessId"), Some(&Value::Int(100)));
         assert_eq!(shell.get_str("CommandLine"), Some("sh -c id"));
         assert_eq!(shell.get_str("User"), Some("www-data"));
         assert_eq!(shell.host.as_deref(), Some("web02"));

@@ -8,16 +8,15 @@
 //!
 //! Falcon names processes by a sensor-unique id (`TargetProcessId`). A ProcessRollup2 names its
 //! parent by that id (`ParentProcessId`) and only its base name (`ParentBaseFileName`); file,
-//! registry and network events name their actor (`ContextProcessId`). [`link`] runs in input order
-//! over the input's [`ProcessTable`] and fills `ParentImage` and `ParentCommandLine` (and the actor's
-//! `Image`) from the earlier ProcessRollup2 with that id. A parent never seen (it started before
-//! the data) leaves `ParentImage` as its base name after a path separator (`\w3wp.exe`), which is
-//! what Sigma's `ParentImage|endswith` needs; its command line stays unknown.
+//! registry and network events name their actor (`ContextProcessId`, `ContextBaseFileName`). The
+//! decoder writes those base names after a path separator as `ParentImage` and `Image`
+//! (`\w3wp.exe`), which is what Sigma's `|endswith: '\w3wp.exe'` needs; the hunt's process table
+//! ([`shellward_engine::Lineage`]) replaces them with the full path, and adds the command line,
+//! when it has seen that process start.
 
 use super::tables::Tables;
 use crate::json::convert;
 use crate::json::doc::Members;
-use crate::lineage::{self, ProcessTable};
 use jiff::Timestamp;
 use serde_json::{Map, Value as Json};
 use shellward_event::Event;
@@ -27,7 +26,7 @@ pub(crate) fn is_event(doc: &impl Members) -> bool {
     doc.member("event_simpleName").is_some_and(Json::is_string)
 }
 
-/// Fills `event` from a Falcon event (not yet linked: see [`link`]).
+/// Fills `event` from a Falcon event (see the module documentation for its processes).
 pub(crate) fn build(event: &mut Event, doc: Map<String, Json>) {
     convert::flatten_into(event, "", doc);
     let tables = Tables::get();
@@ -42,29 +41,16 @@ pub(crate) fn build(event: &mut Event, doc: Map<String, Json>) {
     event.time = ["ContextTimeStamp", "ProcessStartTime", "timestamp"]
         .iter()
         .find_map(|f| event.get_str(f).and_then(epoch));
-}
-
-/// Links an event to the processes seen before it in the same input, and remembers it if it is a
-/// process. Called in input order.
-pub(crate) fn link(event: &mut Event, table: &mut ProcessTable) {
-    let aid = event.get_str("aid").unwrap_or("").to_owned();
-    let separator = if event.logsource.product == Some("windows") { '\\' } else { '/' };
-    let known = |event: &Event, id_field: &str| {
-        event.get_str(id_field).and_then(|id| table.get(&aid, id)).cloned()
+    let (image, base_name) = if event.logsource.category == Some("process_creation") {
+        ("ParentImage", "ParentBaseFileName")
+    } else {
+        ("Image", "ContextBaseFileName")
     };
-    let base_name =
-        |event: &Event, field: &str| event.get_str(field).map(|name| (separator, name.to_owned()));
-    if event.logsource.category == Some("process_creation") {
-        let parent = known(event, "ParentProcessId");
-        let name = base_name(event, "ParentBaseFileName");
-        lineage::fill(event, parent, ("ParentImage", "ParentCommandLine"), name);
-        if let Some(id) = event.get_str("TargetProcessId").map(str::to_owned) {
-            lineage::remember(table, event, &aid, &id);
-        }
-    } else if event.get("Image").is_none() {
-        let actor = known(event, "ContextProcessId");
-        let name = base_name(event, "ContextBaseFileName");
-        lineage::fill(event, actor, ("Image", "CommandLine"), name);
+    if event.get(image).is_none()
+        && let Some(name) = event.get_str(base_name).filter(|n| !n.is_empty())
+    {
+        let separator = if event.logsource.product == Some("windows") { '\\' } else { '/' };
+        event.insert(image, shellward_event::Value::Str(format!("{separator}{name}")));
     }
 }
 
@@ -120,42 +106,22 @@ mod tests {
     }
 
     #[test]
-    fn parent_from_the_table_or_its_base_name() {
-        let mut table = ProcessTable::default();
-        let mut w3wp = event(
+    fn processes_named_by_their_base_names() {
+        let w3wp = event(
             r#"{"event_simpleName":"ProcessRollup2","event_platform":"Win","aid":"a","TargetProcessId":"1",
             "ImageFileName":"\\Device\\HarddiskVolume2\\Windows\\System32\\inetsrv\\w3wp.exe",
             "CommandLine":"w3wp.exe -ap DefaultAppPool","ParentBaseFileName":"svchost.exe","ContextTimeStamp":"1700000000.5"}"#,
         );
-        link(&mut w3wp, &mut table);
         assert_eq!(w3wp.get_str("Image"), Some("C:\\Windows\\System32\\inetsrv\\w3wp.exe"));
         assert_eq!(w3wp.get_str("ParentImage"), Some("\\svchost.exe"));
         assert_eq!(w3wp.logsource.category, Some("process_creation"));
         assert_eq!(w3wp.logsource.product, Some("windows"));
         assert_eq!(w3wp.host.as_deref(), Some("a"));
-        let mut cmd = event(
-            r#"{"event_simpleName":"ProcessRollup2","event_platform":"Win","aid":"a","TargetProcessId":"2",
-            "ParentProcessId":"1","ImageFileName":"\\Device\\HarddiskVolume2\\Windows\\System32\\cmd.exe",
-            "CommandLine":"cmd /c whoami","ParentBaseFileName":"w3wp.exe"}"#,
+        let file = event(
+            r#"{"event_simpleName":"NewScriptWritten","event_platform":"Lin","aid":"a","ContextProcessId":"2",
+            "ContextBaseFileName":"php-fpm","TargetFileName":"/var/www/html/x.php"}"#,
         );
-        link(&mut cmd, &mut table);
-        assert_eq!(cmd.get_str("ParentImage"), Some("C:\\Windows\\System32\\inetsrv\\w3wp.exe"));
-        assert_eq!(cmd.get_str("ParentCommandLine"), Some("w3wp.exe -ap DefaultAppPool"));
-        // Another sensor's process 1 is not this one's.
-        let mut other = event(
-            r#"{"event_simpleName":"ProcessRollup2","event_platform":"Win","aid":"b","TargetProcessId":"3",
-            "ParentProcessId":"1","ImageFileName":"\\Device\\HarddiskVolume2\\x.exe","ParentBaseFileName":"y.exe"}"#,
-        );
-        link(&mut other, &mut table);
-        assert_eq!(other.get_str("ParentImage"), Some("\\y.exe"));
-        // A file written by process 2 gets its image.
-        let mut file = event(
-            r#"{"event_simpleName":"NewScriptWritten","event_platform":"Win","aid":"a","ContextProcessId":"2",
-            "TargetFileName":"\\Device\\HarddiskVolume2\\inetpub\\wwwroot\\x.aspx"}"#,
-        );
-        link(&mut file, &mut table);
         assert_eq!(file.logsource.category, Some("file_event"));
-        assert_eq!(file.get_str("TargetFilename"), Some("C:\\inetpub\\wwwroot\\x.aspx"));
-        assert_eq!(file.get_str("Image"), Some("C:\\Windows\\System32\\cmd.exe"));
+        assert_eq!(file.get_str("Image"), Some("/php-fpm"));
     }
 }

@@ -28,7 +28,7 @@ mod winlogbeat;
 
 use crate::edr::{defender, falcon};
 use crate::problem::DecodeError;
-use crate::screen::{self, Outcome};
+use crate::screen::{self, Screened};
 use crate::{Screen, auditd, windows};
 use doc::{Doc, Members, TopLevel};
 use serde_json::Value as Json;
@@ -39,7 +39,7 @@ use std::sync::Arc;
 const ENVELOPES: [&str; 3] = ["records", "Results", "results"];
 
 /// Decodes one top-level JSON object into `out`: one record, or each record of an envelope. Each
-/// is screened, unless it must first be linked ([`Outcome::Unlinked`]). `forced` is the format the
+/// is screened. `forced` is the format the
 /// user named with `--input-format`, if any.
 pub(crate) fn decode(
     bytes: &[u8],
@@ -47,7 +47,7 @@ pub(crate) fn decode(
     line: u64,
     forced: Option<Format>,
     screen: Option<&dyn Screen>,
-    out: &mut Vec<Result<Outcome, DecodeError>>,
+    out: &mut Vec<Result<Screened, DecodeError>>,
 ) {
     // Valid UTF-8 (as nearly all telemetry is) is checked in one pass over the record and parsed
     // as text, which spares serde_json checking each string on its own (1% of the instructions
@@ -104,14 +104,14 @@ fn envelope(mut doc: Doc) -> Result<Vec<Json>, Doc> {
     }
 }
 
-/// Decodes one record into `out` and screens it (or leaves it to be linked).
+/// Decodes one record into `out` and screens it.
 fn decode_record(
     doc: Doc,
     path: &Arc<str>,
     line: u64,
     forced: Option<Format>,
     screen: Option<&dyn Screen>,
-    out: &mut Vec<Result<Outcome, DecodeError>>,
+    out: &mut Vec<Result<Screened, DecodeError>>,
 ) {
     let format = forced.unwrap_or_else(|| shape(&doc));
     if format == Format::Auditd {
@@ -121,7 +121,7 @@ fn decode_record(
         };
         let host = ["Computer", "HostName"].iter().find_map(|k| doc.member(k)?.as_str());
         match auditd::decode(message.as_bytes(), path, line, host) {
-            Ok(events) => out.extend(events.into_iter().map(|e| Ok(Outcome::Unlinked(e)))),
+            Ok(events) => out.extend(events.into_iter().map(|e| Ok(screen::apply(screen, e)))),
             Err(error) => out.push(Err(error)),
         }
         return;
@@ -129,19 +129,19 @@ fn decode_record(
     out.push(build_record(doc, format, path, line, screen));
 }
 
-/// Builds one record of a known format and screens it (or leaves it to be linked).
+/// Builds one record of a known format and screens it.
 fn build_record(
     mut doc: Doc,
     format: Format,
     path: &Arc<str>,
     line: u64,
     screen: Option<&dyn Screen>,
-) -> Result<Outcome, DecodeError> {
+) -> Result<Screened, DecodeError> {
     if let Some(screen) = screen
         && let Some((channel, event_id)) = windows_key(&doc, format)
         && !windows::wanted(screen, channel, event_id)
     {
-        return Ok(Outcome::Screened(None));
+        return Ok(None);
     }
     let mut event = Event::new(Provenance { path: Arc::clone(path), record: line, format });
     match format {
@@ -152,13 +152,10 @@ fn build_record(
         Format::Winlogbeat => winlogbeat::build(&mut event, doc.into_map()),
         Format::FlatJson => flat::build(&mut event, doc),
         Format::Defender => defender::build(&mut event, doc.into_map()),
-        Format::FalconFdr => {
-            falcon::build(&mut event, doc.into_map());
-            return Ok(Outcome::Unlinked(event));
-        }
+        Format::FalconFdr => falcon::build(&mut event, doc.into_map()),
         _ => generic(&mut event, doc),
     }
-    Ok(Outcome::Screened(screen::apply(screen, event)))
+    Ok(screen::apply(screen, event))
 }
 
 /// The channel and event ID of a Windows record of this shape, read from the JSON without building
