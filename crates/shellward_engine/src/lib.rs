@@ -26,39 +26,42 @@
 //! that adds ancestor fields to events, fed in input order) and [`Correlator`] (correlation rules
 //! run over the time-sorted alerts of a hunt). A [`RuleSet`] stays immutable and shared.
 //!
+//! # Layout
+//!
+//! Modules depend on the ones above them only:
+//!
+//! ```text
+//! compile    Sigma rule -> CompiledRule (items, detections, conditions, patterns, field ids;
+//!            lower: the same rules as queries, for the renderers)
+//! evaluate   a compiled rule against a bound event (reference and fast paths)
+//! prefilter  what each rule needs from an event, so most rules are never evaluated
+//! RuleSet    the set: compiled once, shared; matching = prefilter + fast evaluation;
+//!            Scratch: each worker's memory for both
+//! state      what a hunt keeps between events: lineage, correlation (and their checkpoints)
+//! ```
+//!
+//! The alert contract (what an alert says, its stable id) is written where alerts are made, in
+//! `shellward_hunt`.
+//!
 //! The semantics are SIGMA.md §6 (Sigma v2.1): case-insensitive whole-value matching unless
 //! `cased`; `*`/`?` wildcards; numbers in rules compare as text; lists are OR (`|all`: AND); an item
 //! on an absent field is false except `null`; `neq` needs the field; `exists` is presence (a null
 //! value is present); keywords are substring searches over every field.
 
-mod alert;
-mod cidr;
-mod condition;
-pub mod correlation;
-mod detection;
-mod encode;
-mod error;
-mod fields;
-mod first_seen;
-mod item;
-mod level;
-pub mod lineage;
-mod logsource;
-mod lower;
-mod need;
-mod pattern;
-mod prefilter;
-mod rule;
+pub(crate) mod compile;
+pub(crate) mod evaluate;
+pub(crate) mod prefilter;
 mod ruleset;
+mod scratch;
+pub(crate) mod state;
 
-pub use alert::{SECTIONS, alert_id, alert_json, rfc3339, stable_id};
-pub use correlation::{Correlation, Correlator};
-pub use error::CompileError;
-pub use fields::Scratch;
-pub use first_seen::FirstSeen;
-pub use level::Level;
-pub use lineage::Lineage;
-pub use logsource::RuleLogSource;
-pub use lower::{GlobUnit, Query, RefPosition, ValueTest};
-pub use rule::{CompiledRule, RuleInfo};
+pub use compile::error::CompileError;
+pub use compile::first_seen::FirstSeen;
+pub use compile::level::Level;
+pub use compile::logsource::RuleLogSource;
+pub use compile::lower::{GlobUnit, Query, RefPosition, ValueTest};
+pub use compile::rule::{CompiledRule, RuleInfo};
 pub use ruleset::RuleSet;
+pub use scratch::Scratch;
+pub use state::correlation::{self, Correlation, Correlator};
+pub use state::lineage::{self, Lineage};

@@ -6,14 +6,16 @@ use rsigma_parser::FilterRuleTarget;
 use shellward_event::{Event, LogSource};
 use shellward_sigma::{Diagnostic, Loaded, RuleText, Severity};
 
-use crate::correlation::{Correlation, Correlator, Resolution};
-use crate::error::CompileError;
-use crate::fields::{Bound, FieldIds, Folded, Scratch};
-use crate::level::Level;
-use crate::lineage::ANCESTOR_FIELDS;
-use crate::logsource::RuleLogSource;
+use crate::compile::error::CompileError;
+use crate::compile::fields::FieldIds;
+use crate::compile::level::Level;
+use crate::compile::logsource::RuleLogSource;
+use crate::compile::rule::CompiledRule;
+use crate::evaluate::binding::{Bound, Folded};
 use crate::prefilter::Prefilter;
-use crate::rule::CompiledRule;
+use crate::scratch::Scratch;
+use crate::state::correlation::{Correlation, Correlator, Resolution};
+use crate::state::lineage::ANCESTOR_FIELDS;
 
 /// Compiled rules, immutable once built and shared by every worker.
 #[derive(Debug)]
@@ -209,7 +211,7 @@ impl RuleSet {
         out.clear();
         let index = &self.index;
         scratch.bind(&self.fields, event);
-        index.prefilter.candidates(&self.rules, event, scratch);
+        index.prefilter.candidates(&self.rules, event, scratch.split());
         let (bound, folded, state) = scratch.split();
         self.evaluate(event, bound, folded, &mut state.memo, &state.candidates, |rule, matched| {
             if matched {
@@ -269,7 +271,7 @@ impl RuleSet {
         // are settled without evaluating them (most rules read ParentImage, which lineage adds to
         // 4688 events).
         scratch.bind(&self.fields, event);
-        index.prefilter.candidates(&self.rules, event, scratch);
+        index.prefilter.candidates(&self.rules, event, scratch.split());
         let (bound, folded, state) = scratch.split();
         affected.retain(|rule| {
             let candidate = state.candidates.binary_search(rule).is_ok();
@@ -300,7 +302,7 @@ impl RuleSet {
     /// skip such a record before building it. Uses (and fills) the worker's plan cache in
     /// `scratch`.
     pub fn can_match(&self, logsource: &LogSource, scratch: &mut Scratch) -> bool {
-        self.index.prefilter.meets_any(logsource, scratch)
+        self.index.prefilter.meets_any(logsource, &mut scratch.fast)
     }
 
     /// Reference evaluation: the indexes of the rules the event matches, in rule order, into `out`

@@ -8,13 +8,14 @@
 //! starts afresh and says so).
 
 use crate::Novelty;
+use crate::alert::stable_id;
 use crate::hunt::Hunt;
 use crate::live::Live;
 use crate::novelty::NoveltyState;
 use serde::{Deserialize, Serialize};
 use shellward_engine::correlation::{StateMismatch, Stream, StreamState};
 use shellward_engine::lineage::{Limits, LineageState};
-use shellward_engine::{Correlator, Level, Lineage, RuleSet, stable_id};
+use shellward_engine::{Correlator, Level, Lineage, RuleSet};
 use shellward_event::StoredEvent;
 use std::collections::HashSet;
 use std::sync::Arc;

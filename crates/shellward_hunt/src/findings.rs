@@ -6,10 +6,11 @@
 //! correlation has `generate: false` alerts only through them; a rule kept below `--min-level`
 //! only because a correlation at or above it names it does not alert on its own either.
 
+use crate::alert::{alert_id, alert_json, stable_id};
 use crate::hunt::Alert;
 use serde_json::{Value as Json, json};
 use shellward_engine::correlation::{Fired, Signal};
-use shellward_engine::{Correlator, Level, RuleInfo, RuleSet, alert_id, alert_json, stable_id};
+use shellward_engine::{Correlator, Level, RuleInfo, RuleSet};
 use shellward_event::{Event, Value};
 use std::sync::Arc;
 

@@ -23,6 +23,7 @@
 //! ([`shellward_engine`]), because it needs both, while the engine is also used without decoders
 //! (by the renderers), and the command line only parses arguments and writes what it returns.
 
+mod alert;
 mod checkpoint;
 mod findings;
 mod hunt;
@@ -30,6 +31,7 @@ mod live;
 mod novelty;
 mod store;
 
+pub use alert::{SECTIONS, alert_id, alert_json, rfc3339, stable_id};
 pub use checkpoint::{LiveState, RestoreError, rules_fingerprint};
 pub use findings::{Correlated, Finding, correlation_alert_json, correlation_finding, findings};
 pub use hunt::{Alert, Hunt, RuleScreen, Window};

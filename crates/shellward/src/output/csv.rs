@@ -1,8 +1,9 @@
 //! CSV: one row per alert with the key fields, RFC 4180 quoting.
 
 use super::{AlertWriter, Out, Summary};
-use shellward_engine::{RuleInfo, rfc3339};
+use shellward_engine::RuleInfo;
 use shellward_event::Event;
+use shellward_hunt::rfc3339;
 use std::io::{self, Write};
 
 /// Columns: (header, how to read it).

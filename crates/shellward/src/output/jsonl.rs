@@ -1,9 +1,9 @@
 //! JSON lines: one alert object per line, exactly the contract.
 
 use super::{AlertWriter, Out, Summary};
-use shellward_engine::{RuleInfo, alert_json};
+use shellward_engine::RuleInfo;
 use shellward_event::Event;
-use shellward_hunt::{Correlated, correlation_alert_json};
+use shellward_hunt::{Correlated, alert_json, correlation_alert_json};
 use std::io::{self, Write};
 
 /// Writes alerts as JSON lines.

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use rsigma_parser::{ConditionExpr, Quantifier, SelectorPattern};
 
-use crate::error::CompileError;
+use crate::compile::error::CompileError;
 
 /// A compiled condition over search identifiers `0..n` of a rule.
 #[derive(Debug, Clone)]
@@ -65,7 +65,7 @@ fn selects(pattern: &SelectorPattern, name: &str) -> bool {
         SelectorPattern::Them => !name.starts_with('_'),
         SelectorPattern::Pattern(pattern) => {
             (pattern.starts_with('_') || !name.starts_with('_'))
-                && crate::pattern::star_glob(pattern, name)
+                && crate::compile::pattern::star_glob(pattern, name)
         }
     }
 }
@@ -99,7 +99,7 @@ mod tests {
 
     #[test]
     fn selector_globs_are_linear() {
-        use crate::pattern::star_glob;
+        use crate::compile::pattern::star_glob;
         assert!(star_glob("sel*", "selection"));
         assert!(star_glob("*tion", "selection"));
         assert!(star_glob("s*l*c*n", "selection"));

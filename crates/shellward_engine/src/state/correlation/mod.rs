@@ -22,9 +22,9 @@ use rsigma_parser::{CorrelationType, WindowMode};
 use shellward_sigma::LoadedCorrelation;
 use std::collections::HashMap;
 
-use crate::level::Level;
-use crate::logsource::RuleLogSource;
-use crate::rule::RuleInfo;
+use crate::compile::level::Level;
+use crate::compile::logsource::RuleLogSource;
+use crate::compile::rule::RuleInfo;
 
 pub use stored::{StateMismatch, StreamState};
 pub use window::{Correlator, Fired, MAX_WINDOW, MemberRef, Resolution, Signal, Stream};
@@ -166,9 +166,9 @@ fn info(rule: &CorrelationRule, loaded: &LoadedCorrelation) -> RuleInfo {
         name: rule.name.clone(),
         title: rule.title.clone(),
         level: rule.level.map_or(Level::Medium, Level::from_sigma),
-        status: rule.status.map(crate::rule::status_name),
+        status: rule.status.map(crate::compile::rule::status_name),
         tags: rule.tags.clone(),
-        detection_type: crate::rule::detection_type(&rule.custom_attributes),
+        detection_type: crate::compile::rule::detection_type(&rule.custom_attributes),
         first_seen: None,
         description: rule.description.clone(),
         author: rule.author.clone(),

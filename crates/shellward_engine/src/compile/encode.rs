@@ -5,8 +5,8 @@
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 
-use crate::error::CompileError;
-use crate::pattern::Piece;
+use crate::compile::error::CompileError;
+use crate::compile::pattern::Piece;
 
 /// A value while modifiers are applied to it: text with wildcards, or bytes after a UTF-16
 /// encoding (which only a following base64 modifier turns back into text).

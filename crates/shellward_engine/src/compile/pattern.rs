@@ -8,6 +8,17 @@
 
 use std::borrow::Cow;
 
+/// A piece of a wildcard pattern.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum GlobUnit {
+    /// Literal text.
+    Text(String),
+    /// `*`: any run of characters.
+    AnyChars,
+    /// `?`: one character.
+    OneChar,
+}
+
 /// One element of a Sigma string value.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Piece {
@@ -170,8 +181,7 @@ impl Glob {
     }
 
     /// The pattern as literal runs and wildcards (literal text folded unless cased).
-    pub(crate) fn units(&self) -> Vec<crate::lower::GlobUnit> {
-        use crate::lower::GlobUnit;
+    pub(crate) fn units(&self) -> Vec<GlobUnit> {
         let text = |t: &str| (!t.is_empty()).then(|| GlobUnit::Text(t.to_owned()));
         match &self.shape {
             Shape::Exact(t) => text(t).into_iter().collect(),

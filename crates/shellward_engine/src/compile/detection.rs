@@ -2,9 +2,9 @@
 
 use rsigma_parser::{Detection, DetectionItem, FieldSpec, Modifier};
 
-use crate::error::CompileError;
-use crate::fields::{Field, FieldIds};
-use crate::item::{self, Item};
+use crate::compile::error::CompileError;
+use crate::compile::fields::{Field, FieldIds};
+use crate::compile::item::{self, Item};
 
 /// A compiled search identifier.
 #[derive(Debug, Clone)]

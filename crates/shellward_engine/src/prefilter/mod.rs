@@ -1,7 +1,7 @@
 //! The fast evaluator's index: which rules can still match an event, found in one pass over each
 //! field that some rule needs.
 //!
-//! At compile time rules are grouped by logsource, and each group's atoms ([`crate::need`]) are
+//! At compile time rules are grouped by logsource, and each group's atoms ([`crate::prefilter::need`]) are
 //! gathered per field into a *scanner*: an Aho-Corasick automaton over the folded texts the field
 //! must contain, and a hash map of the folded values it must equal. At run time an event is first
 //! routed by its log source to the groups it meets (found on first sight of each log source and
@@ -20,11 +20,13 @@ use aho_corasick::{AhoCorasick, AhoCorasickKind, Input, MatchKind};
 use rayon::prelude::*;
 use shellward_event::{Event, LogSource, Value};
 
-use crate::fields::Scratch;
-use crate::logsource::RuleLogSource;
-use crate::need::{ANY_FIELD, Atom};
-use crate::pattern::{Need, fold_value_into};
-use crate::rule::CompiledRule;
+use crate::compile::logsource::RuleLogSource;
+use crate::evaluate::binding::{Bound, Folded};
+pub(crate) mod need;
+
+use crate::compile::pattern::{Need, fold_value_into};
+use crate::compile::rule::CompiledRule;
+use need::{ANY_FIELD, Atom};
 
 /// One field's atoms, for the rules of one group.
 #[derive(Debug)]
@@ -132,7 +134,7 @@ type Atoms =
     HashMap<u32, (Vec<(String, Vec<u32>)>, HashMap<String, usize>, FxHashMap<String, Vec<u32>>)>;
 
 impl Prefilter {
-    /// Indexes `rules`; `weak` tells the fields that select little (see [`crate::need`]).
+    /// Indexes `rules`; `weak` tells the fields that select little (see [`crate::prefilter::need`]).
     pub(crate) fn new(rules: &[CompiledRule], weak: &(dyn Fn(u32) -> bool + Sync)) -> Prefilter {
         static NEXT_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
         let needs: Vec<_> = rules.par_iter().map(|rule| rule.needs(weak)).collect();
@@ -182,8 +184,7 @@ impl Prefilter {
 
     /// Whether some rule's log source is met by events of `logsource` (so such an event can match
     /// at all).
-    pub(crate) fn meets_any(&self, logsource: &LogSource, scratch: &mut Scratch) -> bool {
-        let (_, _, state) = scratch.split();
+    pub(crate) fn meets_any(&self, logsource: &LogSource, state: &mut State) -> bool {
         !self.cached_plan(state, logsource).is_empty()
     }
 
@@ -213,10 +214,14 @@ impl Prefilter {
         }))
     }
 
-    /// Fills `scratch.fast.candidates` with the rules that can match `event`, in rule order. The
-    /// event must be bound in `scratch` already.
-    pub(crate) fn candidates(&self, rules: &[CompiledRule], event: &Event, scratch: &mut Scratch) {
-        let (bound, folded, state) = scratch.split();
+    /// Fills `state.candidates` with the rules that can match `event`, in rule order. The event
+    /// must be bound (`bound`) already; `folded` takes the text folded on the way.
+    pub(crate) fn candidates(
+        &self,
+        rules: &[CompiledRule],
+        event: &Event,
+        (bound, folded, state): (Bound<'_>, &mut Folded, &mut State),
+    ) {
         let plan = self.cached_plan(state, &event.logsource);
         state.generation = state.generation.wrapping_add(1);
         if state.generation == 0 || state.marks.len() != rules.len() {

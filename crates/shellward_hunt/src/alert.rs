@@ -9,7 +9,7 @@
 use serde_json::{Map, Value as Json, json};
 use shellward_event::{Event, Value};
 
-use crate::rule::RuleInfo;
+use shellward_engine::RuleInfo;
 
 /// Alert sections and the taxonomy fields they are read from: (section, [(key, field)]).
 pub const SECTIONS: &[(&str, &[(&str, &str)])] = &[

@@ -3,15 +3,14 @@
 use std::collections::HashMap;
 
 use rsigma_parser::{Detections, SigmaRule};
-use shellward_event::Event;
 
-use crate::condition::{self, Cond};
-use crate::detection::{self, Det};
-use crate::error::CompileError;
-use crate::fields::{FieldIds, View};
-use crate::first_seen::FirstSeen;
-use crate::level::Level;
-use crate::logsource::RuleLogSource;
+use crate::compile::condition::{self, Cond};
+use crate::compile::detection::{self, Det};
+use crate::compile::error::CompileError;
+use crate::compile::fields::FieldIds;
+use crate::compile::first_seen::FirstSeen;
+use crate::compile::level::Level;
+use crate::compile::logsource::RuleLogSource;
 
 /// What is known about a rule besides its logic: what alerts and `rules list` show.
 #[derive(Debug, Clone)]
@@ -68,11 +67,11 @@ impl RuleInfo {
 pub struct CompiledRule {
     /// Metadata.
     pub info: RuleInfo,
-    detections: Vec<Det>,
+    pub(crate) detections: Vec<Det>,
     /// The condition list (ORed).
-    conditions: Vec<Cond>,
+    pub(crate) conditions: Vec<Cond>,
     /// Conditions of the filters applied to this rule (all must hold).
-    filters: Vec<Cond>,
+    pub(crate) filters: Vec<Cond>,
 }
 
 impl CompiledRule {
@@ -136,37 +135,6 @@ impl CompiledRule {
         &self.info.logsource
     }
 
-    /// Reference evaluation: whether the event meets the logsource and the condition, and every
-    /// filter. Each search identifier is evaluated at most once per event.
-    pub fn matches(&self, event: &Event) -> bool {
-        self.matches_view(View::by_name(event))
-    }
-
-    /// Evaluation through a view of the event (by name, or by ids bound by the rule set).
-    pub(crate) fn matches_view(&self, event: View<'_>) -> bool {
-        self.info.logsource.matches(&event.event.logsource)
-            && self.eval(&mut Vec::new(), |det| det.eval(&|item| item.matches(event)))
-    }
-
-    /// The condition and filters (not the logsource), each search identifier evaluated at most
-    /// once by `det`; `memo` is reusable memory.
-    pub(crate) fn eval(&self, memo: &mut Vec<u8>, det: impl Fn(&Det) -> bool) -> bool {
-        const UNKNOWN: u8 = 2;
-        memo.clear();
-        memo.resize(self.detections.len(), UNKNOWN);
-        let mut known = |i: usize| match memo.get(i).copied() {
-            Some(UNKNOWN) => {
-                let result = self.detections.get(i).is_some_and(&det);
-                memo[i] = u8::from(result);
-                result
-            }
-            Some(value) => value == 1,
-            None => false,
-        };
-        self.conditions.iter().any(|c| c.eval(&mut known))
-            && self.filters.iter().all(|f| f.eval(&mut known))
-    }
-
     /// Its search identifiers, compiled.
     pub(crate) fn detections(&self) -> &[Det] {
         &self.detections
@@ -196,11 +164,6 @@ impl CompiledRule {
     /// Whether it searches keywords (items with no field, which read every field).
     pub(crate) fn reads_keywords(&self) -> bool {
         self.detections.iter().any(Det::has_keywords)
-    }
-
-    /// What the rule needs from an event (see [`crate::need`]).
-    pub(crate) fn needs(&self, weak: &dyn Fn(u32) -> bool) -> crate::need::Needs {
-        crate::need::rule(&self.detections, &self.conditions, &self.filters, weak)
     }
 }
 

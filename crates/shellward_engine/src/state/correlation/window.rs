@@ -147,7 +147,10 @@ pub struct Resolution {
 
 impl Resolution {
     /// Resolves every member reference (a detection rule's or correlation's id, name or title).
-    pub(crate) fn new(rules: &[crate::rule::CompiledRule], correlations: &[Correlation]) -> Self {
+    pub(crate) fn new(
+        rules: &[crate::compile::rule::CompiledRule],
+        correlations: &[Correlation],
+    ) -> Self {
         let targets: Vec<Vec<Option<Target>>> = correlations
             .iter()
             .map(|c| {

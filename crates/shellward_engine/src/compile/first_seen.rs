@@ -13,7 +13,7 @@
 //! that did not exist an hour into the log". The engine matches events one at a time and keeps no
 //! state; a hunt applies this over each input in order ([`FirstSeen`] is the rule's setting).
 
-use crate::error::CompileError;
+use crate::compile::error::CompileError;
 use rsigma_parser::Timespan;
 
 /// A rule's `first_seen` setting.

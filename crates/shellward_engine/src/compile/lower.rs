@@ -6,10 +6,11 @@
 //! filters joined to the condition). A target only prints the form, or says which part it cannot
 //! express; nothing is dropped on the way.
 
-use crate::condition::Cond;
-use crate::detection::Det;
-use crate::item::{Item, Matcher, Position, Test};
-use crate::rule::CompiledRule;
+use crate::compile::condition::Cond;
+use crate::compile::detection::Det;
+use crate::compile::item::{Item, Matcher, Position, Test};
+pub use crate::compile::pattern::GlobUnit;
+use crate::compile::rule::CompiledRule;
 use std::cmp::Ordering;
 
 /// A rule's condition as a boolean query.
@@ -70,17 +71,6 @@ pub enum ValueTest {
         /// Whether case matters.
         cased: bool,
     },
-}
-
-/// A piece of a wildcard pattern.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum GlobUnit {
-    /// Literal text.
-    Text(String),
-    /// `*`: any run of characters.
-    AnyChars,
-    /// `?`: one character.
-    OneChar,
 }
 
 /// Where a `fieldref` value must sit.

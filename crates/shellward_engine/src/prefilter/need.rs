@@ -4,7 +4,7 @@
 //! only the rules with an atom present (and the rules without atoms).
 //!
 //! Derivation, from the compiled rule (never from its source, so the two cannot disagree):
-//! - a glob needs its longest literal run ([`crate::pattern::Glob::need`]) in its field (a keyword
+//! - a glob needs its longest literal run ([`crate::compile::pattern::Glob::need`]) in its field (a keyword
 //!   search: in any field); a regex, network, comparison, `null`, `fieldref`, `exists` or `neq`
 //!   needs nothing we can index;
 //! - an OR (values of an item, a list of maps, `or`, `1 of`) needs the union of its parts' atoms,
@@ -16,10 +16,11 @@
 //! The atoms are a necessary condition, never a sufficient one: the exact evaluation still runs on
 //! every candidate, so a weak choice costs time, not correctness.
 
-use crate::condition::Cond;
-use crate::detection::Det;
-use crate::item::{Item, Matcher, Test};
-use crate::pattern::Need;
+use crate::compile::condition::Cond;
+use crate::compile::detection::Det;
+use crate::compile::item::{Item, Matcher, Test};
+use crate::compile::pattern::Need;
+use crate::compile::rule::CompiledRule;
 
 /// One thing an event may hold: the folded value of `field` is or contains a text.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -35,15 +36,6 @@ pub(crate) const ANY_FIELD: u32 = u32::MAX;
 
 /// At least one atom holds whenever the expression is true; `None`: nothing is known.
 pub(crate) type Needs = Option<Vec<Atom>>;
-
-/// Fields whose values are shared by most events of a log source (so an atom on them selects
-/// almost nothing once events are routed by log source).
-pub(crate) fn weak_field(name: &str) -> bool {
-    matches!(
-        name,
-        "EventID" | "Channel" | "Provider_Name" | "Provider_Guid" | "Provider" | "EventType"
-    )
-}
 
 /// How selective a set of atoms is (larger is better): its weakest atom, then fewer atoms.
 fn score(atoms: &[Atom], weak: &dyn Fn(u32) -> bool) -> (usize, std::cmp::Reverse<usize>) {
@@ -126,4 +118,11 @@ pub(crate) fn rule(
     let conditions = any_of(conditions.iter().map(|c| condition(c, &dets, weak)));
     let filters = filters.iter().map(|f| condition(f, &dets, weak));
     all_of(std::iter::once(conditions).chain(filters), weak)
+}
+
+impl CompiledRule {
+    /// What the rule needs from an event (see the module documentation).
+    pub(crate) fn needs(&self, weak: &dyn Fn(u32) -> bool) -> Needs {
+        rule(&self.detections, &self.conditions, &self.filters, weak)
+    }
 }
