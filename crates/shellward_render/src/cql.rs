@@ -18,7 +18,7 @@
 
 use crate::RenderError;
 use crate::pattern::{self, Shape};
-use crate::source::{Column, Field, Source, Stages, no_source};
+use crate::source::{Field, Source, Stages, no_source};
 use crate::tree::{self, Dialect, joined};
 use shellward_engine::{CompiledRule, RefPosition, RuleLogSource, ValueTest};
 
@@ -222,135 +222,20 @@ impl Dialect for Cql {
     }
 }
 
-const PARENT_IMAGE_WIN: &str = r#"format("\\%s", field=[ParentBaseFileName], as=ParentImage)"#;
-const PARENT_IMAGE_POSIX: &str = r#"format("/%s", field=[ParentBaseFileName], as=ParentImage)"#;
-const PARENT_COMMAND_LINE: &str = "join({#event_simpleName=ProcessRollup2 | rename(field=CommandLine, as=ParentCommandLine)}, field=[aid, ParentProcessId], key=[aid, TargetProcessId], include=[ParentCommandLine], mode=left)";
-/// The acting process's image, joined from its ProcessRollup2 by id and written with `C:` for the
-/// volume, as the decoder's process table fills it.
-const ACTOR_IMAGE: &str = r#"join({#event_simpleName=ProcessRollup2 | rename(field=ImageFileName, as=Image)}, field=[aid, ContextProcessId], key=[aid, TargetProcessId], include=[Image], mode=left)
-| replace(regex="(?i)^\\\\Device\\\\HarddiskVolume[0-9]+\\\\", with="C:\\", field=Image)"#;
-const TARGET_OBJECT: &str = r#"TargetObject := RegObjectName
-| replace(regex="(?i)^\\\\REGISTRY\\\\MACHINE\\\\", with="HKLM\\", field=TargetObject)
-| replace(regex="(?i)^\\\\REGISTRY\\\\USER\\\\", with="HKU\\", field=TargetObject)
-| case { RegValueName=/./ | format("%s\\%s", field=[TargetObject, RegValueName], as=TargetObject); * }"#;
-const SET_VALUE: &str = r#"EventType := "SetValue""#;
-const INITIATED: &str = r#"case { #event_simpleName=/^NetworkConnect/ | Initiated := "true"; * | Initiated := "false" }"#;
-
-macro_rules! process_fields {
-    ($parent_image:expr) => {
-        &[
-            ("Image", Column::DevicePath("ImageFileName")),
-            ("CommandLine", Column::Name("CommandLine")),
-            ("ProcessId", Column::Name("RawProcessId")),
-            ("User", Column::Name("UserName")),
-            ("OriginalFileName", Column::Name("OriginalFilename")),
-            ("md5", Column::Name("MD5HashData")),
-            ("sha1", Column::Name("SHA1HashData")),
-            ("sha256", Column::Name("SHA256HashData")),
-            ("Computer", Column::Name("ComputerName")),
-            ("ParentImage", Column::Computed($parent_image)),
-            ("ParentCommandLine", Column::Computed(PARENT_COMMAND_LINE)),
-        ]
-    };
-}
-
-const PROCESSES: &str = "#event_simpleName=/^(?:ProcessRollup2|SyntheticProcessRollup2)$/";
-
-static PROCESS_WIN: Source = Source {
-    base: "#event_simpleName=/^(?:ProcessRollup2|SyntheticProcessRollup2)$/ event_platform=Win",
-    label: "ProcessRollup2",
-    fields: process_fields!(PARENT_IMAGE_WIN),
-    open: false,
-};
-
-static PROCESS_LINUX: Source = Source {
-    base: "#event_simpleName=/^(?:ProcessRollup2|SyntheticProcessRollup2)$/ event_platform=Lin",
-    label: "ProcessRollup2",
-    fields: process_fields!(PARENT_IMAGE_POSIX),
-    open: false,
-};
-
-static PROCESS_MAC: Source = Source {
-    base: "#event_simpleName=/^(?:ProcessRollup2|SyntheticProcessRollup2)$/ event_platform=Mac",
-    label: "ProcessRollup2",
-    fields: process_fields!(PARENT_IMAGE_POSIX),
-    open: false,
-};
-
-static PROCESS_ANY: Source = Source {
-    base: PROCESSES,
-    label: "ProcessRollup2",
-    fields: process_fields!(PARENT_IMAGE_WIN),
-    open: false,
-};
-
-static FILE: Source = Source {
-    base: "#event_simpleName=/Written$/",
-    label: "*Written file events",
-    fields: &[
-        ("TargetFilename", Column::DevicePath("TargetFileName")),
-        ("Image", Column::DevicePath("ContextImageFileName")),
-        ("sha256", Column::Name("SHA256HashData")),
-        ("Computer", Column::Name("ComputerName")),
-    ],
-    open: false,
-};
-
-static REGISTRY: Source = Source {
-    base: "#event_simpleName=/^(?:AsepValueUpdate|RegGenericValueUpdate|RegSystemConfigValueUpdate|SuspiciousRegAsepUpdate)$/",
-    label: "registry value updates",
-    fields: &[
-        ("TargetObject", Column::Computed(TARGET_OBJECT)),
-        ("Details", Column::Name("RegStringValue")),
-        ("EventType", Column::Computed(SET_VALUE)),
-        ("Image", Column::Computed(ACTOR_IMAGE)),
-        ("Computer", Column::Name("ComputerName")),
-    ],
-    open: false,
-};
-
-static NETWORK: Source = Source {
-    base: "#event_simpleName=/^(?:NetworkConnectIP4|NetworkConnectIP6|NetworkReceiveAcceptIP4|NetworkReceiveAcceptIP6)$/",
-    label: "network connect/accept events",
-    fields: &[
-        ("Initiated", Column::Computed(INITIATED)),
-        ("DestinationIp", Column::Either("RemoteAddressIP4", "RemoteAddressIP6")),
-        ("DestinationPort", Column::Name("RemotePort")),
-        ("SourceIp", Column::Either("LocalAddressIP4", "LocalAddressIP6")),
-        ("SourcePort", Column::Name("LocalPort")),
-        ("Image", Column::Computed(ACTOR_IMAGE)),
-        ("Computer", Column::Name("ComputerName")),
-    ],
-    open: false,
-};
-
-static DNS: Source = Source {
-    base: "#event_simpleName=DnsRequest",
-    label: "DnsRequest",
-    fields: &[
-        ("QueryName", Column::Name("DomainName")),
-        ("Computer", Column::Name("ComputerName")),
-    ],
-    open: false,
-};
-
-/// The Falcon events a rule's log source reads.
+/// The Falcon events a rule's log source reads: built from the product field mappings the
+/// decoders apply ([`crate::mapped`]). A process creation rule for one platform reads that
+/// platform's events; the other categories are Windows' (or any platform's).
 fn source(logsource: &RuleLogSource) -> Result<&'static Source, RenderError> {
     if logsource.service.is_some() {
         return Err(no_source(TARGET, logsource));
     }
     let product = logsource.product.as_deref();
-    Ok(match (product, logsource.category.as_deref()) {
-        (Some("windows"), Some("process_creation")) => &PROCESS_WIN,
-        (Some("linux"), Some("process_creation")) => &PROCESS_LINUX,
-        (Some("macos"), Some("process_creation")) => &PROCESS_MAC,
-        (None, Some("process_creation")) => &PROCESS_ANY,
-        (None | Some("windows"), Some("file_event")) => &FILE,
-        (None | Some("windows"), Some("registry_set" | "registry_event")) => &REGISTRY,
-        (None | Some("windows"), Some("network_connection")) => &NETWORK,
-        (None | Some("windows"), Some("dns_query")) => &DNS,
-        _ => return Err(no_source(TARGET, logsource)),
-    })
+    let found = match (product, logsource.category.as_deref()) {
+        (product, Some("process_creation")) => crate::mapped::falcon("process_creation", product),
+        (None | Some("windows"), Some(category)) => crate::mapped::falcon(category, None),
+        _ => None,
+    };
+    found.ok_or_else(|| no_source(TARGET, logsource))
 }
 
 #[cfg(test)]

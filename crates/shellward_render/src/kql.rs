@@ -13,7 +13,7 @@
 
 use crate::RenderError;
 use crate::pattern::{self, Shape};
-use crate::source::{Column, Field, Source, Stages, no_source};
+use crate::source::{Field, Source, Stages, no_source};
 use crate::tree::{self, Dialect, joined};
 use shellward_engine::{CompiledRule, RefPosition, RuleLogSource, ValueTest};
 
@@ -193,187 +193,20 @@ impl Dialect for Kql {
     }
 }
 
-/// The table (and action types) a rule's log source reads.
+/// The table (and action types) a rule's log source reads: built from the product field mappings
+/// the decoders apply ([`crate::mapped`]).
 fn source(logsource: &RuleLogSource) -> Result<&'static Source, RenderError> {
     let product = logsource.product.as_deref();
     if logsource.service.is_some() || !matches!(product, None | Some("windows" | "linux" | "macos"))
     {
         return Err(no_source(TARGET, logsource));
     }
-    Ok(match logsource.category.as_deref() {
-        Some("process_creation") => &PROCESS,
-        Some("file_event") => &FILE,
-        Some("file_delete") => &FILE_DELETE,
-        Some("registry_set") => &REGISTRY_SET,
-        Some("registry_add") => &REGISTRY_ADD,
-        Some("registry_delete") => &REGISTRY_DELETE,
-        Some("registry_event") => &REGISTRY_EVENT,
-        Some("network_connection") => &NETWORK,
-        Some("image_load") => &IMAGE_LOAD,
-        _ => return Err(no_source(TARGET, logsource)),
-    })
+    logsource
+        .category
+        .as_deref()
+        .and_then(crate::mapped::defender)
+        .ok_or_else(|| no_source(TARGET, logsource))
 }
-
-const USER: &str = r#"extend User = strcat(AccountDomain, @"\", AccountName)"#;
-const ACTOR_USER: &str =
-    r#"extend User = strcat(InitiatingProcessAccountDomain, @"\", InitiatingProcessAccountName)"#;
-const PARENT_USER: &str = r#"extend ParentUser = strcat(InitiatingProcessAccountDomain, @"\", InitiatingProcessAccountName)"#;
-const HASHES: &str = r#"extend Hashes = strcat("SHA1=", SHA1, ",MD5=", MD5, ",SHA256=", SHA256)"#;
-/// `RegistryKey` in Sysmon's short hive form, then `\` and the value name when there is one (a
-/// renamed key is tested under its old name, as Sysmon's TargetObject is).
-const TARGET_OBJECT: &str = r#"extend TargetObject = strcat(replace_regex(replace_regex(replace_regex(replace_regex(iff(ActionType == "RegistryKeyRenamed", PreviousRegistryKey, RegistryKey), @"(?i)^HKEY_LOCAL_MACHINE(\\|$)", @"HKLM\1"), @"(?i)^HKEY_USERS(\\|$)", @"HKU\1"), @"(?i)^HKEY_CURRENT_USER(\\|$)", @"HKCU\1"), @"(?i)^HKEY_CLASSES_ROOT(\\|$)", @"HKCR\1"), iff(isempty(iff(ActionType == "RegistryKeyRenamed", PreviousRegistryValueName, RegistryValueName)), "", strcat(@"\", iff(ActionType == "RegistryKeyRenamed", PreviousRegistryValueName, RegistryValueName))))"#;
-const EVENT_TYPE: &str = r#"extend EventType = case(ActionType == "RegistryValueSet", "SetValue", ActionType == "RegistryKeyCreated", "CreateKey", ActionType == "RegistryKeyDeleted", "DeleteKey", ActionType == "RegistryValueDeleted", "DeleteValue", ActionType == "RegistryKeyRenamed", "RenameKey", "")"#;
-const INITIATED: &str = r#"extend Initiated = case(ActionType in ("ConnectionSuccess", "ConnectionAttempt", "ConnectionFailed", "ConnectionRequest"), "true", ActionType == "InboundConnectionAccepted", "false", "")"#;
-
-/// The acting process's fields, in every table but DeviceProcessEvents.
-macro_rules! actor {
-    () => {
-        [
-            ("Image", Column::Name("InitiatingProcessFolderPath")),
-            ("CommandLine", Column::Name("InitiatingProcessCommandLine")),
-            ("ProcessId", Column::Name("InitiatingProcessId")),
-            ("User", Column::Computed(ACTOR_USER)),
-            ("Computer", Column::Name("DeviceName")),
-        ]
-    };
-}
-
-const ACTOR: [(&str, Column); 5] = actor!();
-
-/// A table's own fields followed by the actor's.
-const fn with_actor<const N: usize, const M: usize>(
-    own: [(&'static str, Column); N],
-) -> [(&'static str, Column); M] {
-    let mut out = [("", Column::Name("")); M];
-    let mut i = 0;
-    while i < N {
-        out[i] = own[i];
-        i += 1;
-    }
-    let mut j = 0;
-    while j < ACTOR.len() {
-        out[N + j] = ACTOR[j];
-        j += 1;
-    }
-    out
-}
-
-static PROCESS: Source = Source {
-    base: "DeviceProcessEvents\n| where ActionType == \"ProcessCreated\"",
-    label: "DeviceProcessEvents",
-    fields: &[
-        ("Image", Column::Name("FolderPath")),
-        ("CommandLine", Column::Name("ProcessCommandLine")),
-        ("OriginalFileName", Column::Name("ProcessVersionInfoOriginalFileName")),
-        ("Company", Column::Name("ProcessVersionInfoCompanyName")),
-        ("Description", Column::Name("ProcessVersionInfoFileDescription")),
-        ("Product", Column::Name("ProcessVersionInfoProductName")),
-        ("FileVersion", Column::Name("ProcessVersionInfoProductVersion")),
-        ("IntegrityLevel", Column::Name("ProcessIntegrityLevel")),
-        ("ProcessId", Column::Name("ProcessId")),
-        ("LogonId", Column::Name("LogonId")),
-        ("User", Column::Computed(USER)),
-        ("ParentImage", Column::Name("InitiatingProcessFolderPath")),
-        ("ParentCommandLine", Column::Name("InitiatingProcessCommandLine")),
-        ("ParentProcessId", Column::Name("InitiatingProcessId")),
-        ("ParentUser", Column::Computed(PARENT_USER)),
-        ("GrandparentImage", Column::Name("InitiatingProcessParentFileName")),
-        ("md5", Column::Name("MD5")),
-        ("sha1", Column::Name("SHA1")),
-        ("sha256", Column::Name("SHA256")),
-        ("Hashes", Column::Computed(HASHES)),
-        ("Computer", Column::Name("DeviceName")),
-    ],
-    open: false,
-};
-
-static FILE_FIELDS: [(&str, Column); 9] = with_actor([
-    ("TargetFilename", Column::Name("FolderPath")),
-    ("md5", Column::Name("MD5")),
-    ("sha1", Column::Name("SHA1")),
-    ("sha256", Column::Name("SHA256")),
-]);
-
-static FILE: Source = Source {
-    base: "DeviceFileEvents\n| where ActionType in (\"FileCreated\", \"FileModified\", \"FileRenamed\")",
-    label: "DeviceFileEvents",
-    fields: &FILE_FIELDS,
-    open: false,
-};
-
-static FILE_DELETE: Source = Source {
-    base: "DeviceFileEvents\n| where ActionType == \"FileDeleted\"",
-    label: "DeviceFileEvents",
-    fields: &FILE_FIELDS,
-    open: false,
-};
-
-static REGISTRY_FIELDS: [(&str, Column); 9] = with_actor([
-    ("TargetObject", Column::Computed(TARGET_OBJECT)),
-    ("Details", Column::Name("RegistryValueData")),
-    ("EventType", Column::Computed(EVENT_TYPE)),
-    ("NewName", Column::Computed(NEW_NAME)),
-]);
-
-const NEW_NAME: &str = r#"extend NewName = strcat(replace_regex(replace_regex(RegistryKey, @"(?i)^HKEY_LOCAL_MACHINE(\\|$)", @"HKLM\1"), @"(?i)^HKEY_USERS(\\|$)", @"HKU\1"), iff(isempty(RegistryValueName), "", strcat(@"\", RegistryValueName)))"#;
-
-static REGISTRY_SET: Source = Source {
-    base: "DeviceRegistryEvents\n| where ActionType == \"RegistryValueSet\"",
-    label: "DeviceRegistryEvents",
-    fields: &REGISTRY_FIELDS,
-    open: false,
-};
-
-static REGISTRY_ADD: Source = Source {
-    base: "DeviceRegistryEvents\n| where ActionType == \"RegistryKeyCreated\"",
-    label: "DeviceRegistryEvents",
-    fields: &REGISTRY_FIELDS,
-    open: false,
-};
-
-static REGISTRY_DELETE: Source = Source {
-    base: "DeviceRegistryEvents\n| where ActionType in (\"RegistryKeyDeleted\", \"RegistryValueDeleted\")",
-    label: "DeviceRegistryEvents",
-    fields: &REGISTRY_FIELDS,
-    open: false,
-};
-
-static REGISTRY_EVENT: Source = Source {
-    base: "DeviceRegistryEvents\n| where ActionType in (\"RegistryValueSet\", \"RegistryKeyCreated\", \"RegistryKeyDeleted\", \"RegistryValueDeleted\", \"RegistryKeyRenamed\")",
-    label: "DeviceRegistryEvents",
-    fields: &REGISTRY_FIELDS,
-    open: false,
-};
-
-static NETWORK_FIELDS: [(&str, Column); 11] = with_actor([
-    ("Initiated", Column::Computed(INITIATED)),
-    ("DestinationIp", Column::Name("RemoteIP")),
-    ("DestinationPort", Column::Name("RemotePort")),
-    ("DestinationHostname", Column::Name("RemoteUrl")),
-    ("SourceIp", Column::Name("LocalIP")),
-    ("SourcePort", Column::Name("LocalPort")),
-]);
-
-static NETWORK: Source = Source {
-    base: "DeviceNetworkEvents\n| where ActionType in (\"ConnectionSuccess\", \"ConnectionAttempt\", \"ConnectionFailed\", \"ConnectionRequest\", \"ConnectionAcknowledged\", \"InboundConnectionAccepted\")",
-    label: "DeviceNetworkEvents",
-    fields: &NETWORK_FIELDS,
-    open: false,
-};
-
-static IMAGE_LOAD_FIELDS: [(&str, Column); 9] = with_actor([
-    ("ImageLoaded", Column::Name("FolderPath")),
-    ("md5", Column::Name("MD5")),
-    ("sha1", Column::Name("SHA1")),
-    ("sha256", Column::Name("SHA256")),
-]);
-
-static IMAGE_LOAD: Source = Source {
-    base: "DeviceImageLoadEvents\n| where ActionType == \"ImageLoaded\"",
-    label: "DeviceImageLoadEvents",
-    fields: &IMAGE_LOAD_FIELDS,
-    open: false,
-};
 
 #[cfg(test)]
 mod tests {

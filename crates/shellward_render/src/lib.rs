@@ -27,6 +27,7 @@ pub mod correlation;
 pub mod cql;
 mod error;
 pub mod kql;
+mod mapped;
 mod pattern;
 mod quote;
 pub mod sigma;

@@ -54,6 +54,13 @@ mod windows;
 mod xml;
 
 pub use collect::{Collected, collect};
+
+/// The product field mappings (`mappings/edr.toml`) as the decoders apply them, for the
+/// renderers, which write the same fields as queries: one table, read by both.
+pub mod mappings {
+    pub use crate::edr::tables::{Entry, Tables};
+    pub use crate::mapping::{FieldSpec, TemplatePart};
+}
 pub use follow::{Follower, FollowerState, Polled, Tail};
 pub use inputs::{InputFile, Source, expand};
 pub use problem::{DecodeError, Location, Problem, Severity};

@@ -20,7 +20,7 @@ use shellward_event::{Event, Value};
 
 /// How a taxonomy field is computed from the source fields.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum FieldSpec {
+pub enum FieldSpec {
     /// Copy a field.
     Copy(String),
     /// A field read as a hex or decimal number.
@@ -32,21 +32,38 @@ pub(crate) enum FieldSpec {
     /// A mandatory-label SID turned into an integrity level name.
     Integrity(String),
     /// A folder and a file name.
-    Path { folder: String, name: String },
+    Path {
+        /// The folder's field.
+        folder: String,
+        /// The file name's field.
+        name: String,
+    },
     /// A registry key (and value name) with the hive in the Sysmon form.
-    Registry { key: String, value: String },
+    Registry {
+        /// The key's field.
+        key: String,
+        /// The value name's field.
+        value: String,
+    },
     /// An NT device path with a drive letter.
     NtPath(String),
     /// A value translated by a table.
-    Map { from: String, values: Vec<(String, String)> },
+    Map {
+        /// The field read.
+        from: String,
+        /// (source value, taxonomy value), in table order.
+        values: Vec<(String, String)>,
+    },
     /// The first present field.
     First(Vec<String>),
 }
 
 /// A piece of a template: literal text or a field reference.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum TemplatePart {
+pub enum TemplatePart {
+    /// Literal text.
     Text(String),
+    /// The value of a source field.
     Field(String),
 }
 

@@ -10,7 +10,7 @@
 
 pub(crate) mod defender;
 pub(crate) mod falcon;
-mod tables;
+pub(crate) mod tables;
 
 use crate::mapping::compute;
 use shellward_event::{Event, FieldName, Value};

@@ -9,26 +9,31 @@ const EDR_TOML: &str = include_str!("../../mappings/edr.toml");
 
 /// One `[[defender]]` or `[[falcon]]` entry.
 #[derive(Debug)]
-pub(crate) struct Entry {
+pub struct Entry {
     /// The Defender table, or the Falcon event names (`*Suffix` matches by suffix).
-    names: Vec<String>,
+    pub names: Vec<String>,
     /// Defender ActionTypes the entry is for (any when empty).
-    actions: Vec<String>,
-    pub(crate) category: Option<&'static str>,
-    pub(crate) fields: Vec<(&'static str, FieldSpec)>,
+    pub actions: Vec<String>,
+    /// The Sigma category of its events.
+    pub category: Option<&'static str>,
+    /// The taxonomy fields it adds, in table order.
+    pub fields: Vec<(&'static str, FieldSpec)>,
 }
 
 /// The parsed table.
 #[derive(Debug)]
-pub(crate) struct Tables {
-    defender: Vec<Entry>,
-    falcon: Vec<Entry>,
-    platforms: Vec<(String, &'static str)>,
+pub struct Tables {
+    /// `[[defender]]` entries, in file order.
+    pub defender: Vec<Entry>,
+    /// `[[falcon]]` entries, in file order.
+    pub falcon: Vec<Entry>,
+    /// Falcon `event_platform` to Sigma product.
+    pub platforms: Vec<(String, &'static str)>,
 }
 
 impl Tables {
     /// The table embedded in the binary.
-    pub(crate) fn get() -> &'static Tables {
+    pub fn get() -> &'static Tables {
         static TABLES: OnceLock<Tables> = OnceLock::new();
         TABLES.get_or_init(|| match Tables::parse(EDR_TOML) {
             Ok(tables) => tables,
