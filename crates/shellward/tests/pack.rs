@@ -1,14 +1,18 @@
 //! The built-in pack under `rules/`: every rule loads cleanly, has a positive and a negative
 //! scenario beside it (`NAME.match.jsonl`, `NAME.nomatch.jsonl`, or `.log` for raw log lines),
 //! fires on every event of the first and on none of the second (of the events its log source
-//! takes); and the pack is quiet on benign corpora.
+//! takes); and the pack is quiet on benign corpora. Events go through the hunt pipeline
+//! ([`shellward_hunt::Hunt`]: lineage, re-evaluation, first-seen state), as in `hunt` and `watch`.
 
 #![allow(clippy::unwrap_used, clippy::print_stderr)]
 
-use shellward_engine::{Level, RuleSet, Scratch};
+use shellward_engine::{Level, Lineage, RuleSet};
+use shellward_hunt::Hunt;
 use shellward_sigma::load_paths;
 use shellward_sources::{ReadOptions, collect};
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 fn pack() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../rules")
@@ -32,6 +36,7 @@ fn events(path: &Path) -> Vec<shellward_event::Event> {
 #[test]
 fn every_rule_has_metadata_and_scenarios_that_pass() {
     let (loaded, set) = compile_pack();
+    let set = Arc::new(set);
     assert!(set.len() >= 25, "{} rules", set.len());
     let mut failures = Vec::new();
     for (loaded_rule, rule) in loaded.rules.iter().zip(set.rules()) {
@@ -59,26 +64,43 @@ fn every_rule_has_metadata_and_scenarios_that_pass() {
                 failures.push(format!("{}: missing", scenario.display()));
                 continue;
             }
-            // Every event the rule's log source takes (an audit log also holds one event per
-            // record, which process rules do not look at), after process lineage has seen them in
-            // order; events marked `"shellward_scenario": "context"` (the ancestors of a chain)
-            // are not checked.
-            let mut lineage = shellward_engine::Lineage::default();
-            let events: Vec<_> = events(&scenario)
+            // The whole file through a hunt with the whole pack; then every event the rule's log
+            // source takes (an audit log also holds one event per record, which process rules do
+            // not look at) is checked, except those marked `"shellward_scenario": "context"` (the
+            // ancestors of a chain).
+            let all = events(&scenario);
+            let mut hunt = Hunt::new(Arc::clone(&set), Some(Lineage::default()));
+            for event in all.iter().cloned() {
+                hunt.push_unscreened(event);
+            }
+            let fired: HashSet<u64> = hunt
+                .take_alerts()
                 .into_iter()
-                .map(|mut e| {
-                    lineage.observe(&mut e);
-                    e
-                })
+                .filter(|(_, r)| std::ptr::eq(&set.rules()[*r], rule))
+                .map(|(event, _)| event.provenance.record)
+                .collect();
+            // A rule that alerts on first sight after a baseline (`first_seen`) is checked on the
+            // events after the baseline: the scenario starts with requests that set it.
+            let baseline_end = info.first_seen.as_ref().and_then(|setting| {
+                let start = all.iter().filter_map(|e| e.time).min()?;
+                start
+                    .checked_add(jiff::SignedDuration::from_secs(
+                        i64::try_from(setting.after_seconds).ok()?,
+                    ))
+                    .ok()
+            });
+            let events: Vec<_> = all
+                .iter()
                 .filter(|e| info.logsource.matches(&e.logsource))
                 .filter(|e| e.get_str("shellward_scenario") != Some("context"))
+                .filter(|e| baseline_end.is_none_or(|end| e.time.is_some_and(|t| t >= end)))
                 .collect();
             if events.is_empty() {
                 failures
                     .push(format!("{}: no events of the rule's log source", scenario.display()));
             }
             for event in &events {
-                if rule.matches(event) != must_fire {
+                if fired.contains(&event.provenance.record) != must_fire {
                     failures.push(format!(
                         "{} record {}: rule {} {}",
                         scenario.display(),
@@ -94,12 +116,15 @@ fn every_rule_has_metadata_and_scenarios_that_pass() {
 }
 
 /// High and critical alerts of the pack on a corpus, as `(file, record, title)`.
-fn severe_alerts(set: &RuleSet, corpus: &Path) -> Vec<String> {
+fn severe_alerts(set: &Arc<RuleSet>, corpus: &Path) -> Vec<String> {
     let read = collect(&[corpus.to_path_buf()], &ReadOptions::with_threads(2));
-    let (mut scratch, mut out, mut alerts) = (Scratch::default(), Vec::new(), Vec::new());
-    for event in &read.events {
-        set.matching(event, &mut scratch, &mut out);
-        for &i in &out {
+    let mut hunt = Hunt::new(Arc::clone(set), Some(Lineage::default()));
+    for event in read.events {
+        hunt.push_unscreened(event);
+    }
+    let mut alerts = Vec::new();
+    for (event, i) in hunt.finish() {
+        {
             let info = &set.rules()[i].info;
             eprintln!(
                 "{}: {} record {}: {}",
@@ -118,7 +143,7 @@ fn severe_alerts(set: &RuleSet, corpus: &Path) -> Vec<String> {
 
 #[test]
 fn no_high_or_critical_alert_on_benign_corpora() {
-    let (_, set) = compile_pack();
+    let set = Arc::new(compile_pack().1);
     for corpus in ["data/evtx-samples", "data/otrf"] {
         let Some(path) = shellward_testdata::shared(corpus) else { return };
         let alerts = severe_alerts(&set, &path);
@@ -128,7 +153,7 @@ fn no_high_or_critical_alert_on_benign_corpora() {
 
 #[test]
 fn the_t1505_attack_files_of_evtx_to_mitre_fire() {
-    let (_, set) = compile_pack();
+    let set = Arc::new(compile_pack().1);
     let Some(root) = shellward_testdata::shared("data/evtx-to-mitre") else { return };
     let mut files: Vec<PathBuf> = Vec::new();
     for dir in [
@@ -142,12 +167,11 @@ fn the_t1505_attack_files_of_evtx_to_mitre_fire() {
     files.push(root.join("TA0002-Execution/T1059.003-Windows Command Shell/ID4688-SQL Server payload injectection for reverse shell (MSF).evtx"));
     files.sort();
     assert_eq!(files.len(), 8);
-    let (mut scratch, mut out) = (Scratch::default(), Vec::new());
     for file in &files {
-        let fired = events(file).iter().any(|event| {
-            set.matching(event, &mut scratch, &mut out);
-            !out.is_empty()
-        });
-        assert!(fired, "nothing fired on {}", file.display());
+        let mut hunt = Hunt::new(Arc::clone(&set), Some(Lineage::default()));
+        for event in events(file) {
+            hunt.push_unscreened(event);
+        }
+        assert!(!hunt.is_empty(), "nothing fired on {}", file.display());
     }
 }

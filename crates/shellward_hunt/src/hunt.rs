@@ -162,6 +162,15 @@ impl Hunt {
         std::mem::take(&mut self.alerts)
     }
 
+    /// The memory limits its state reached so far (see [`crate::Limits`]).
+    pub fn limits(&self) -> crate::Limits {
+        crate::Limits {
+            processes_forgotten: self.lineage.as_ref().map_or(0, Lineage::forgotten),
+            values_forgotten: self.novelty.forgotten(),
+            ..crate::Limits::default()
+        }
+    }
+
     /// How many alerts so far.
     pub fn len(&self) -> usize {
         self.alerts.len()

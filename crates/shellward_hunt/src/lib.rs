@@ -43,6 +43,51 @@ use shellward_engine::{Lineage, RuleSet};
 use shellward_event::Event;
 use std::sync::Arc;
 
+/// What the state of a hunt had to let go of to keep its memory bounded on an endless stream.
+/// Each limit is documented where it is kept: the process table's
+/// ([`shellward_engine::lineage::Limits`]: 262,144 processes, 64 MiB of text, a week idle), the
+/// first-seen values ([`Novelty`]: 262,144), the signals of one correlation group's window
+/// ([`shellward_engine::correlation::MAX_WINDOW`]: 10,000) and the alerts a live hunt holds back
+/// for the windows (100,000).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Limits {
+    /// Processes the table forgot for room: their descendants get no ancestors from it.
+    pub processes_forgotten: u64,
+    /// First-seen values forgotten: each alerts again when seen again.
+    pub values_forgotten: u64,
+    /// Signals dropped from full correlation windows (the oldest of the group).
+    pub signals_cut: u64,
+    /// Alerts a live hunt gave the windows before the watermark passed them.
+    pub alerts_forced: u64,
+}
+
+impl Limits {
+    /// Which limits were reached, in the order of the fields.
+    pub fn reached(&self) -> [bool; 4] {
+        [
+            self.processes_forgotten > 0,
+            self.values_forgotten > 0,
+            self.signals_cut > 0,
+            self.alerts_forced > 0,
+        ]
+    }
+
+    /// One line saying which limits were reached, or `None` if none was.
+    pub fn line(&self) -> Option<String> {
+        let parts: Vec<String> = [
+            (self.processes_forgotten, "process(es) forgotten by the full lineage table"),
+            (self.values_forgotten, "first-seen value(s) forgotten"),
+            (self.signals_cut, "signal(s) cut from full correlation windows"),
+            (self.alerts_forced, "alert(s) correlated early (too many waiting)"),
+        ]
+        .into_iter()
+        .filter(|(n, _)| *n > 0)
+        .map(|(n, what)| format!("{n} {what}"))
+        .collect();
+        (!parts.is_empty()).then(|| format!("memory limits reached: {}", parts.join(", ")))
+    }
+}
+
 /// Hunts over events already decoded, in order, with lineage: the findings of `rules` on them
 /// (what `selftest` and tests use; a hunt over files screens on the decoding threads instead).
 pub fn hunt_events<'r>(

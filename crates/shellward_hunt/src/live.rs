@@ -63,6 +63,8 @@ pub struct Live<'c, 'r> {
     pub(crate) frontier: Option<i64>,
     pub(crate) order: usize,
     pub(crate) late: u64,
+    /// Alerts that entered the windows before their time because [`MAX_WAITING`] were waiting.
+    forced: u64,
 }
 
 impl<'c, 'r> Live<'c, 'r> {
@@ -86,6 +88,7 @@ impl<'c, 'r> Live<'c, 'r> {
             frontier: None,
             order: 0,
             late: 0,
+            forced: 0,
         }
     }
 
@@ -117,9 +120,14 @@ impl<'c, 'r> Live<'c, 'r> {
             Some(mark) => mark.saturating_sub(self.lateness_ms),
             None => return out,
         };
-        while self.waiting.peek().is_some_and(|Reverse(w)| w.key.0.as_millisecond() <= limit)
-            || self.waiting.len() > MAX_WAITING
-        {
+        loop {
+            let due =
+                self.waiting.peek().is_some_and(|Reverse(w)| w.key.0.as_millisecond() <= limit);
+            let full = self.waiting.len() > MAX_WAITING;
+            if !due && !full {
+                break;
+            }
+            self.forced += u64::from(!due);
             let Some(Reverse(waiting)) = self.waiting.pop() else { break };
             let ms = waiting.key.0.as_millisecond();
             self.frontier = Some(self.frontier.map_or(ms, |f| f.max(ms)));
@@ -137,6 +145,15 @@ impl<'c, 'r> Live<'c, 'r> {
     /// How many alerts came too late to correlate.
     pub fn late(&self) -> u64 {
         self.late
+    }
+
+    /// The memory limits reached so far (see [`crate::Limits`]).
+    pub fn limits(&self) -> crate::Limits {
+        crate::Limits {
+            alerts_forced: self.forced,
+            signals_cut: self.stream.cut(),
+            ..self.hunt.limits()
+        }
     }
 
     /// How many alerts wait for their turn in the correlation windows.

@@ -19,6 +19,7 @@ pub struct Novelty {
     starts: HashMap<(usize, String), Timestamp>,
     seen: HashSet<(usize, String, String)>,
     order: VecDeque<(usize, String, String)>,
+    forgotten: u64,
 }
 
 impl Novelty {
@@ -44,6 +45,7 @@ impl Novelty {
             && let Some(oldest) = self.order.pop_front()
         {
             self.seen.remove(&oldest);
+            self.forgotten += 1;
         }
         let baseline = i64::try_from(setting.after_seconds).unwrap_or(i64::MAX);
         time.as_second().saturating_sub(start.as_second()) >= baseline
@@ -59,6 +61,11 @@ pub struct NoveltyState {
 }
 
 impl Novelty {
+    /// How many values were forgotten to stay within [`CAPACITY`] (each alerts again if seen).
+    pub fn forgotten(&self) -> u64 {
+        self.forgotten
+    }
+
     /// What it remembers, for a checkpoint.
     pub fn state(&self) -> NoveltyState {
         let mut starts: Vec<_> = self

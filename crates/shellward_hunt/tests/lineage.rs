@@ -128,3 +128,29 @@ fn the_screen_passes_what_lineage_completes() {
     assert_eq!(hunted(true), [(2, 1), (4, 0)]);
     assert_eq!(hunted(false), []);
 }
+
+#[test]
+fn limits_reached_are_counted_and_said() {
+    use shellward_engine::lineage::Limits;
+    use shellward_event::{Format, LogSource, Provenance, Value};
+    let (set, _) = RuleSet::compile(&load_text(Origin::Builtin("t".into()), String::new()));
+    let small = Limits { max_processes: 2, ..Limits::default() };
+    let mut hunt = Hunt::new(Arc::new(set), Some(Lineage::new(small)));
+    assert_eq!(hunt.limits().line(), None);
+    for i in 0..5u64 {
+        let mut event =
+            Event::new(Provenance { path: "t".into(), record: i, format: Format::Json });
+        event.logsource = LogSource {
+            product: Some("windows"),
+            category: Some("process_creation"),
+            service: Some("sysmon"),
+        };
+        event.insert("ProcessGuid", Value::Str(format!("{{{i}}}")));
+        event.insert("Image", Value::Str("C:\\x.exe".into()));
+        hunt.push_unscreened(event);
+    }
+    let limits = hunt.limits();
+    assert_eq!(limits.processes_forgotten, 3);
+    let line = limits.line().unwrap();
+    assert!(line.contains("3 process(es) forgotten"), "{line}");
+}

@@ -51,6 +51,7 @@ pub(crate) fn run(args: &HuntArgs, threads: Option<usize>) -> anyhow::Result<Exi
     }
     let _ = shellward_sources::read_all(&files, &options, &mut hunter);
     hunter.progress.clear();
+    let limits = hunter.alerts.limits();
     let findings = findings(&set, hunter.alerts.finish(), args.min_level);
     let summary = write_findings(writer, &findings)?;
     let inputs = files.len() + expand_problems.len();
@@ -64,6 +65,9 @@ pub(crate) fn run(args: &HuntArgs, threads: Option<usize>) -> anyhow::Result<Exi
         line.push_str(&format!(", {out_of_window} event(s) outside --since/--until"));
     }
     report::note(line.trim_start_matches("shellward: "));
+    if let Some(line) = limits.line() {
+        report::warn(&line);
+    }
 
     let mut status = hunter.problems.status(hunter.events);
     if rule_errors > 0 {

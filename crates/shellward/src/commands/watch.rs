@@ -91,6 +91,7 @@ pub(crate) fn run(args: &WatchArgs, threads: Option<usize>) -> anyhow::Result<Ex
     }
     let mut quiet = false;
     let mut last_checkpoint = Instant::now();
+    let mut limits_said = [false; 4];
     report::note(&format!("watching {} input(s) with {} rule(s)", args.paths.len(), set.len()));
     loop {
         let polled = follower.poll(&options, quiet, &mut watcher);
@@ -108,6 +109,14 @@ pub(crate) fn run(args: &WatchArgs, threads: Option<usize>) -> anyhow::Result<Ex
             written.push(id);
         }
         writer.flush().context("writing alerts")?;
+        // A limit reached for the first time is said at once (a watch may run for months).
+        let limits = watcher.live.limits();
+        if limits.reached() != limits_said {
+            limits_said = limits.reached();
+            if let Some(line) = limits.line() {
+                report::warn(&format!("{line} (so far)"));
+            }
+        }
         if let Some(store) = &mut store {
             store.reported(written.iter().map(String::as_str))?;
             if ended || last_checkpoint.elapsed() >= checkpoint_every {
@@ -130,6 +139,9 @@ pub(crate) fn run(args: &WatchArgs, threads: Option<usize>) -> anyhow::Result<Ex
         line.push_str(&format!(", {late} alert(s) too late to correlate (--max-lateness)"));
     }
     report::note(&line);
+    if let Some(line) = watcher.live.limits().line() {
+        report::warn(&line);
+    }
     Ok(watcher.problems.status(watcher.events).finish())
 }
 

@@ -171,6 +171,8 @@ pub struct Lineage {
     sequence: u64,
     bytes: usize,
     newest: Option<Timestamp>,
+    /// Processes forgotten to stay within the limits (not for being idle).
+    forgotten: u64,
 }
 
 impl Lineage {
@@ -192,6 +194,12 @@ impl Lineage {
     /// Bytes of text held.
     pub fn bytes(&self) -> usize {
         self.bytes
+    }
+
+    /// How many processes were forgotten to stay within [`Limits`] (idle ones are not counted):
+    /// a child of one of them gets no ancestors from the table.
+    pub fn forgotten(&self) -> u64 {
+        self.forgotten
     }
 
     /// Whether lineage reads events of this log source whatever rules match them: process
@@ -423,6 +431,9 @@ impl Lineage {
                 continue;
             }
             self.bytes -= node.bytes();
+            if !idle {
+                self.forgotten += 1;
+            }
             let key = Arc::clone(key);
             self.nodes.remove(&key);
             self.order.pop_front();

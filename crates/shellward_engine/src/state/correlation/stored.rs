@@ -189,6 +189,7 @@ impl<'c, 'a> Stream<'c, 'a> {
             pending,
             now: state.now,
             pushed: state.pushed,
+            cut: 0,
         })
     }
 }

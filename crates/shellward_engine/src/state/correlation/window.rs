@@ -270,6 +270,7 @@ impl<'a> Correlator<'a> {
             pending: Vec::new(),
             now: i64::MIN,
             pushed: 0,
+            cut: 0,
         }
     }
 
@@ -365,9 +366,17 @@ pub struct Stream<'c, 'a> {
     /// The time (ms) of the latest signal.
     pub(super) now: i64,
     pub(super) pushed: u64,
+    /// Signals dropped from a full window ([`MAX_WINDOW`]).
+    pub(super) cut: u64,
 }
 
 impl Stream<'_, '_> {
+    /// How many signals were dropped from a window holding [`MAX_WINDOW`] already (the oldest
+    /// go first).
+    pub fn cut(&self) -> u64 {
+        self.cut
+    }
+
     /// Pushes one alert (`order`: its position among the alerts pushed); returns the firings it
     /// decided (those of the chained correlations it completes included), in the order decided.
     /// Alerts must come in time order; one without a time is left out.
@@ -454,6 +463,7 @@ impl Stream<'_, '_> {
         window.push_back(Entry { time: ms, member, value, signal });
         if window.len() > MAX_WINDOW {
             window.pop_front();
+            self.cut += 1;
         }
         if correlator.holds(c, window) {
             let entries = std::mem::take(window);
