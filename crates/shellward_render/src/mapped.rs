@@ -50,6 +50,19 @@ fn fields_of<'e>(entries: &[&'e Entry]) -> Vec<(&'static str, Vec<(&'e Entry, &'
     out
 }
 
+/// The entries of a Sigma category (`registry_event`: every registry category, as Sigma's
+/// umbrella for them).
+fn of_category<'e>(entries: &'e [Entry], category: &str) -> Vec<&'e Entry> {
+    entries
+        .iter()
+        .filter(|e| match (category, e.category) {
+            ("registry_event", Some(c)) => c.starts_with("registry_"),
+            (want, Some(c)) => c == want,
+            _ => false,
+        })
+        .collect()
+}
+
 /// A column the spec reads directly, if it is one.
 fn direct(spec: &FieldSpec) -> Option<Column> {
     Some(match spec {
@@ -200,15 +213,7 @@ fn kql_column(field: &'static str, specs: &[(&Entry, &FieldSpec)]) -> Option<Col
 /// The Defender table a rule of `category` reads, built from the mapping entries of that category
 /// (`registry_event`: every registry entry).
 fn defender_source(tables: &Tables, category: &str) -> Option<&'static Source> {
-    let entries: Vec<&Entry> = tables
-        .defender
-        .iter()
-        .filter(|e| match (category, e.category) {
-            ("registry_event", Some(c)) => c.starts_with("registry_"),
-            (want, Some(c)) => c == want,
-            _ => false,
-        })
-        .collect();
+    let entries = of_category(&tables.defender, category);
     let table = entries.first()?.names.first()?.clone();
     if entries.iter().any(|e| e.names.first() != Some(&table)) {
         return None;
@@ -368,15 +373,7 @@ fn falcon_source(
     category: &str,
     product: Option<&str>,
 ) -> Option<&'static Source> {
-    let entries: Vec<&Entry> = tables
-        .falcon
-        .iter()
-        .filter(|e| match (category, e.category) {
-            ("registry_event", Some(c)) => c.starts_with("registry_"),
-            (want, Some(c)) => c == want,
-            _ => false,
-        })
-        .collect();
+    let entries = of_category(&tables.falcon, category);
     if entries.is_empty() {
         return None;
     }

@@ -41,9 +41,11 @@ const MAX_GONE: usize = 1024;
 /// How much is read from one file in one poll (the rest waits for the next).
 const READ_PER_POLL: u64 = 16 << 20;
 
-/// The decoding state of one followed text stream.
-#[derive(Debug)]
+/// The decoding state of one followed text stream (stored in checkpoints without its name, which
+/// the file's entry gives).
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Tail {
+    #[serde(skip)]
     name: Arc<str>,
     kind: Option<TextKind>,
     /// Set once the stream is known to be in no format shellward reads.
@@ -348,7 +350,7 @@ struct Followed {
     how: How,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 enum How {
     Text(Tail),
     /// Re-read whole when its size or modification time changes; EVTX records above `above`.

@@ -7,90 +7,27 @@
 //! file that is gone from every followed path cannot be read on: it is reported. Standard input
 //! is not stored: it cannot be read again.
 
-use super::{Followed, Follower, How, Tail, file_id};
+use super::{Followed, Follower, How, file_id};
 use crate::problem::{DecodeError, Problem};
-use crate::sniff::TextKind;
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
-use std::time::SystemTime;
 
 /// The state of a [`Follower`], to write with serde and read back with [`Follower::restore`].
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Default, Serialize, Deserialize)]
 pub struct FollowerState {
     files: Vec<FileState>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize)]
 struct FileState {
     path: PathBuf,
     id: (u64, u64),
     offset: u64,
-    how: HowState,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-enum HowState {
-    Text(TailState),
-    Whole { size: u64, modified: Option<SystemTime>, above: u64, read: bool, container: bool },
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-struct TailState {
-    kind: Option<TextKind>,
-    unknown: bool,
-    explicit: bool,
-    lines: u64,
-    partial: Vec<u8>,
-    skipping: bool,
-    header: Option<Vec<u8>>,
-    held: Vec<u8>,
-    held_from: u64,
-}
-
-impl From<&Tail> for TailState {
-    fn from(tail: &Tail) -> Self {
-        TailState {
-            kind: tail.kind,
-            unknown: tail.unknown,
-            explicit: tail.explicit,
-            lines: tail.lines,
-            partial: tail.partial.clone(),
-            skipping: tail.skipping,
-            header: tail.header.clone(),
-            held: tail.held.clone(),
-            held_from: tail.held_from,
-        }
-    }
-}
-
-impl TailState {
-    fn into_tail(self, path: &std::path::Path) -> Tail {
-        Tail {
-            name: path.display().to_string().into(),
-            kind: self.kind,
-            unknown: self.unknown,
-            explicit: self.explicit,
-            lines: self.lines,
-            partial: self.partial,
-            skipping: self.skipping,
-            header: self.header,
-            held: self.held,
-            held_from: self.held_from,
-        }
-    }
+    how: How,
 }
 
 fn stored(path: &std::path::Path, followed: &Followed) -> FileState {
-    let how = match &followed.how {
-        How::Text(tail) => HowState::Text(TailState::from(tail)),
-        How::Whole { size, modified, above, read, container } => HowState::Whole {
-            size: *size,
-            modified: *modified,
-            above: *above,
-            read: *read,
-            container: *container,
-        },
-    };
+    let how = followed.how.clone();
     FileState { path: path.to_owned(), id: followed.id, offset: followed.offset, how }
 }
 
@@ -120,10 +57,11 @@ impl Follower {
                 continue;
             };
             let how = match file.how {
-                HowState::Text(tail) => How::Text(tail.into_tail(&file.path)),
-                HowState::Whole { size, modified, above, read, container } => {
-                    How::Whole { size, modified, above, read, container }
+                How::Text(mut tail) => {
+                    tail.name = file.path.display().to_string().into();
+                    How::Text(tail)
                 }
+                whole => whole,
             };
             let followed = Followed { id: file.id, file: handle, offset: file.offset, how };
             follower.files.insert(path.clone(), followed);
