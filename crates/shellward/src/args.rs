@@ -44,6 +44,49 @@ pub(crate) enum Command {
     /// Follow files, directories or standard input as agents write them and print each alert as
     /// soon as it is decided.
     Watch(WatchArgs),
+    /// Scan web roots and server directories: YARA content rules (the built-in web shell set and
+    /// your own) over script files, symbolic links out of the roots.
+    #[command(after_help = EXIT_STATUS)]
+    Scan(ScanArgs),
+}
+
+/// Arguments of `shellward scan`.
+#[derive(Debug, ClapArgs)]
+pub(crate) struct ScanArgs {
+    /// Directories (walked recursively, no symbolic link followed) or files to scan.
+    #[arg(required = true, value_name = "PATH")]
+    pub(crate) paths: Vec<PathBuf>,
+
+    /// A YARA rule file or a directory of them (`.yar`, `.yara`); repeat for several.
+    #[arg(long = "yara", short = 'y', value_name = "PATH")]
+    pub(crate) yara: Vec<PathBuf>,
+
+    /// Do not load the built-in web shell rules (`rules/yara/`).
+    #[arg(long)]
+    pub(crate) no_builtin: bool,
+
+    #[command(flatten)]
+    pub(crate) out: AlertOutput,
+
+    /// Only report findings at or above this level.
+    #[arg(long, value_name = "LEVEL")]
+    pub(crate) min_level: Option<Level>,
+
+    /// Exit with status 1 when a finding at or above this level is reported.
+    #[arg(long, value_name = "LEVEL")]
+    pub(crate) fail_on: Option<Level>,
+
+    /// Files larger than this many bytes are reported, not read.
+    #[arg(long, value_name = "BYTES", default_value_t = 16 << 20)]
+    pub(crate) max_size: u64,
+
+    /// The host named in findings (default: this machine's name).
+    #[arg(long, value_name = "NAME")]
+    pub(crate) host: Option<String>,
+
+    /// Stop (exit 2) if a YARA file fails to compile, instead of running the others.
+    #[arg(long)]
+    pub(crate) strict: bool,
 }
 
 /// Arguments of `shellward selftest`.

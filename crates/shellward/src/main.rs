@@ -29,6 +29,7 @@ fn main() -> ExitCode {
         args::Command::Rules(rules) => commands::rules::run(&rules),
         args::Command::Selftest(selftest) => commands::selftest::run(&selftest),
         args::Command::Watch(watch) => commands::watch::run(&watch, args.threads),
+        args::Command::Scan(scan) => commands::scan::run(&scan),
     };
     match result {
         Ok(code) => code,

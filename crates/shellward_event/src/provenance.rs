@@ -35,6 +35,8 @@ pub enum Format {
     FalconFdr,
     /// Linux audit logs (`audit.log` raw or enriched, `ausearch -i`, AUOMS syslog).
     Auditd,
+    /// A file on disk examined by `shellward scan` (its content, or a server's configuration).
+    File,
 }
 
 impl Format {
@@ -53,6 +55,7 @@ impl Format {
             Format::Defender => "defender",
             Format::FalconFdr => "falcon-fdr",
             Format::Auditd => "auditd",
+            Format::File => "file",
         }
     }
 }

@@ -80,10 +80,24 @@ pub(crate) fn kind(head: &[u8]) -> Kind {
         [b'E', b'l', b'f', b'F', b'i', b'l', b'e', 0, ..] => Kind::Evtx,
         [0x1f, 0x8b, ..] => Kind::Gzip,
         [b'P', b'K', 3, 4, ..] | [b'P', b'K', 5, 6, ..] => Kind::Zip,
-        [0xFF, 0xFE, ..] => Kind::Text { utf16: Some(false) },
-        [0xFE, 0xFF, ..] => Kind::Text { utf16: Some(true) },
+        [0xFF, 0xFE, rest @ ..] if looks_utf16(rest, 1) => Kind::Text { utf16: Some(false) },
+        [0xFE, 0xFF, rest @ ..] if looks_utf16(rest, 0) => Kind::Text { utf16: Some(true) },
         _ => Kind::Text { utf16: None },
     }
+}
+
+/// Whether the bytes after a UTF-16 byte order mark read as UTF-16 text: in the first 512, at
+/// least a quarter of the high bytes (at odd offsets little-endian, even ones big-endian) are zero,
+/// as in any text with ASCII in it. Two bytes `FF FE` in front of plain text (garbage, a cut
+/// record) are not taken for a mark, or every line after them would be lost.
+fn looks_utf16(rest: &[u8], high: usize) -> bool {
+    let sample = &rest[..rest.len().min(512)];
+    let units = sample.len() / 2;
+    if units == 0 {
+        return true;
+    }
+    let zeros = sample.iter().skip(high).step_by(2).filter(|&&b| b == 0).count();
+    zeros * 4 >= units
 }
 
 /// Classifies decoded text from a sample of its start ([`SAMPLE`] bytes).
@@ -190,6 +204,22 @@ pub(crate) fn is_record_header(line: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_byte_order_mark_needs_utf16_after_it() {
+        let utf16: Vec<u8> = [0xFF, 0xFE]
+            .into_iter()
+            .chain("{\"a\":1}".encode_utf16().flat_map(u16::to_le_bytes))
+            .collect();
+        assert_eq!(kind(&utf16), Kind::Text { utf16: Some(false) });
+        let be: Vec<u8> = [0xFE, 0xFF]
+            .into_iter()
+            .chain("{\"a\":1}".encode_utf16().flat_map(u16::to_be_bytes))
+            .collect();
+        assert_eq!(kind(&be), Kind::Text { utf16: Some(true) });
+        assert_eq!(kind(b"\xFF\xFEabc\n{\"a\":1}\n"), Kind::Text { utf16: None });
+        assert_eq!(kind(&[0xFF, 0xFE]), Kind::Text { utf16: Some(false) });
+    }
 
     #[test]
     fn kinds() {

@@ -5,6 +5,7 @@ mod export;
 pub(crate) mod hunt;
 pub(crate) mod ruleload;
 pub(crate) mod rules;
+pub(crate) mod scan;
 pub(crate) mod selftest;
 pub(crate) mod watch;
 

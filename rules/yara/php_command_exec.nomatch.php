@@ -1,0 +1,5 @@
+<?php
+// A fixed maintenance command with no request input in it.
+$out = shell_exec('/usr/bin/uptime');
+echo htmlspecialchars($out);
+$page = intval($_GET['page'] ?? 1);
