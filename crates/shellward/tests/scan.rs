@@ -112,3 +112,35 @@ fn walk(root: &std::path::Path) -> Vec<std::path::PathBuf> {
     }
     out
 }
+
+#[test]
+fn server_components_loaded_from_odd_places_are_findings() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("inetsrv/config");
+    std::fs::create_dir_all(&config).unwrap();
+    std::fs::write(
+        config.join("applicationHost.config"),
+        "<configuration><system.webServer><globalModules>\n\
+         <add name=\"StaticFileModule\" image=\"%windir%\\System32\\inetsrv\\static.dll\" />\n\
+         <add name=\"Evil\" image=\"C:\\ProgramData\\evil.dll\" />\n\
+         </globalModules></system.webServer></configuration>",
+    )
+    .unwrap();
+    std::fs::create_dir_all(dir.path().join("www")).unwrap();
+    std::fs::write(dir.path().join("www/.user.ini"), "auto_prepend_file=/var/www/html/up/x.png\n")
+        .unwrap();
+    let out = run_in(dir.path(), &["scan", ".", "-f", "jsonl"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let found = alerts(&out.stdout);
+    let titles: Vec<&str> = found.iter().map(|a| a["rule"]["title"].as_str().unwrap()).collect();
+    assert_eq!(
+        titles,
+        [
+            "IIS Native Module Or ISAPI Filter Outside The Server's Directories",
+            "PHP File Prepended Or Appended To Every Page"
+        ]
+    );
+    assert_eq!(found[0]["event"]["ComponentName"], "Evil");
+    assert_eq!(found[0]["source"]["record"], 3);
+    assert!(found[0]["rule"]["tags"].as_array().unwrap().iter().any(|t| t == "attack.t1505.004"));
+}

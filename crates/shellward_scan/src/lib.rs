@@ -16,6 +16,9 @@
 //!   file or directory the user adds runs too. A rule's `level`, `attack` and `scope` metadata say
 //!   how severe a match is, which ATT&CK technique it shows, and whether it reads script files only
 //!   (the default) or every file (content that lies about its extension).
+//! - **Inventories** ([`inventory`]): the configuration files where servers name what they load
+//!   (IIS, Exchange, PHP, Apache, nginx) are read whatever their extension, each component listed,
+//!   and those loaded from where they should not be are findings.
 //! - **Findings** ([`Finding`]) are alerts of the same contract as `hunt`'s: an event for the file
 //!   (its path as `TargetFilename`, `Hashes`, size, times, owner) with a [`RuleInfo`] for the rule,
 //!   so the same writers, levels and exit statuses serve both.
@@ -25,6 +28,7 @@
 
 pub mod content;
 mod finding;
+pub mod inventory;
 mod scan;
 pub mod walk;
 

@@ -3,6 +3,7 @@
 
 use crate::content::{ContentMatch, ContentRules};
 use crate::finding::{Finding, file_event};
+use crate::inventory;
 use crate::walk::{FileEntry, Walked, walk};
 use rayon::prelude::*;
 use sha2::{Digest, Sha256};
@@ -47,14 +48,20 @@ type Matched = Result<(String, u64, Vec<ContentMatch>), String>;
 const BATCH: usize = 512;
 
 /// The rules of what the walk itself finds (not content).
-fn walk_rule(id: &str, title: &str, level: Level, description: &str) -> Arc<RuleInfo> {
+fn walk_rule(
+    id: &str,
+    title: &str,
+    level: Level,
+    description: &str,
+    technique: &str,
+) -> Arc<RuleInfo> {
     Arc::new(RuleInfo {
         id: Some(id.into()),
         name: Some(id.into()),
         title: title.into(),
         level,
         status: None,
-        tags: vec!["attack.persistence".into(), "attack.t1505.003".into()],
+        tags: vec!["attack.persistence".into(), format!("attack.{technique}")],
         detection_type: Some("WebRoot_Integrity".into()),
         first_seen: None,
         description: Some(description.into()),
@@ -83,13 +90,16 @@ pub fn scan(
         "Symbolic Link Out Of A Scanned Root",
         Level::Medium,
         "A link under a web root pointing outside it: a page served through it reads (or runs) files the server should not expose.",
+        "t1505.003",
     );
     let too_large = walk_rule(
         "shellward-scan-too-large",
         "Script File Too Large To Scan",
         Level::Low,
         "A script file over the size limit was not read (raise --max-size to scan it).",
+        "t1505.003",
     );
+    let component_rules = ComponentRules::new();
     let mut report = ScanReport::default();
     let mut batch: Vec<FileEntry> = Vec::with_capacity(BATCH);
     let host = options.host.as_deref();
@@ -138,6 +148,26 @@ pub fn scan(
     walk(roots, |walked| match walked {
         Walked::File(file) => {
             report.files += 1;
+            if inventory::is_config(&file.path) && file.size <= options.max_size {
+                match std::fs::read(&file.path) {
+                    Ok(bytes) => {
+                        let text = String::from_utf8_lossy(&bytes);
+                        for component in inventory::components(&file.path, &text) {
+                            if let Some(why) = inventory::suspicious(&component, &file.path) {
+                                let mut event = file_event(&file, host, None);
+                                event.provenance.record = component.line;
+                                event.insert("ComponentType", Value::Str(component.kind.into()));
+                                event.insert("ComponentName", Value::Str(component.name.clone()));
+                                event.insert("ComponentPath", Value::Str(component.path.clone()));
+                                event.insert("Reason", Value::Str(why.into()));
+                                let rule = component_rules.get(component.kind);
+                                found(Finding { event: Arc::new(event), rule });
+                            }
+                        }
+                    }
+                    Err(e) => report.unreadable.push((file.path.clone(), e.to_string())),
+                }
+            }
             if !file.script && !rules.reads_any_file() {
                 return;
             }
@@ -175,6 +205,58 @@ pub fn scan(
     });
     flush(&mut batch, &mut report, &mut found);
     report
+}
+
+/// The rules of the inventories' checks, one per kind of component.
+struct ComponentRules {
+    iis: Arc<RuleInfo>,
+    exchange: Arc<RuleInfo>,
+    php: Arc<RuleInfo>,
+    module: Arc<RuleInfo>,
+}
+
+impl ComponentRules {
+    fn new() -> Self {
+        ComponentRules {
+            iis: walk_rule(
+                "shellward-scan-iis-module-location",
+                "IIS Native Module Or ISAPI Filter Outside The Server's Directories",
+                Level::High,
+                "applicationHost.config loads a native module or ISAPI filter from outside inetsrv, the .NET Framework and Program Files: how IIS backdoors (T1505.004) persist in every worker process.",
+                "t1505.004",
+            ),
+            exchange: walk_rule(
+                "shellward-scan-exchange-agent-location",
+                "Exchange Transport Agent Outside The Exchange Installation",
+                Level::High,
+                "agents.config registers a transport agent whose assembly lies outside the Exchange installation (a temp, user, public or ProgramData folder): a mail-flow backdoor (T1505.002).",
+                "t1505.002",
+            ),
+            php: walk_rule(
+                "shellward-scan-php-prepend",
+                "PHP File Prepended Or Appended To Every Page",
+                Level::High,
+                "auto_prepend_file or auto_append_file set in a web root (.user.ini, .htaccess) or to a file in a temp or upload folder: code run before or after every page, a web shell no request names.",
+                "t1505.003",
+            ),
+            module: walk_rule(
+                "shellward-scan-web-server-module-location",
+                "Web Server Module Loaded From Outside Its Module Directories",
+                Level::High,
+                "LoadModule (Apache) or load_module (nginx) names a module outside the distribution's module directories: a malicious server module (T1505.004) sees every request.",
+                "t1505.004",
+            ),
+        }
+    }
+
+    fn get(&self, kind: &str) -> Arc<RuleInfo> {
+        Arc::clone(match kind {
+            "iis_module" | "isapi_filter" => &self.iis,
+            "exchange_agent" => &self.exchange,
+            "php_prepend" => &self.php,
+            _ => &self.module,
+        })
+    }
 }
 
 /// Lower-case hex of bytes.
