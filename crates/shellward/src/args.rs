@@ -87,6 +87,20 @@ pub(crate) struct ScanArgs {
     /// Stop (exit 2) if a YARA file fails to compile, instead of running the others.
     #[arg(long)]
     pub(crate) strict: bool,
+
+    /// Record every file (path, size, times, owner, SHA-256) and server component under the roots
+    /// in this baseline file (a versioned JSON format).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) write_baseline: Option<PathBuf>,
+
+    /// Compare the roots with this baseline: new, changed and removed scripts and components, new
+    /// files in upload folders, scripts whose times were set back.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) baseline: Option<PathBuf>,
+
+    /// No progress line on standard error.
+    #[arg(long, short = 'q')]
+    pub(crate) quiet: bool,
 }
 
 /// Arguments of `shellward selftest`.

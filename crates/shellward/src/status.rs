@@ -62,6 +62,13 @@ impl Status {
         self.reasons.push(reason);
     }
 
+    /// Adds `--fail-on`'s reason when `alerts` (the count at or above `level`) is not zero.
+    pub(crate) fn fail_on(&mut self, level: shellward_engine::Level, alerts: usize) {
+        if alerts > 0 {
+            self.add(Reason::FailOn { level, alerts });
+        }
+    }
+
     /// The exit code: 3 over 1 over 0.
     pub(crate) fn code(&self) -> u8 {
         let codes = self.reasons.iter().map(Reason::code);

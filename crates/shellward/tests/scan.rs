@@ -136,7 +136,7 @@ fn server_components_loaded_from_odd_places_are_findings() {
     assert_eq!(
         titles,
         [
-            "IIS Native Module Or ISAPI Filter Outside The Server's Directories",
+            "IIS Native Module, ISAPI Filter Or Handler Outside The Server's Directories",
             "PHP File Prepended Or Appended To Every Page"
         ]
     );

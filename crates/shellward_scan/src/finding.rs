@@ -23,18 +23,23 @@ pub fn file_event(file: &FileEntry, host: Option<&str>, sha256: Option<&str>) ->
         Event::new(Provenance { path: path.as_str().into(), record: 0, format: Format::File });
     event.logsource = LogSource { product: None, category: Some("file_scan"), service: None };
     event.host = host.map(str::to_owned);
-    event.time = file.modified.and_then(|m| Timestamp::try_from(m).ok());
+    event.time = file.modified_ns.and_then(time);
     event.insert("TargetFilename", Value::Str(path));
     event.insert("FileSize", Value::Int(i64::try_from(file.size).unwrap_or(i64::MAX)));
     if let Some(sha256) = sha256 {
         event.insert("Hashes", Value::Str(format!("SHA256={sha256}")));
         event.insert("sha256", Value::Str(sha256.to_owned()));
     }
-    if let Some(changed) = file.changed.and_then(|c| Timestamp::from_second(c).ok()) {
+    if let Some(changed) = file.changed_ns.and_then(time) {
         event.insert("ChangeTime", Value::Str(changed.to_string()));
     }
     if let Some(owner) = file.owner {
         event.insert("OwnerUid", Value::Int(i64::from(owner)));
     }
     event
+}
+
+/// A time in nanoseconds since the epoch.
+pub(crate) fn time(nanoseconds: i64) -> Option<Timestamp> {
+    Timestamp::from_nanosecond(i128::from(nanoseconds)).ok()
 }

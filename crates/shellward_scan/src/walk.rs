@@ -4,7 +4,6 @@
 //! problem that does not stop the walk.
 
 use std::path::{Path, PathBuf};
-use std::time::SystemTime;
 
 /// Server-side script extensions: what the seeds and the Sigma pack watch in web roots.
 pub const SCRIPT_EXTENSIONS: &[&str] = &[
@@ -27,11 +26,12 @@ pub struct FileEntry {
     pub path: PathBuf,
     /// Its size in bytes.
     pub size: u64,
-    /// Its modification time.
-    pub modified: Option<SystemTime>,
-    /// Its status change time (seconds since the epoch): a file whose modification time is older
-    /// than this was touched back (timestomped) or copied with its times kept.
-    pub changed: Option<i64>,
+    /// Its modification time, in nanoseconds since the epoch.
+    pub modified_ns: Option<i64>,
+    /// Its status change time, in nanoseconds since the epoch (no call sets it back): a file
+    /// changed since a baseline whose modification time is older than the baseline was touched
+    /// back (timestomped), or copied or unpacked with its times kept.
+    pub changed_ns: Option<i64>,
     /// The owner's user id.
     pub owner: Option<u32>,
     /// Whether it has a script extension.
@@ -65,8 +65,8 @@ pub fn entry(path: &Path, meta: &std::fs::Metadata) -> FileEntry {
     FileEntry {
         path: path.to_owned(),
         size: meta.len(),
-        modified: meta.modified().ok(),
-        changed: Some(meta.ctime()),
+        modified_ns: Some(meta.mtime() * 1_000_000_000 + meta.mtime_nsec()),
+        changed_ns: Some(meta.ctime() * 1_000_000_000 + meta.ctime_nsec()),
         owner: Some(meta.uid()),
         script: is_script(path),
     }

@@ -14,7 +14,7 @@ fn rules_dir() -> PathBuf {
 
 fn findings(rules: &ContentRules, path: &Path) -> Vec<Finding> {
     let mut out = Vec::new();
-    let report = scan(&[path.to_owned()], rules, &ScanOptions::default(), |f| out.push(f));
+    let report = scan(&[path.to_owned()], rules, &ScanOptions::default(), |f| out.push(f), |_| {});
     assert!(report.unreadable.is_empty(), "{:?}", report.unreadable);
     out
 }

@@ -74,10 +74,7 @@ pub(crate) fn run(args: &HuntArgs, threads: Option<usize>) -> anyhow::Result<Exi
         status.add(Reason::RulesNotLoaded(rule_errors));
     }
     if let Some(fail_on) = args.fail_on {
-        let alerts = summary.at_or_above(fail_on);
-        if alerts > 0 {
-            status.add(Reason::FailOn { level: fail_on, alerts });
-        }
+        status.fail_on(fail_on, summary.at_or_above(fail_on));
     }
     Ok(status.finish())
 }
