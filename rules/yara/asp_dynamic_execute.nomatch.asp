@@ -4,4 +4,6 @@ Dim title
 title = Server.HTMLEncode(Request.QueryString("title"))
 Response.Write "<h1>" & title & "</h1>"
 Server.Execute("footer.asp")
+' A sub of the site whose name begins with Execute.
+Call ExecuteQueue(items)
 %>

@@ -11,13 +11,14 @@ rule asp_dynamic_execute
         $encoded = /<%@\s*language\s*=\s*["']?vbscript\.encode/ nocase
         $encoded_body = "#@~^"
         $utf7 = /<%@\s*codepage\s*=\s*["']?65000/ nocase
-        $exec_call = /(^|[^.\w])(execute|executeglobal)\s*\(?\s*(session|application)?\s*\(?\s*[a-z_]\w{0,30}\s*\(/ nocase
-        $exec_session = /(^|[^.\w])(execute|executeglobal|eval)\s*\(?\s*(session|application)\s*\(/ nocase
+        $exec_call = /(^|[^.\w>:$])(execute|executeglobal)(\s*\(\s*|\s+)((session|application)\s*\(\s*)?[a-z_]\w{0,30}\s*\(/ nocase
+        $exec_session = /(^|[^.\w>:$])(execute|executeglobal|eval)(\s*\(\s*|\s+)(session|application)\s*\(/ nocase
         $assign = /[a-z_]\w{0,20}\s*=\s*request\s*(\.\s*(form|querystring|item|cookies)\s*)?[\(\[]/ nocase
-        $exec_var = /(^|[^.\w])(execute|executeglobal|eval)\s*\(?\s*[a-z_]\w{0,20}\s*\)?\s*($|%>|:|\r|\n)/ nocase
+        $exec_var = /(^|[^.\w>:$])(execute|executeglobal|eval)(\s*\(\s*|\s+)[a-z_]\w{0,20}\s*\)?\s*($|%>|:|\r|\n)/ nocase
         $obf_object = /createobject\s*\(\s*"[^"]{0,30}"\s*&\s*chr\s*\(/ nocase
         $script_control = /\.executestatement\s*[\( ]/ nocase
     condition:
-        ($encoded and $encoded_body) or $utf7 or $exec_session or $obf_object or $script_control
-        or $exec_call or ($assign and $exec_var)
+        not (extension matches /^(php\d?|phtml|inc|jsp|jspx|py|pl|cgi|cfm|cfc)$/i) and
+        (($encoded and $encoded_body) or $utf7 or $exec_session or $obf_object or $script_control
+        or $exec_call or ($assign and $exec_var))
 }

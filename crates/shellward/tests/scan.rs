@@ -144,3 +144,37 @@ fn server_components_loaded_from_odd_places_are_findings() {
     assert_eq!(found[0]["source"]["record"], 3);
     assert!(found[0]["rule"]["tags"].as_array().unwrap().iter().any(|t| t == "attack.t1505.004"));
 }
+
+/// Real benign web applications (WordPress, phpMyAdmin, MediaWiki, Tomcat's examples and the PHP
+/// libraries they use), unpacked from Debian's packages by `scripts/benign-webroots`: no finding
+/// at high or above. It downloads about 50 MB, so it runs where `SHELLWARD_BENIGN_WEBROOTS=1`
+/// (CI sets it).
+#[test]
+fn benign_web_applications_have_no_high_findings() {
+    if std::env::var_os("SHELLWARD_BENIGN_WEBROOTS").is_none() {
+        eprintln!("SKIPPED: benign web roots (set SHELLWARD_BENIGN_WEBROOTS=1 to download them)");
+        return;
+    }
+    let dir = repo().join("target/benign-webroots");
+    let script = std::process::Command::new(repo().join("scripts/benign-webroots"))
+        .arg(&dir)
+        .output()
+        .unwrap();
+    assert!(script.status.success(), "{}", text(&script.stderr));
+    let out = run_in(&repo(), &["scan", dir.join("root").to_str().unwrap(), "-f", "jsonl"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let found = alerts(&out.stdout);
+    let high: Vec<String> = found
+        .iter()
+        .filter(|a| matches!(a["rule"]["level"].as_str(), Some("high" | "critical")))
+        .map(|a| format!("{} {}", a["rule"]["id"], a["file"]["path"]))
+        .collect();
+    assert_eq!(high, Vec::<String>::new());
+    let files: u64 = text(&out.stderr)
+        .split(" file(s)")
+        .next()
+        .and_then(|s| s.rsplit(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0);
+    assert!(files > 25_000, "{}", text(&out.stderr));
+}
