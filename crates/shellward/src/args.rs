@@ -164,6 +164,13 @@ pub(crate) struct HuntArgs {
     #[arg(long, value_name = "LEVEL")]
     pub(crate) min_level: Option<Level>,
 
+    /// The JSON lines of a `shellward scan` (`-f jsonl`): its findings join the telemetry as
+    /// `file_scan` events, so a shell found on disk and the request that reached it, or the shell
+    /// its server started, become one incident. Repeat for several (scan files given as inputs are
+    /// read the same way).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) scan: Vec<PathBuf>,
+
     /// Exit with status 1 if an alert at or above this level is found (for pipelines; an
     /// incomplete run's 3 outranks it).
     #[arg(long, value_name = "LEVEL")]

@@ -235,3 +235,68 @@ fn the_seeds_first_attack_test_is_one_incident() {
         "{stderr}"
     );
 }
+
+/// A web shell found on disk by `scan` (its modification time 09:10), requested at 09:16 (an access
+/// log that names no host) and its server starting cmd at 09:20 on the scanned host: `hunt --scan`
+/// makes both scan correlations fire; a request for another file joins nothing.
+#[test]
+fn a_web_shell_found_by_a_scan_joins_its_request_and_its_server_shell() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("wwwroot/aspnet_client");
+    std::fs::create_dir_all(&root).unwrap();
+    let shell = root.join("ErrorEE.aspx");
+    std::fs::write(
+        &shell,
+        "<%@ Page Language=\"C#\" %><% System.Diagnostics.Process.Start(\"cmd.exe\", \"/c \" + Request[\"c\"]); %>",
+    )
+    .unwrap();
+    let mtime = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_793_610_600); // 2026-11-02 09:10:00Z
+    std::fs::File::options().write(true).open(&shell).unwrap().set_modified(mtime).unwrap();
+    let scan = Command::new(env!("CARGO_BIN_EXE_shellward"))
+        .args(["scan", "--host", "WEB01", "-f", "jsonl"])
+        .arg(dir.path().join("wwwroot"))
+        .output()
+        .unwrap();
+    assert!(scan.status.success(), "{}", String::from_utf8_lossy(&scan.stderr));
+    let findings = dir.path().join("scan.jsonl");
+    std::fs::write(&findings, &scan.stdout).unwrap();
+    let log = write(
+        dir.path(),
+        "u_ex261102.log",
+        &[
+            "#Fields: date time s-ip cs-method cs-uri-stem cs-uri-query s-port cs-username c-ip cs(User-Agent) sc-status".into(),
+            "2026-11-02 09:16:00 10.0.0.5 POST /aspnet_client/errorEE.aspx - 443 - 203.0.113.10 curl/8 200".into(),
+            "2026-11-02 09:17:00 10.0.0.5 GET /default.aspx - 443 - 198.51.100.4 Mozilla/5.0 200".into(),
+        ],
+    );
+    let used = write(
+        dir.path(),
+        "sysmon.jsonl",
+        &[
+            process("WEB01", "2026-11-02 09:19:59.000", 10, 0, W3WP, "w3wp -ap DefaultAppPool"),
+            process("WEB01", "2026-11-02 09:20:00.000", 11, 10, CMD, "cmd /c whoami"),
+        ],
+    );
+    let out = Command::new(env!("CARGO_BIN_EXE_shellward"))
+        .args(["hunt", "-f", "jsonl", "--scan"])
+        .arg(&findings)
+        .args([&log, &used])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let alerts: Vec<Json> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let requested = with_title(&alerts, "Web Shell Found On Disk And Requested");
+    assert_eq!(requested.len(), 1, "{:?}", titles(&alerts));
+    let members = requested[0]["correlation"]["events"].as_array().unwrap();
+    assert!(members.iter().any(|m| m["event"]["cs-uri-stem"] == "/aspnet_client/errorEE.aspx"));
+    assert!(!members.iter().any(|m| m["event"]["cs-uri-stem"] == "/default.aspx"));
+    let started = with_title(&alerts, "Web Shell Found On Disk And Its Server Started A Shell");
+    assert_eq!(started.len(), 1, "{:?}", titles(&alerts));
+    assert_eq!(started[0]["host"], "WEB01");
+    // The request member alone raises nothing.
+    assert!(with_title(&alerts, "Request Answered By A Server-Side Script").is_empty());
+}

@@ -12,6 +12,7 @@ use shellward_hunt::{Finding, Hunt, RuleScreen, Window, findings};
 use shellward_sources::{Marks, Problem, Sink};
 use std::io::IsTerminal;
 use std::ops::ControlFlow;
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -27,6 +28,7 @@ pub(crate) fn run(args: &HuntArgs, threads: Option<usize>) -> anyhow::Result<Exi
         bail!("--since ({since}) is not before --until ({until}): no event could be in the window");
     }
     super::require_paths(&args.input.paths, "input")?;
+    super::require_paths(&args.scan, "--scan")?;
     let mut options = super::read_options(&args.input, threads)?;
 
     let rules = ruleload::load_to_run(&args.selection, args.verbose, args.min_level)?;
@@ -36,7 +38,8 @@ pub(crate) fn run(args: &HuntArgs, threads: Option<usize>) -> anyhow::Result<Exi
     let screen = Arc::new(RuleScreen::new(Arc::clone(&set), Window { since, until }, lineage));
     options.screen = Some(Arc::clone(&screen) as Arc<dyn shellward_sources::Screen>);
 
-    let (files, expand_problems) = shellward_sources::expand(&args.input.paths);
+    let inputs: Vec<PathBuf> = args.input.paths.iter().chain(&args.scan).cloned().collect();
+    let (files, expand_problems) = shellward_sources::expand(&inputs);
 
     let writer = writer(&args.out)?;
 

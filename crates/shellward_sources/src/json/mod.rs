@@ -13,6 +13,7 @@
 //! | Defender advanced hunting row | `category: "AdvancedHunting-.."` with `properties`, or `ActionType`, `DeviceName` and `Timestamp` | [`crate::edr::defender`] |
 //! | Falcon Data Replicator event | `event_simpleName` | [`crate::edr::falcon`] (linked later, in input order) |
 //! | audit record in a syslog row | `SyslogMessage` holding `type=.. audit(..)` (Sentinel, AUOMS) | [`crate::auditd`] (linked later) |
+//! | `shellward scan` finding | `source.format` is `file`, with a `rule` object | [`scan_finding`] |
 //! | anything else | | fields flattened with dotted names, no log source |
 //!
 //! A message that wraps records (`{"records": [..]}` from Azure Event Hubs and diagnostic exports,
@@ -24,6 +25,7 @@ pub(crate) mod doc;
 pub(crate) mod evtx_json;
 mod flat;
 pub(crate) mod framer;
+mod scan_finding;
 mod winlogbeat;
 
 use crate::edr::{defender, falcon};
@@ -153,6 +155,7 @@ fn build_record(
         Format::FlatJson => flat::build(&mut event, doc),
         Format::Defender => defender::build(&mut event, doc.into_map()),
         Format::FalconFdr => falcon::build(&mut event, doc.into_map()),
+        Format::File => scan_finding::build(&mut event, doc),
         _ => generic(&mut event, doc),
     }
     Ok(screen::apply(screen, event))
@@ -195,6 +198,8 @@ fn shape(doc: &Doc) -> Format {
         Format::FalconFdr
     } else if syslog_audit_record(doc).is_some() {
         Format::Auditd
+    } else if scan_finding::is_finding(doc) {
+        Format::File
     } else {
         Format::Json
     }

@@ -153,6 +153,7 @@ mod tests {
                 "cs-uri-stem=/uploads/shell.php",
                 "cs-uri-query=cmd=id",
                 "cs-uri=/uploads/shell.php?cmd=id",
+                "RequestFileName=shell.php",
                 "cs-version=HTTP/1.1",
                 "request=GET /uploads/shell.php?cmd=id HTTP/1.1",
                 "sc-status=200",

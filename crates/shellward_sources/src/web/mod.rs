@@ -5,7 +5,8 @@
 //! ([`clf`]). Both give the field names of the Sigma web taxonomy, so one rule reads both:
 //! `c-ip`, `cs-username`, `cs-method`, `cs-uri-stem`, `cs-uri-query` (without the `?`), `cs-uri` (stem
 //! and query as requested), `cs-version`, `sc-status`, `sc-bytes`, `cs-referer`, `cs-user-agent`,
-//! `cs-host`, plus whatever else the log holds under its own name. A value logged as `-` (none) is
+//! `cs-host`, plus whatever else the log holds under its own name, and `RequestFileName` (the last
+//! segment of `cs-uri-stem`, lower-cased, when it names a file: a scan finding's join key). A value logged as `-` (none) is
 //! left out rather than kept as text, so `cs-uri-query|contains` never matches a missing query.
 
 pub(crate) mod clf;
@@ -56,6 +57,11 @@ fn push_target(event: &mut Event, target: &str) {
         push(event, "cs-uri-query", query);
     }
     push(event, "cs-uri", target);
+    // The requested file's name, lower-cased: what a correlation joins with a scan finding's
+    // `ScanFileName` (the web root is not known, the name is).
+    if let Some(name) = stem.rsplit('/').next().filter(|n| n.contains('.')) {
+        event.push("RequestFileName", Value::Str(name.to_lowercase()));
+    }
 }
 
 /// The HTTP methods a request line or W3C `cs-method` starts with (for sniffing and for finding

@@ -222,6 +222,7 @@ mod tests {
                 "cs-uri-stem=/erp/conn.aspx",
                 "cs-uri-query=cmd=net+user",
                 "cs-uri=/erp/conn.aspx?cmd=net+user",
+                "RequestFileName=conn.aspx",
                 "c-ip=10.0.2.17",
                 "cs-user-agent=Mozilla/5.0 (Windows)",
                 "sc-status=200",
