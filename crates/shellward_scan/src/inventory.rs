@@ -348,6 +348,19 @@ pub fn suspicious(component: &Component, config: &Path) -> Option<&'static str> 
 mod tests {
     use super::*;
 
+    fn kinds(found: &[Component]) -> Vec<(&str, &str)> {
+        found.iter().map(|c| (c.kind, c.name.as_str())).collect()
+    }
+
+    /// What `pick` gives of each suspicious component of `found`, read from `path`.
+    fn flagged<'a>(
+        found: &'a [Component],
+        path: &Path,
+        pick: impl Fn(&'a Component) -> &'a String,
+    ) -> Vec<&'a str> {
+        found.iter().filter(|c| suspicious(c, path).is_some()).map(|c| pick(c).as_str()).collect()
+    }
+
     const APPLICATION_HOST: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
 <configuration>
   <system.webServer>
@@ -375,12 +388,7 @@ mod tests {
             names,
             ["UriCacheModule", "ProtocolSupportModule", "IIS-Backdoor", "ASP.Net_4.0_64bit", "Owa"]
         );
-        let flagged: Vec<&str> = found
-            .iter()
-            .filter(|c| suspicious(c, path).is_some())
-            .map(|c| c.name.as_str())
-            .collect();
-        assert_eq!(flagged, ["IIS-Backdoor", "Owa"]);
+        assert_eq!(flagged(&found, path, |c| &c.name), ["IIS-Backdoor", "Owa"]);
         assert_eq!(found[2].line, 7);
     }
 
@@ -396,12 +404,7 @@ mod tests {
         let path = Path::new("agents.config");
         let found = components(path, config);
         assert_eq!(found.len(), 2);
-        let flagged: Vec<&str> = found
-            .iter()
-            .filter(|c| suspicious(c, path).is_some())
-            .map(|c| c.name.as_str())
-            .collect();
-        assert_eq!(flagged, ["Mail Monitor"]);
+        assert_eq!(flagged(&found, path, |c| &c.name), ["Mail Monitor"]);
     }
 
     #[test]
@@ -456,9 +459,8 @@ mod tests {
         let path = Path::new("web.config");
         assert!(is_config(Path::new("/inetpub/wwwroot/Web.config")));
         let found = components(path, web_config);
-        let kinds: Vec<(&str, &str)> = found.iter().map(|c| (c.kind, c.name.as_str())).collect();
         assert_eq!(
-            kinds,
+            kinds(&found),
             [
                 ("iis_handler", "PageHandlerFactory-Integrated"),
                 ("iis_handler", "PHP_via_FastCGI"),
@@ -466,12 +468,7 @@ mod tests {
                 ("iis_managed_module", "SessionAuth"),
             ]
         );
-        let flagged: Vec<&str> = found
-            .iter()
-            .filter(|c| suspicious(c, path).is_some())
-            .map(|c| c.name.as_str())
-            .collect();
-        assert_eq!(flagged, ["AboMapperCustom-1"]);
+        assert_eq!(flagged(&found, path, |c| &c.name), ["AboMapperCustom-1"]);
     }
 
     #[test]
@@ -494,9 +491,8 @@ mod tests {
 </Server>"#;
         let path = Path::new("/opt/tomcat/conf/server.xml");
         let found = components(path, server_xml);
-        let kinds: Vec<(&str, &str)> = found.iter().map(|c| (c.kind, c.name.as_str())).collect();
         assert_eq!(
-            kinds,
+            kinds(&found),
             [
                 ("tomcat_listener", "VersionLoggerListener"),
                 ("tomcat_listener", "AprLifecycleListener"),
@@ -504,12 +500,7 @@ mod tests {
                 ("tomcat_valve", "CacheValve"),
             ]
         );
-        let flagged: Vec<&str> = found
-            .iter()
-            .filter(|c| suspicious(c, path).is_some())
-            .map(|c| c.path.as_str())
-            .collect();
-        assert_eq!(flagged, ["com.sun.jndi.ext.CacheValve"]);
+        assert_eq!(flagged(&found, path, |c| &c.path), ["com.sun.jndi.ext.CacheValve"]);
         assert_eq!(found[3].line, 12);
     }
 
