@@ -48,6 +48,8 @@ pub(crate) enum Command {
     /// your own) over script files, symbolic links out of the roots.
     #[command(after_help = EXIT_STATUS)]
     Scan(ScanArgs),
+    /// Publish telemetry to a NATS JetStream stream, per host, for `watch --from` workers.
+    Ship(ShipArgs),
 }
 
 /// Arguments of `shellward scan`.
@@ -336,8 +338,26 @@ pub(crate) struct WatchArgs {
     /// standard input (the watch ends when it closes). Line-oriented text (JSON lines, audit, access,
     /// W3C, ESXi and syslog logs, XML events one per line, Defender CSV) is read line by line as it
     /// is appended; EVTX files are read again when they change, their new records only.
-    #[arg(required = true, value_name = "PATH")]
+    #[arg(required_unless_present = "from", value_name = "PATH")]
     pub(crate) paths: Vec<PathBuf>,
+
+    /// Read events from a NATS JetStream stream (`nats://HOST:PORT`) that `shellward ship` fills,
+    /// as one of the workers sharing its partitions, instead of from files; alerts are published
+    /// to `alerts.<level>.<host>` and written as usual.
+    #[arg(long, value_name = "URL", conflicts_with = "paths")]
+    pub(crate) from: Option<String>,
+
+    #[command(flatten)]
+    pub(crate) nats: NatsArgs,
+
+    /// This worker's name in the partition leases (default: host name and process id).
+    #[arg(long, value_name = "NAME", requires = "from")]
+    pub(crate) worker_id: Option<String>,
+
+    /// With --from: stop after this long without a new event in any partition held (`30s`):
+    /// for batch runs and tests; without it the worker runs until SIGINT/SIGTERM.
+    #[arg(long, value_name = "DURATION", requires = "from")]
+    pub(crate) exit_idle: Option<String>,
 
     #[command(flatten)]
     pub(crate) selection: RuleSelection,
@@ -378,6 +398,87 @@ pub(crate) struct WatchArgs {
     /// Also list every rule problem.
     #[arg(long, short)]
     pub(crate) verbose: bool,
+}
+
+/// Where the NATS server is and how to authenticate (`ship`, `watch --from`).
+#[derive(Debug, ClapArgs)]
+pub(crate) struct NatsArgs {
+    /// The JetStream stream of events.
+    #[arg(long, value_name = "NAME", default_value = "SHELLWARD")]
+    pub(crate) stream: String,
+
+    /// Partitions hosts are spread over (fixed when the stream is created; workers and shippers
+    /// must agree).
+    #[arg(long, value_name = "N", default_value_t = 16)]
+    pub(crate) partitions: u32,
+
+    /// Stream replicas (3 on a cluster).
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    pub(crate) replicas: usize,
+
+    /// User name (with --password).
+    #[arg(long, value_name = "USER", requires = "password")]
+    pub(crate) user: Option<String>,
+
+    /// Password (with --user).
+    #[arg(long, value_name = "PASSWORD", requires = "user")]
+    pub(crate) password: Option<String>,
+
+    /// Authentication token.
+    #[arg(long, value_name = "TOKEN")]
+    pub(crate) token: Option<String>,
+
+    /// An nkey seed file.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) nkey: Option<PathBuf>,
+
+    /// A credentials file (JWT and seed).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) creds: Option<PathBuf>,
+
+    /// Require TLS.
+    #[arg(long)]
+    pub(crate) tls: bool,
+
+    /// A CA certificate (PEM) to trust.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) tls_ca: Option<PathBuf>,
+
+    /// A client certificate (PEM), with --tls-key.
+    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    pub(crate) tls_cert: Option<PathBuf>,
+
+    /// The client certificate's key (PEM).
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    pub(crate) tls_key: Option<PathBuf>,
+}
+
+/// Arguments of `shellward ship`.
+#[derive(Debug, ClapArgs)]
+pub(crate) struct ShipArgs {
+    /// Files or directories to follow, or `-` for standard input (any format `hunt` reads).
+    #[arg(required = true, value_name = "PATH")]
+    pub(crate) paths: Vec<PathBuf>,
+
+    /// The NATS server (`nats://HOST:PORT`, several separated by commas).
+    #[arg(long, value_name = "URL")]
+    pub(crate) to: String,
+
+    #[command(flatten)]
+    pub(crate) nats: NatsArgs,
+
+    /// Keep the read positions in FILE, written after each batch JetStream has acknowledged: a
+    /// restarted ship resumes there.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) state: Option<PathBuf>,
+
+    /// Stop when the inputs have nothing new (instead of following them until SIGINT/SIGTERM).
+    #[arg(long)]
+    pub(crate) once: bool,
+
+    /// How often the inputs are checked for new data, in milliseconds.
+    #[arg(long, value_name = "MS", default_value_t = 250)]
+    pub(crate) poll_ms: u64,
 }
 
 /// Arguments of `shellward events`.

@@ -30,6 +30,7 @@ fn main() -> ExitCode {
         args::Command::Selftest(selftest) => commands::selftest::run(&selftest),
         args::Command::Watch(watch) => commands::watch::run(&watch, args.threads),
         args::Command::Scan(scan) => commands::scan::run(&scan),
+        args::Command::Ship(ship) => commands::ship::run(&ship, args.threads),
     };
     match result {
         Ok(code) => code,

@@ -83,15 +83,15 @@ pub(crate) fn run(args: &HuntArgs, threads: Option<usize>) -> anyhow::Result<Exi
 }
 
 /// The alert writer `--format` and `--output` ask for.
-pub(crate) fn writer(out: &AlertOutput) -> anyhow::Result<Box<dyn AlertWriter>> {
+pub(crate) fn writer(out: &AlertOutput) -> anyhow::Result<Box<dyn AlertWriter + Send>> {
     let (format, output) = (out.format, out.output.as_deref());
     let to_terminal = output.is_none() && std::io::stdout().is_terminal();
-    let out: Box<dyn std::io::Write> = match output {
+    let out: Box<dyn std::io::Write + Send> = match output {
         Some(path) => Box::new(std::io::BufWriter::new(
             std::fs::File::create(path)
                 .with_context(|| format!("cannot create {}", path.display()))?,
         )),
-        None => Box::new(std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock())),
+        None => Box::new(std::io::BufWriter::with_capacity(1 << 16, std::io::stdout())),
     };
     Ok(match format {
         OutputFormat::Table => {

@@ -2,11 +2,13 @@
 
 pub(crate) mod events;
 mod export;
+pub(crate) mod fleet;
 pub(crate) mod hunt;
 pub(crate) mod ruleload;
 pub(crate) mod rules;
 pub(crate) mod scan;
 pub(crate) mod selftest;
+pub(crate) mod ship;
 pub(crate) mod watch;
 
 use crate::args::InputArgs;

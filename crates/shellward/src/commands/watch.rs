@@ -30,6 +30,9 @@ use std::time::{Duration, Instant};
 
 /// Runs the watch; returns when standard input (if followed alone) closes.
 pub(crate) fn run(args: &WatchArgs, threads: Option<usize>) -> anyhow::Result<ExitCode> {
+    if let Some(url) = &args.from {
+        return super::fleet::run(args, url);
+    }
     let lateness = max_lateness(&args.max_lateness).context("--max-lateness")?;
     let checkpoint_every = max_lateness(&args.checkpoint_every)
         .context("--checkpoint-every")?
@@ -146,7 +149,7 @@ pub(crate) fn run(args: &WatchArgs, threads: Option<usize>) -> anyhow::Result<Ex
 }
 
 /// `--max-lateness`: a duration (`90s`, `5m`, `1h`, `0s`).
-fn max_lateness(text: &str) -> anyhow::Result<Duration> {
+pub(crate) fn max_lateness(text: &str) -> anyhow::Result<Duration> {
     let span = parse_duration(text)
         .with_context(|| format!("'{text}' is not a duration (90s, 5m, 1h)"))??;
     Duration::try_from(span).with_context(|| format!("'{text}' is not a duration (90s, 5m, 1h)"))

@@ -79,4 +79,4 @@ impl Summary {
 }
 
 /// A boxed writer for standard output or a file.
-pub(crate) type Out = Box<dyn Write>;
+pub(crate) type Out = Box<dyn Write + Send>;
