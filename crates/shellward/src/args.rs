@@ -359,6 +359,12 @@ pub(crate) struct WatchArgs {
     #[arg(long, value_name = "DURATION", requires = "from")]
     pub(crate) exit_idle: Option<String>,
 
+    /// With --from: serve Prometheus metrics (`/metrics`: events, decode errors, alerts by level,
+    /// partitions, consumer lag, checkpoint age) and a health check (`/healthz`) on this address
+    /// (`127.0.0.1:9464`).
+    #[arg(long, value_name = "ADDRESS", requires = "from")]
+    pub(crate) metrics: Option<std::net::SocketAddr>,
+
     #[command(flatten)]
     pub(crate) selection: RuleSelection,
 

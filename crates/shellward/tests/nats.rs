@@ -57,13 +57,11 @@ fn server_binary() -> Option<PathBuf> {
     }
 }
 
-fn start(binary: &Path) -> Server {
-    let store = tempfile::tempdir().unwrap();
-    let (port, monitor) = (free_port(), free_port());
+fn spawn(binary: &Path, port: u16, monitor: u16, store: &Path) -> Child {
     let child = Command::new(binary)
         .args(["-js", "-a", "127.0.0.1", "-p", &port.to_string(), "-m", &monitor.to_string()])
         .arg("-sd")
-        .arg(store.path())
+        .arg(store)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -73,10 +71,25 @@ fn start(binary: &Path) -> Server {
         assert!(Instant::now() < deadline, "nats-server did not start");
         std::thread::sleep(Duration::from_millis(50));
     }
+    child
+}
+
+fn start(binary: &Path) -> Server {
+    let store = tempfile::tempdir().unwrap();
+    let (port, monitor) = (free_port(), free_port());
+    let child = spawn(binary, port, monitor, store.path());
     Server { child, port, monitor, _store: store }
 }
 
 impl Server {
+    /// Stops the server (SIGKILL) and starts it again on the same ports and store.
+    fn restart(&mut self, binary: &Path) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        std::thread::sleep(Duration::from_millis(300));
+        self.child = spawn(binary, self.port, self.monitor, self._store.path());
+    }
+
     fn url(&self) -> String {
         format!("nats://127.0.0.1:{}", self.port)
     }
@@ -227,4 +240,220 @@ fn a_worker_killed_mid_stream_loses_nothing() {
     // the survivor decided after its last checkpoint (a repeat the stream dropped).
     assert_eq!(server.messages("SHELLWARD_ALERTS"), expected.len() as u64);
     assert!(survivor.is_subset(&expected));
+}
+
+/// A server that wants a token: the wrong one is refused at once with the server's reason, the
+/// right one ships; a worker serves its metrics and health while it runs.
+#[test]
+fn token_authentication_and_metrics() {
+    let Some(binary) = server_binary() else { return };
+    let store = tempfile::tempdir().unwrap();
+    let (port, monitor) = (free_port(), free_port());
+    let child = Command::new(&binary)
+        .args(["-js", "-a", "127.0.0.1", "-p", &port.to_string(), "-m", &monitor.to_string()])
+        .args(["--auth", "s3cret", "-sd"])
+        .arg(store.path())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let server = Server { child, port, monitor, _store: store };
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let events = events(dir.path(), 2, 10);
+    let started = Instant::now();
+    let wrong = shellward(dir.path())
+        .args(["ship", "--once", "--to", &server.url(), "--token", "nope"])
+        .arg(&events)
+        .output()
+        .unwrap();
+    assert_eq!(wrong.status.code(), Some(2), "{}", text(&wrong.stderr));
+    assert!(text(&wrong.stderr).contains("authorization violation"), "{}", text(&wrong.stderr));
+    assert!(started.elapsed() < Duration::from_secs(10));
+    let right = shellward(dir.path())
+        .args(["ship", "--once", "--to", &server.url(), "--token", "s3cret"])
+        .arg(&events)
+        .output()
+        .unwrap();
+    assert!(right.status.success(), "{}", text(&right.stderr));
+    let metrics = free_port();
+    let worker = shellward(dir.path())
+        .args(["watch", "--from", &server.url(), "--token", "s3cret", "--exit-idle", "3s"])
+        .args(["-f", "jsonl", "--metrics", &format!("127.0.0.1:{metrics}")])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let get = |path: &str| -> String {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            if let Ok(mut connection) = std::net::TcpStream::connect(("127.0.0.1", metrics)) {
+                write!(connection, "GET {path} HTTP/1.0\r\n\r\n").unwrap();
+                let mut response = String::new();
+                let _ = connection.read_to_string(&mut response);
+                if response.contains("shellward_events_total 34") || path != "/metrics" {
+                    return response;
+                }
+            }
+            assert!(Instant::now() < deadline, "no metrics");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    };
+    let body = get("/metrics");
+    assert!(body.contains("shellward_alerts_total{level=\"critical\"}"), "{body}");
+    assert!(body.contains("shellward_consumer_lag"), "{body}");
+    assert!(get("/healthz").starts_with("HTTP/1.0 200"));
+    assert_eq!(finish(worker).len(), 14);
+}
+
+/// The server killed and restarted (file storage) while a worker runs and events arrive: the
+/// worker reconnects, takes its partitions again from their checkpoints, and every alert is in
+/// the alert stream once.
+#[test]
+fn the_server_restarted_mid_stream_loses_nothing() {
+    let Some(binary) = server_binary() else { return };
+    let mut server = start(&binary);
+    let dir = tempfile::tempdir().unwrap();
+    let first = events(dir.path(), 20, 100);
+    let expected_first = hunt_ids(dir.path(), &first);
+    std::fs::rename(&first, dir.path().join("first.jsonl")).unwrap();
+    ship(dir.path(), &server, &dir.path().join("first.jsonl"));
+    let worker = worker(dir.path(), &server, "w", "20s");
+    std::thread::sleep(Duration::from_millis(1500));
+    server.restart(&binary);
+    // More events after the restart, on other hosts: the stream kept the first ones.
+    let mut second = Vec::new();
+    for h in 0..10 {
+        second.push(
+            serde_json::json!({
+                "Channel": "Microsoft-Windows-Sysmon/Operational", "EventID": 1,
+                "Computer": format!("late{h}.corp.example"),
+                "UtcTime": "2026-11-03 10:00:00.000",
+                "ProcessGuid": format!("{{10000000-0000-0000-0000-{h:012}}}"),
+                "ParentImage": "C:\\Windows\\System32\\inetsrv\\w3wp.exe",
+                "Image": "C:\\Windows\\System32\\cmd.exe",
+                "CommandLine": "cmd.exe /c whoami",
+            })
+            .to_string(),
+        );
+    }
+    let second_path = dir.path().join("second.jsonl");
+    std::fs::write(&second_path, second.join("\n") + "\n").unwrap();
+    let expected_second = hunt_ids(dir.path(), &second_path);
+    assert_eq!(expected_second.len(), 10);
+    ship(dir.path(), &server, &second_path);
+    let _ = finish(worker);
+    assert_eq!(server.messages("SHELLWARD"), 2014 + 10);
+    assert_eq!(
+        server.messages("SHELLWARD_ALERTS"),
+        (expected_first.len() + expected_second.len()) as u64
+    );
+}
+
+/// Three JetStream servers clustered on loopback, the stream and buckets replicated three times:
+/// one server killed mid-stream (the one the shipper and worker connected to first), nothing lost.
+#[test]
+fn a_three_server_cluster_loses_nothing_when_one_dies() {
+    let Some(binary) = server_binary() else { return };
+    let ports: Vec<(u16, u16, u16)> =
+        (0..3).map(|_| (free_port(), free_port(), free_port())).collect();
+    let routes: Vec<String> =
+        ports.iter().map(|(_, _, cluster)| format!("nats://127.0.0.1:{cluster}")).collect();
+    let stores: Vec<tempfile::TempDir> = (0..3).map(|_| tempfile::tempdir().unwrap()).collect();
+    let mut servers: Vec<Child> = ports
+        .iter()
+        .zip(&stores)
+        .enumerate()
+        .map(|(i, ((port, monitor, cluster), store))| {
+            Command::new(&binary)
+                .args([
+                    "-js",
+                    "-a",
+                    "127.0.0.1",
+                    "-p",
+                    &port.to_string(),
+                    "-m",
+                    &monitor.to_string(),
+                ])
+                .args(["--server_name", &format!("n{i}"), "--cluster_name", "shellward"])
+                .args([
+                    "--cluster",
+                    &format!("nats://127.0.0.1:{cluster}"),
+                    "--routes",
+                    &routes.join(","),
+                ])
+                .arg("-sd")
+                .arg(store.path())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    let urls: Vec<String> = ports.iter().map(|(p, _, _)| format!("nats://127.0.0.1:{p}")).collect();
+    let url = urls.join(",");
+    for (port, _, _) in &ports {
+        while std::net::TcpStream::connect(("127.0.0.1", *port)).is_err() {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let events = events(dir.path(), 20, 100);
+    let expected = hunt_ids(dir.path(), &events);
+    // The cluster elects its meta leader before it takes streams: retry the first ship a while.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let out = shellward(dir.path())
+            .args(["ship", "--once", "--replicas", "3", "--to", &url, "--state", "ship.state"])
+            .arg(&events)
+            .output()
+            .unwrap();
+        if out.status.success() {
+            break;
+        }
+        assert!(Instant::now() < deadline, "{}", text(&out.stderr));
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    let worker = shellward(dir.path())
+        .args([
+            "watch",
+            "--from",
+            &url,
+            "--replicas",
+            "3",
+            "--worker-id",
+            "w",
+            "--exit-idle",
+            "15s",
+        ])
+        .args(["-f", "jsonl", "--poll-ms", "200", "--checkpoint-every", "1s"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(1500));
+    let _ = servers[0].kill();
+    let _ = servers[0].wait();
+    let out = worker.wait_with_output().unwrap();
+    let found: BTreeSet<String> = ids(&text(&out.stdout)).into_iter().collect();
+    assert!(found.is_subset(&expected));
+    let survivor = Server {
+        child: servers.remove(1),
+        port: ports[1].0,
+        monitor: ports[1].1,
+        _store: tempfile::tempdir().unwrap(),
+    };
+    assert_eq!(survivor.messages("SHELLWARD"), 2014, "{}", text(&out.stderr));
+    assert_eq!(
+        survivor.messages("SHELLWARD_ALERTS"),
+        expected.len() as u64,
+        "{}",
+        text(&out.stderr)
+    );
+    for mut server in servers {
+        let _ = server.kill();
+        let _ = server.wait();
+    }
 }

@@ -56,23 +56,43 @@ pub enum ConnectError {
 }
 
 /// Connects, retrying the first connection with exponential backoff (100 ms doubling up to 5 s)
-/// for at most `patience`; each failure is handed to `report`.
+/// for at most `patience`; each failure is handed to `report`. Refused credentials, a TLS failure
+/// or an address that does not parse end it at once.
 pub async fn connect(
     endpoint: &Endpoint,
     patience: Duration,
     mut report: impl FnMut(&str),
 ) -> Result<async_nats::Client, ConnectError> {
+    let servers: Vec<async_nats::ServerAddr> = endpoint
+        .url
+        .split(',')
+        .map(|url| url.trim().parse::<async_nats::ServerAddr>())
+        .collect::<Result<_, _>>()
+        .map_err(|e| ConnectError::Unreachable {
+            url: endpoint.url.clone(),
+            attempts: 0,
+            last: e.to_string(),
+        })?;
     let started = std::time::Instant::now();
     let mut delay = Duration::from_millis(100);
     let mut attempts = 0;
     loop {
         attempts += 1;
         let options = options(endpoint).await?;
-        match options.connect(endpoint.url.as_str()).await {
+        match options.connect(servers.as_slice()).await {
             Ok(client) => return Ok(client),
             Err(error) => {
                 let last = error.to_string();
-                if started.elapsed() >= patience {
+                use async_nats::ConnectErrorKind as Kind;
+                // Wrong credentials, TLS set up wrong or a bad address do not heal by waiting.
+                let hopeless = matches!(
+                    error.kind(),
+                    Kind::Authentication
+                        | Kind::AuthorizationViolation
+                        | Kind::Tls
+                        | Kind::ServerParse
+                );
+                if hopeless || started.elapsed() >= patience {
                     return Err(ConnectError::Unreachable {
                         url: endpoint.url.clone(),
                         attempts,

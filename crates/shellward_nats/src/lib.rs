@@ -33,6 +33,7 @@
 //!   first connection is retried with backoff, and a lost one is re-established by the client.
 
 pub mod connect;
+pub mod metrics;
 pub mod ship;
 pub mod subject;
 pub mod worker;

@@ -57,6 +57,14 @@ pub struct WorkerReport {
     pub checkpoints: AtomicU64,
     /// Stream sequence of the last event read, any partition.
     pub last_sequence: AtomicU64,
+    /// The stream's last sequence, as last asked (every lease renewal).
+    pub stream_sequence: AtomicU64,
+    /// Alerts published per level (informational, low, medium, high, critical).
+    pub alerts_by_level: [AtomicU64; 5],
+    /// When the last checkpoint was written (ms since the epoch; 0: none yet).
+    pub last_checkpoint_ms: AtomicU64,
+    /// Whether the last call to the server succeeded.
+    pub connected: AtomicBool,
 }
 
 /// Why a worker stopped.
@@ -197,6 +205,16 @@ impl Worker {
                             }
                         }
                     }
+                }
+                let mut events = resources.events.clone();
+                match runtime.block_on(events.info()) {
+                    Ok(info) => {
+                        self.report
+                            .stream_sequence
+                            .store(info.state.last_sequence, Ordering::Relaxed);
+                        self.report.connected.store(true, Ordering::Relaxed);
+                    }
+                    Err(_) => self.report.connected.store(false, Ordering::Relaxed),
                 }
                 let count = held.iter().filter(|h| h.load(Ordering::Relaxed)).count();
                 self.report.held.store(count as u64, Ordering::Relaxed);
@@ -372,6 +390,8 @@ impl Worker {
         if acknowledged {
             for finding in findings {
                 self.report.alerts.fetch_add(1, Ordering::Relaxed);
+                self.report.alerts_by_level[finding.rule.level as usize]
+                    .fetch_add(1, Ordering::Relaxed);
                 on_alert(finding);
             }
         }
@@ -391,6 +411,10 @@ impl Worker {
             && runtime.block_on(resources.states.put(key, bytes.into())).is_ok()
         {
             self.report.checkpoints.fetch_add(1, Ordering::Relaxed);
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
+            self.report.last_checkpoint_ms.store(now, Ordering::Relaxed);
         }
     }
 }

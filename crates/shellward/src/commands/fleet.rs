@@ -116,6 +116,14 @@ pub(crate) fn run(args: &WatchArgs, url: &str) -> anyhow::Result<ExitCode> {
                 }
             });
         }
+        if let Some(address) = args.metrics {
+            let (stop, counters) = (Arc::clone(&stop), Arc::clone(&report));
+            scope.spawn(move || {
+                if let Err(e) = shellward_nats::metrics::serve(address, &counters, &stop) {
+                    report::warn(&format!("--metrics {address}: {e}"));
+                }
+            });
+        }
         let on_alert = |finding: &shellward_hunt::Finding<'_>| {
             let mut writer = writer.lock().unwrap_or_else(|e| e.into_inner());
             if let Err(e) = writer.finding(finding).and_then(|()| writer.flush()) {
