@@ -38,7 +38,7 @@ mod tests {
 
     #[test]
     fn subjects_are_valid_and_stable() {
-        assert_eq!(event_subject(Some("web01.corp.example"), 16), "events.11.web01_corp_example");
+        assert_eq!(event_subject(Some("web01.corp.example"), 16), "events.12.web01_corp_example");
         assert_eq!(event_subject(None, 16), format!("events.{}._", partition("", 16)));
         assert_eq!(alert_subject("critical", Some("WEB 01")), "alerts.critical.WEB_01");
         assert_eq!(partition("anything", 1), 0);
