@@ -53,10 +53,7 @@ pub fn render(report: &WorkerReport) -> String {
         &[("", lag)],
     );
     let last = get(&report.last_checkpoint_ms);
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
-    let age = if last == 0 { 0 } else { now.saturating_sub(last) / 1000 };
+    let age = if last == 0 { 0 } else { now_ms().saturating_sub(last) / 1000 };
     metric(
         "checkpoint_age_seconds",
         "gauge",
@@ -102,4 +99,11 @@ pub fn serve(address: SocketAddr, report: &WorkerReport, stop: &AtomicBool) -> s
         );
     }
     Ok(())
+}
+
+/// Milliseconds since the epoch, now.
+pub(crate) fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
 }

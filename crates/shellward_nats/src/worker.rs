@@ -411,10 +411,7 @@ impl Worker {
             && runtime.block_on(resources.states.put(key, bytes.into())).is_ok()
         {
             self.report.checkpoints.fetch_add(1, Ordering::Relaxed);
-            let now = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
-            self.report.last_checkpoint_ms.store(now, Ordering::Relaxed);
+            self.report.last_checkpoint_ms.store(crate::metrics::now_ms(), Ordering::Relaxed);
         }
     }
 }

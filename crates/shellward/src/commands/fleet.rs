@@ -67,8 +67,10 @@ pub(crate) fn run(args: &WatchArgs, url: &str) -> anyhow::Result<ExitCode> {
         .transpose()
         .context("--exit-idle")?;
     let set = Arc::new(ruleload::load_to_run(&args.selection, args.verbose, args.min_level)?.set);
-    let id =
-        args.worker_id.clone().unwrap_or_else(|| format!("{}-{}", host_name(), std::process::id()));
+    let id = args
+        .worker_id
+        .clone()
+        .unwrap_or_else(|| format!("{}-{}", super::machine_name(), std::process::id()));
     let runtime = runtime()?;
     let _inside = runtime.enter();
     let endpoint = endpoint(url, &args.nats, &format!("shellward worker {id}"))?;
@@ -148,11 +150,4 @@ pub(crate) fn run(args: &WatchArgs, url: &str) -> anyhow::Result<ExitCode> {
         report.checkpoints.load(Ordering::Relaxed),
     ));
     Ok(ExitCode::SUCCESS)
-}
-
-/// This machine's name.
-pub(crate) fn host_name() -> String {
-    std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .map(|n| n.trim().to_owned())
-        .unwrap_or_else(|_| "worker".into())
 }

@@ -45,3 +45,15 @@ fn require_paths(paths: &[std::path::PathBuf], what: &str) -> anyhow::Result<()>
         many => anyhow::bail!("{what}: no such files or directories: {}", many.join(", ")),
     }
 }
+
+/// This machine's name, as the kernel knows it.
+fn host_name() -> Option<String> {
+    let name = std::fs::read_to_string("/proc/sys/kernel/hostname").ok()?;
+    Some(name.trim().to_owned()).filter(|n| !n.is_empty())
+}
+
+/// This machine's name, or `worker` when the kernel does not say (names NATS clients and
+/// workers).
+fn machine_name() -> String {
+    host_name().unwrap_or_else(|| "worker".into())
+}

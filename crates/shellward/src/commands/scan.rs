@@ -38,7 +38,7 @@ pub(crate) fn run(args: &ScanArgs) -> anyhow::Result<ExitCode> {
     if rules.is_empty() {
         bail!("no YARA rules to run");
     }
-    let host = args.host.clone().or_else(host_name);
+    let host = args.host.clone().or_else(super::host_name);
     let record = before.is_some() || args.write_baseline.is_some();
     let options = ScanOptions { max_size: args.max_size, host: host.clone(), record };
     let started_ns = now_ns();
@@ -117,12 +117,6 @@ fn now_ns() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_nanos()).unwrap_or(i64::MAX))
-}
-
-/// This machine's name, as the kernel knows it.
-fn host_name() -> Option<String> {
-    let name = std::fs::read_to_string("/proc/sys/kernel/hostname").ok()?;
-    Some(name.trim().to_owned()).filter(|n| !n.is_empty())
 }
 
 /// A line on standard error with the files and bytes scanned so far and the rate, redrawn at most

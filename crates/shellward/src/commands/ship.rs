@@ -41,7 +41,7 @@ pub(crate) fn run(args: &ShipArgs, threads: Option<usize>) -> anyhow::Result<Exi
     super::require_paths(&args.paths, "input")?;
     let runtime = super::fleet::runtime()?;
     let _inside = runtime.enter();
-    let name = format!("shellward ship {}", super::fleet::host_name());
+    let name = format!("shellward ship {}", super::machine_name());
     let endpoint = super::fleet::endpoint(&args.to, &args.nats, &name)?;
     let client = runtime
         .block_on(connect(&endpoint, Duration::from_secs(60), report::warn))
