@@ -485,6 +485,12 @@ pub(crate) struct ShipArgs {
     /// How often the inputs are checked for new data, in milliseconds.
     #[arg(long, value_name = "MS", default_value_t = 250)]
     pub(crate) poll_ms: u64,
+
+    /// The host of events that name none (web server access logs, most text logs): they are
+    /// published under it, so they land in the same partition, and the same worker, as that
+    /// host's other telemetry.
+    #[arg(long, value_name = "NAME")]
+    pub(crate) host: Option<String>,
 }
 
 /// Arguments of `shellward events`.

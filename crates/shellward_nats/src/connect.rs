@@ -91,7 +91,7 @@ pub async fn connect(
                         | Kind::AuthorizationViolation
                         | Kind::Tls
                         | Kind::ServerParse
-                );
+                ) || tls_refused(&last);
                 if hopeless || started.elapsed() >= patience {
                     return Err(ConnectError::Unreachable {
                         url: endpoint.url.clone(),
@@ -105,6 +105,13 @@ pub async fn connect(
             }
         }
     }
+}
+
+/// Whether an error is a TLS handshake the other side refused, or a certificate this side
+/// refused: the client reports them as I/O errors (`received fatal alert: CertificateRequired`,
+/// `invalid peer certificate: UnknownIssuer`), and they do not heal by waiting either.
+fn tls_refused(error: &str) -> bool {
+    error.contains("fatal alert") || error.contains("invalid peer certificate")
 }
 
 /// The client's options for an endpoint.
@@ -131,4 +138,14 @@ async fn options(endpoint: &Endpoint) -> Result<async_nats::ConnectOptions, Conn
         options = options.add_client_certificate(cert.clone(), key.clone());
     }
     Ok(options)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn tls_refusals_are_recognized() {
+        assert!(super::tls_refused("IO error: received fatal alert: CertificateRequired"));
+        assert!(super::tls_refused("IO error: invalid peer certificate: UnknownIssuer"));
+        assert!(!super::tls_refused("IO error: Connection refused (os error 111)"));
+    }
 }

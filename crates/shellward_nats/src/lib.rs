@@ -9,7 +9,7 @@
 //!             │                           │
 //!             ├─ per partition: Live hunt (lineage, first-seen, correlation windows)
 //!             ├─ alerts ─► alerts.<level>.<host>  (Nats-Msg-Id = the alert's stable id)
-//!             └─ checkpoint ─► KV state/<partition> = (stream sequence, Live state)
+//!             └─ checkpoint ─► KV state: p<k> = manifest (stream sequence), p<k>.<gen>.<i> = chunks
 //! ```
 //!
 //! - **Partitions** ([`subject`]): the shipper puts each event on `events.<p>.<host>` where `p` is
@@ -29,9 +29,13 @@
 //!   hunt's state), reads the partition from the next sequence, publishes each alert with its
 //!   stable id as message id, and checkpoints only after the alerts it decided are acknowledged:
 //!   at-least-once in, exactly-once alerts out within the alert stream's duplicate window.
+//! - **Checkpoints** ([`checkpoint`]): a partition's state is stored in chunks under a manifest
+//!   written last, so a state larger than the server's `max_payload` is stored whole or not at
+//!   all.
 //! - **Connections** ([`connect`]): user/password, token, nkey, credentials file and TLS; the
 //!   first connection is retried with backoff, and a lost one is re-established by the client.
 
+pub mod checkpoint;
 pub mod connect;
 pub mod metrics;
 pub mod ship;

@@ -45,6 +45,18 @@ pub fn render(report: &WorkerReport) -> String {
         "Checkpoints written.",
         &[("", get(&report.checkpoints))],
     );
+    metric(
+        "checkpoint_errors_total",
+        "counter",
+        "Checkpoints that could not be written, or read at a takeover.",
+        &[("", get(&report.checkpoint_errors))],
+    );
+    metric(
+        "checkpoint_bytes",
+        "gauge",
+        "The largest checkpoint written, in bytes.",
+        &[("", get(&report.checkpoint_bytes))],
+    );
     let lag = get(&report.stream_sequence).saturating_sub(get(&report.last_sequence));
     metric(
         "consumer_lag",

@@ -8,10 +8,10 @@
 //! checkpoint then) or when the worker is asked to stop (it checkpoints, then gives the lease
 //! back so that another worker can take over at once).
 
+use crate::checkpoint::{Checkpoints, Manifest};
 use crate::ship::StreamSetup;
 use async_nats::jetstream::{self, consumer, kv, stream};
 use futures_util::stream::{FuturesOrdered, StreamExt};
-use serde::{Deserialize, Serialize};
 use shellward_engine::{Correlator, Level, Lineage, RuleSet};
 use shellward_event::StoredEvent;
 use shellward_hunt::{Finding, Hunt, Live, LiveState, alert_json, correlation_alert_json};
@@ -63,6 +63,12 @@ pub struct WorkerReport {
     pub alerts_by_level: [AtomicU64; 5],
     /// When the last checkpoint was written (ms since the epoch; 0: none yet).
     pub last_checkpoint_ms: AtomicU64,
+    /// The largest checkpoint written (bytes, any partition).
+    pub checkpoint_bytes: AtomicU64,
+    /// Checkpoints that could not be written, or read at a takeover (the partition is then read
+    /// again from the stream's start: nothing is lost, and alerts repeated inside the alert
+    /// stream's duplicate window are dropped).
+    pub checkpoint_errors: AtomicU64,
     /// Whether the last call to the server succeeded.
     pub connected: AtomicBool,
 }
@@ -73,15 +79,6 @@ pub enum WorkerError {
     /// A bucket or stream could not be created or read.
     #[error("{0}: {1}")]
     Setup(String, String),
-}
-
-/// A partition's checkpoint, as stored in the state bucket.
-#[derive(Serialize, Deserialize)]
-struct PartitionState {
-    /// The last stream sequence whose event is covered.
-    sequence: u64,
-    /// The live hunt after it.
-    live: LiveState,
 }
 
 /// See the module documentation.
@@ -97,7 +94,7 @@ pub struct Worker {
 struct Resources {
     events: stream::Stream,
     leases: kv::Store,
-    states: kv::Store,
+    states: Checkpoints,
 }
 
 impl Worker {
@@ -144,7 +141,8 @@ impl Worker {
             .create_key_value(bucket(format!("{name}_state"), Duration::ZERO))
             .await
             .map_err(|e| setup("state bucket", e.to_string()))?;
-        Ok(Resources { events, leases, states })
+        let chunk = crate::checkpoint::chunk_size(self.context.client().server_info().max_payload);
+        Ok(Resources { events, leases, states: Checkpoints::new(states, chunk) })
     }
 
     /// Runs until `stop` is set: takes and keeps partitions, runs each, and hands every alert it
@@ -249,7 +247,6 @@ impl Worker {
         stop: &AtomicBool,
         on_alert: &(dyn Fn(&Finding<'_>) + Sync),
     ) {
-        let key = format!("p{partition}");
         let set = &self.set;
         let correlator = Correlator::new(set);
         let options = &self.options;
@@ -257,23 +254,37 @@ impl Worker {
             let hunt = Hunt::new(Arc::clone(set), options.lineage.then(Lineage::default));
             Live::new(set, &correlator, hunt, options.min_level, options.max_lateness)
         };
-        let stored = runtime
-            .block_on(resources.states.get(key.as_str()))
-            .ok()
-            .flatten()
-            .and_then(|bytes| serde_json::from_slice::<PartitionState>(&bytes).ok());
+        let stored = match runtime.block_on(resources.states.load(partition)) {
+            Ok(stored) => stored,
+            Err(_) => {
+                self.report.checkpoint_errors.fetch_add(1, Ordering::Relaxed);
+                None
+            }
+        };
+        let mut manifest: Option<Manifest> = None;
         let (mut sequence, mut live) = match stored {
-            Some(state) => {
-                let live = Live::restore(
-                    set,
-                    &correlator,
-                    options.lineage,
-                    options.min_level,
-                    options.max_lateness,
-                    state.live,
-                )
-                .unwrap_or_else(|_| fresh());
-                (state.sequence, live)
+            Some((stored, bytes)) => {
+                let restored = serde_json::from_slice::<LiveState>(&bytes).ok().and_then(|state| {
+                    Live::restore(
+                        set,
+                        &correlator,
+                        options.lineage,
+                        options.min_level,
+                        options.max_lateness,
+                        state,
+                    )
+                    .ok()
+                });
+                let sequence = stored.sequence;
+                manifest = Some(stored);
+                match restored {
+                    Some(live) => (sequence, live),
+                    None => {
+                        // Written by another version, or damaged: read the partition again.
+                        self.report.checkpoint_errors.fetch_add(1, Ordering::Relaxed);
+                        (0, fresh())
+                    }
+                }
             }
             None => (0, fresh()),
         };
@@ -293,6 +304,7 @@ impl Worker {
         };
         let mut paths = HashSet::new();
         let mut last_checkpoint = Instant::now();
+        let mut cost = Duration::ZERO;
         let mut checkpointed = sequence;
         let mut quiet = false;
         while held.load(Ordering::Relaxed) && !stop.load(Ordering::Relaxed) {
@@ -331,16 +343,20 @@ impl Worker {
                 held.store(false, Ordering::Relaxed);
                 return;
             }
-            let due = last_checkpoint.elapsed() >= options.checkpoint_every;
+            // A large state (the lineage of many processes) takes a while to store: a partition
+            // spends at most about a tenth of its time checkpointing while events flow.
+            let due = last_checkpoint.elapsed() >= options.checkpoint_every.max(cost * 10);
             if (sequence != checkpointed || (quiet && !was_quiet)) && (due || quiet) {
-                self.checkpoint(runtime, resources, &key, sequence, &live);
+                let started = Instant::now();
+                self.checkpoint(runtime, resources, partition, &mut manifest, sequence, &live);
+                cost = started.elapsed();
                 checkpointed = sequence;
                 last_checkpoint = Instant::now();
             }
         }
         if held.load(Ordering::Relaxed) {
             // Stopping: what is covered is checkpointed; what waits goes on in the next holder.
-            self.checkpoint(runtime, resources, &key, sequence, &live);
+            self.checkpoint(runtime, resources, partition, &mut manifest, sequence, &live);
         }
     }
 
@@ -398,20 +414,32 @@ impl Worker {
         acknowledged
     }
 
+    /// Stores the partition's state; `manifest` is the checkpoint it replaces, and becomes the
+    /// new one.
     fn checkpoint(
         &self,
         runtime: &Handle,
         resources: &Resources,
-        key: &str,
+        partition: u32,
+        manifest: &mut Option<Manifest>,
         sequence: u64,
         live: &Live<'_, '_>,
     ) {
-        let state = PartitionState { sequence, live: live.state() };
-        if let Ok(bytes) = serde_json::to_vec(&state)
-            && runtime.block_on(resources.states.put(key, bytes.into())).is_ok()
-        {
-            self.report.checkpoints.fetch_add(1, Ordering::Relaxed);
-            self.report.last_checkpoint_ms.store(crate::metrics::now_ms(), Ordering::Relaxed);
+        let saved = serde_json::to_vec(&live.state()).map_err(|_| ()).and_then(|bytes| {
+            runtime
+                .block_on(resources.states.save(partition, manifest.as_ref(), sequence, &bytes))
+                .map_err(|_| ())
+        });
+        match saved {
+            Ok(saved) => {
+                self.report.checkpoints.fetch_add(1, Ordering::Relaxed);
+                self.report.checkpoint_bytes.fetch_max(saved.bytes, Ordering::Relaxed);
+                self.report.last_checkpoint_ms.store(crate::metrics::now_ms(), Ordering::Relaxed);
+                *manifest = Some(saved);
+            }
+            Err(()) => {
+                self.report.checkpoint_errors.fetch_add(1, Ordering::Relaxed);
+            }
         }
     }
 }

@@ -45,6 +45,20 @@ pub(crate) fn stream(args: &NatsArgs) -> StreamSetup {
     setup
 }
 
+/// The titles of the correlations whose `group-by` names no host field: their members can be
+/// published to different partitions, so a fleet finds only what one host's events hold.
+fn partition_blind(set: &shellward_engine::RuleSet) -> Vec<&str> {
+    const HOST_FIELDS: [&str; 6] =
+        ["host", "computer", "computername", "devicename", "hostname", "host.name"];
+    set.correlations()
+        .iter()
+        .filter(|c| {
+            !c.group_by.iter().any(|field| HOST_FIELDS.contains(&field.to_lowercase().as_str()))
+        })
+        .map(|c| c.info.title.as_str())
+        .collect()
+}
+
 /// A runtime for the NATS client.
 pub(crate) fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_multi_thread()
@@ -100,6 +114,11 @@ pub(crate) fn run(args: &WatchArgs, url: &str) -> anyhow::Result<ExitCode> {
         args.nats.stream,
         set.len()
     ));
+    for title in partition_blind(&set) {
+        report::warn(&format!(
+            "correlation \"{title}\" does not group by host: a worker sees only the members in its partitions, which are whole hosts (give `ship --host` to logs that name no host)"
+        ));
+    }
     let report = Arc::clone(&worker.report);
     std::thread::scope(|scope| {
         if let Some(idle) = exit_idle {
@@ -143,11 +162,18 @@ pub(crate) fn run(args: &WatchArgs, url: &str) -> anyhow::Result<ExitCode> {
     let mut writer = writer.into_inner().unwrap_or_else(|e| e.into_inner());
     writer.finish(&summary).context("writing alerts")?;
     report::note(&format!(
-        "worker {id}: {} event(s), {} alert(s) published, {} partition(s) taken, {} checkpoint(s)",
+        "worker {id}: {} event(s), {} alert(s) published, {} partition(s) taken, {} checkpoint(s) (largest {} bytes)",
         report.events.load(Ordering::Relaxed),
         report.alerts.load(Ordering::Relaxed),
         report.taken.load(Ordering::Relaxed),
         report.checkpoints.load(Ordering::Relaxed),
+        report.checkpoint_bytes.load(Ordering::Relaxed),
     ));
+    let errors = report.checkpoint_errors.load(Ordering::Relaxed);
+    if errors > 0 {
+        report::warn(&format!(
+            "worker {id}: {errors} checkpoint(s) could not be written or read; partitions without one were read again from the stream's start"
+        ));
+    }
     Ok(ExitCode::SUCCESS)
 }

@@ -19,10 +19,15 @@ use std::time::Duration;
 struct Collect {
     events: Vec<Event>,
     problems: Problems,
+    /// `--host`: the host of events that name none.
+    host: Option<String>,
 }
 
 impl Sink for Collect {
-    fn event(&mut self, event: Event) -> ControlFlow<()> {
+    fn event(&mut self, mut event: Event) -> ControlFlow<()> {
+        if event.host.is_none() {
+            event.host.clone_from(&self.host);
+        }
         self.events.push(event);
         ControlFlow::Continue(())
     }
@@ -66,7 +71,8 @@ pub(crate) fn run(args: &ShipArgs, threads: Option<usize>) -> anyhow::Result<Exi
         signal_hook::flag::register(signal, Arc::clone(&stop)).context("signal handler")?;
     }
     let files_followed = args.paths.iter().any(|p| p.as_os_str() != "-");
-    let mut sink = Collect { events: Vec::new(), problems: Problems::new(false) };
+    let mut sink =
+        Collect { events: Vec::new(), problems: Problems::new(false), host: args.host.clone() };
     let mut quiet = false;
     loop {
         let polled = follower.poll(&options, quiet, &mut sink);
