@@ -6,7 +6,7 @@ use std::path::PathBuf;
 /// Find server software component persistence (MITRE ATT&CK T1505: web shells, IIS modules, SQL
 /// Server xp_cmdshell, Exchange transport agents, Terminal Services DLLs, VIBs) in raw telemetry.
 #[derive(Debug, Parser)]
-#[command(name = "shellward", version, about, max_term_width = 100, after_help = EXIT_STATUS)]
+#[command(name = "shellward", version = VERSION, about, max_term_width = 100, after_help = EXIT_STATUS)]
 pub(crate) struct Args {
     /// Worker threads (default: all cores).
     #[arg(long, global = true, value_name = "N")]
@@ -105,6 +105,9 @@ pub(crate) struct ScanArgs {
     pub(crate) quiet: bool,
 }
 
+/// `--version`: the program's and the built-in pack's.
+const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), " (", env!("SHELLWARD_PACK"), ")");
+
 /// Arguments of `shellward selftest`.
 #[derive(Debug, ClapArgs)]
 pub(crate) struct SelftestArgs {
@@ -128,6 +131,24 @@ pub(crate) struct RuleSelection {
     pub(crate) strict: bool,
 }
 
+/// The tuning file (`shellward.toml`).
+#[derive(Debug, ClapArgs)]
+pub(crate) struct TuningArgs {
+    /// The tuning file: allowlists, host scopes with level overrides, suppression, extra Sigma
+    /// filters. Default: `shellward.toml` in the working directory, if there is one.
+    #[arg(long, value_name = "FILE", conflicts_with = "no_config")]
+    pub(crate) config: Option<PathBuf>,
+
+    /// Read no tuning file, not even `./shellward.toml`.
+    #[arg(long)]
+    pub(crate) no_config: bool,
+
+    /// List every alert the tuning file allowlisted or suppressed (on standard error), with the
+    /// entry that did it.
+    #[arg(long)]
+    pub(crate) explain_suppressed: bool,
+}
+
 /// Where and how alerts are written.
 #[derive(Debug, ClapArgs)]
 pub(crate) struct AlertOutput {
@@ -145,6 +166,9 @@ pub(crate) struct AlertOutput {
 pub(crate) struct HuntArgs {
     #[command(flatten)]
     pub(crate) input: InputArgs,
+
+    #[command(flatten)]
+    pub(crate) tuning: TuningArgs,
 
     #[command(flatten)]
     pub(crate) selection: RuleSelection,
@@ -217,6 +241,9 @@ pub(crate) enum RulesCommand {
     Show(RulesShowArgs),
     /// Check rule files: report every error and unsupported construct with its location.
     Check(RulesCheckArgs),
+    /// Test rules against the scenario files beside them (`NAME.match.*`, `NAME.nomatch.*`), as
+    /// the built-in pack is tested; exit 1 when one fails.
+    Test(RulesTestArgs),
     /// Write rules as queries for a SIEM (KQL, SPL, LogScale), as normalized Sigma, or as SQLite.
     Export(RulesExportArgs),
 }
@@ -293,6 +320,15 @@ pub(crate) struct RulesListArgs {
     #[command(flatten)]
     pub(crate) selection: RuleSelection,
 
+    /// Only rules carrying this tag or a tag under it (`attack.t1505` takes `attack.t1505.003`);
+    /// repeat for several.
+    #[arg(long, value_name = "TAG")]
+    pub(crate) tag: Vec<String>,
+
+    /// Only rules of this level; repeat for several.
+    #[arg(long, value_name = "LEVEL")]
+    pub(crate) level: Vec<Level>,
+
     /// Print JSON lines instead of a table.
     #[arg(long)]
     pub(crate) json: bool,
@@ -301,7 +337,8 @@ pub(crate) struct RulesListArgs {
 /// Arguments of `rules show`.
 #[derive(Debug, ClapArgs)]
 pub(crate) struct RulesShowArgs {
-    /// The rule's id, name or title (an unambiguous id prefix is enough).
+    /// The rule's or correlation's id (as a hunt prints it), name or title; an unambiguous id
+    /// prefix or part of the title is enough.
     #[arg(value_name = "ID")]
     pub(crate) id: String,
 
@@ -315,6 +352,23 @@ pub(crate) struct RulesCheckArgs {
     /// Rule files or directories.
     #[arg(required = true, value_name = "PATH")]
     pub(crate) paths: Vec<PathBuf>,
+}
+
+/// Arguments of `rules test`.
+#[derive(Debug, ClapArgs)]
+pub(crate) struct RulesTestArgs {
+    /// Rule files or directories; every rule in them is loaded, and each is tested with the
+    /// scenarios beside its file.
+    #[arg(required = true, value_name = "PATH")]
+    pub(crate) paths: Vec<PathBuf>,
+
+    /// A rule without both a match and a nomatch scenario fails.
+    #[arg(long)]
+    pub(crate) strict: bool,
+
+    /// Name every rule that passed too.
+    #[arg(long, short = 'v')]
+    pub(crate) verbose: bool,
 }
 
 /// The telemetry a command reads.
@@ -346,6 +400,9 @@ pub(crate) struct WatchArgs {
     /// to `alerts.<level>.<host>` and written as usual.
     #[arg(long, value_name = "URL", conflicts_with = "paths")]
     pub(crate) from: Option<String>,
+
+    #[command(flatten)]
+    pub(crate) tuning: TuningArgs,
 
     #[command(flatten)]
     pub(crate) nats: NatsArgs,

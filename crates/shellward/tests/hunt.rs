@@ -155,7 +155,7 @@ fn rules_list_and_show() {
     insta::assert_snapshot!("rules_show", text(&out.stdout));
     let ambiguous = shellward(&["rules", "show", "6f2c0e4e", "--no-builtin", "-r", RULES]);
     assert_eq!(ambiguous.status.code(), Some(2));
-    assert!(text(&ambiguous.stderr).contains("prefix of 2 rule ids"));
+    assert!(text(&ambiguous.stderr).contains("answers to 2 rules"), "{}", text(&ambiguous.stderr));
 }
 
 #[test]

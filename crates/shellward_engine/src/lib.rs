@@ -65,3 +65,4 @@ pub use ruleset::RuleSet;
 pub use scratch::Scratch;
 pub use state::correlation::{self, Correlation, Correlator};
 pub use state::lineage::{self, Lineage};
+pub use state::server;

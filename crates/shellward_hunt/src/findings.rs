@@ -43,6 +43,8 @@ pub struct Finding<'r> {
     pub rule: &'r RuleInfo,
     /// Set for a correlation.
     pub correlated: Option<Correlated>,
+    /// Set when a tuning file's `[[suppress]]` folded repeats into it.
+    pub repeats: Option<crate::tuning::Repeats>,
 }
 
 impl Finding<'_> {
@@ -114,7 +116,10 @@ pub fn findings(set: &RuleSet, alerts: Vec<Alert>, min_level: Option<Level>) -> 
     for (order, (event, rule)) in alerts.iter().enumerate() {
         if reported.rule(*rule) {
             let info = &set.rules()[*rule].info;
-            out.push((order, Finding { event: Arc::clone(event), rule: info, correlated: None }));
+            out.push((
+                order,
+                Finding { event: Arc::clone(event), rule: info, correlated: None, repeats: None },
+            ));
         }
     }
     for (index, firings) in fired.iter().enumerate() {
@@ -125,7 +130,10 @@ pub fn findings(set: &RuleSet, alerts: Vec<Alert>, min_level: Option<Level>) -> 
         for firing in firings {
             let event = synthetic(firing);
             let correlated = correlated(set, firing);
-            out.push((usize::MAX, Finding { event, rule: info, correlated: Some(correlated) }));
+            out.push((
+                usize::MAX,
+                Finding { event, rule: info, correlated: Some(correlated), repeats: None },
+            ));
         }
     }
     // Stable: alerts keep their order; a correlation comes right after the alert completing it.
@@ -146,6 +154,7 @@ pub fn correlation_finding<'r>(set: &'r RuleSet, firing: &Fired) -> Finding<'r> 
         event: synthetic(firing),
         rule: &set.correlations()[firing.correlation].info,
         correlated: Some(correlated(set, firing)),
+        repeats: None,
     }
 }
 

@@ -30,6 +30,7 @@ mod hunt;
 mod live;
 mod novelty;
 mod store;
+pub mod tuning;
 
 pub use alert::{SECTIONS, alert_id, alert_json, rfc3339, stable_id};
 pub use checkpoint::{LiveState, RestoreError, rules_fingerprint};

@@ -111,7 +111,12 @@ impl<'c, 'r> Live<'c, 'r> {
         for (event, rule) in self.hunt.take_alerts() {
             if self.reported.rule(rule) {
                 let info = &set.rules()[rule].info;
-                out.push(Finding { event: Arc::clone(&event), rule: info, correlated: None });
+                out.push(Finding {
+                    event: Arc::clone(&event),
+                    rule: info,
+                    correlated: None,
+                    repeats: None,
+                });
             }
             self.wait(event, rule);
         }

@@ -14,6 +14,7 @@ use async_nats::jetstream::{self, consumer, kv, stream};
 use futures_util::stream::{FuturesOrdered, StreamExt};
 use shellward_engine::{Correlator, Level, Lineage, RuleSet};
 use shellward_event::StoredEvent;
+use shellward_hunt::tuning::{Overrides, SuppressState, Tuning};
 use shellward_hunt::{Finding, Hunt, Live, LiveState, alert_json, correlation_alert_json};
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -69,6 +70,10 @@ pub struct WorkerReport {
     /// again from the stream's start: nothing is lost, and alerts repeated inside the alert
     /// stream's duplicate window are dropped).
     pub checkpoint_errors: AtomicU64,
+    /// Alerts a tuning file's allowlist dropped.
+    pub allowlisted: AtomicU64,
+    /// Alerts a tuning file's suppression folded into an earlier one.
+    pub suppressed: AtomicU64,
     /// Whether the last call to the server succeeded.
     pub connected: AtomicBool,
 }
@@ -86,6 +91,8 @@ pub struct Worker {
     context: jetstream::Context,
     set: Arc<RuleSet>,
     options: WorkerOptions,
+    /// A tuning file, prepared for the rules.
+    tuning: Option<(Tuning, Overrides)>,
     /// Counters, readable while the worker runs.
     pub report: Arc<WorkerReport>,
 }
@@ -100,7 +107,14 @@ struct Resources {
 impl Worker {
     /// A worker over the stream `options` names, with `set`'s rules.
     pub fn new(context: jetstream::Context, set: Arc<RuleSet>, options: WorkerOptions) -> Self {
-        Worker { context, set, options, report: Arc::default() }
+        Worker { context, set, options, tuning: None, report: Arc::default() }
+    }
+
+    /// Applies a tuning file (allowlists, levels, suppression per partition) before publishing.
+    pub fn with_tuning(mut self, tuning: Tuning) -> Self {
+        let overrides = tuning.overrides(&self.set);
+        self.tuning = Some((tuning, overrides));
+        self
     }
 
     async fn resources(&self) -> Result<Resources, WorkerError> {
@@ -307,6 +321,7 @@ impl Worker {
         let mut cost = Duration::ZERO;
         let mut checkpointed = sequence;
         let mut quiet = false;
+        let mut suppress = SuppressState::default();
         while held.load(Ordering::Relaxed) && !stop.load(Ordering::Relaxed) {
             let batch = runtime.block_on(async {
                 let mut out = Vec::new();
@@ -337,7 +352,15 @@ impl Worker {
                     }
                 }
             }
-            let findings = live.decide(quiet);
+            let mut findings = live.decide(quiet);
+            if let Some((tuning, overrides)) = &self.tuning {
+                let tuned = tuning.apply(findings, overrides, &mut suppress);
+                self.report
+                    .allowlisted
+                    .fetch_add(tuned.allowlisted.len() as u64, Ordering::Relaxed);
+                self.report.suppressed.fetch_add(tuned.suppressed.len() as u64, Ordering::Relaxed);
+                findings = tuned.findings;
+            }
             if !findings.is_empty() && !self.publish(runtime, &findings, on_alert) {
                 // Not acknowledged: read again from the last checkpoint on the next takeover.
                 held.store(false, Ordering::Relaxed);

@@ -80,6 +80,9 @@ pub fn combine(
         }
     }
     let mut query = header(target, rules.len(), &skipped);
+    if rules.iter().any(|r| crate::server::reads_server_identity(r)) {
+        query.push_str(&target.comment_line(crate::server::NOTE));
+    }
     if blocks.is_empty() {
         return Err(RenderError::unsupported(target.name(), "any of the selected rules"));
     }

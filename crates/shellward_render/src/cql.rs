@@ -28,7 +28,7 @@ pub(crate) const TARGET: &str = "cql";
 pub fn render(rule: &CompiledRule) -> Result<String, RenderError> {
     let source = source(rule.logsource())?;
     let mut cql = Cql { source, stages: Stages::default() };
-    let condition = tree::print(&mut cql, &rule.lower())?;
+    let condition = tree::print(&mut cql, &crate::server::lowered(rule))?;
     Ok(cql.stages.pipeline(source.base, &condition))
 }
 

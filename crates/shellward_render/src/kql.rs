@@ -23,7 +23,7 @@ pub(crate) const TARGET: &str = "kql";
 pub fn render(rule: &CompiledRule) -> Result<String, RenderError> {
     let source = source(rule.logsource())?;
     let mut kql = Kql { source, stages: Stages::default() };
-    let condition = tree::print(&mut kql, &rule.lower())?;
+    let condition = tree::print(&mut kql, &crate::server::lowered(rule))?;
     Ok(kql.stages.pipeline(source.base, &format!("where {condition}")))
 }
 

@@ -30,6 +30,7 @@ pub mod kql;
 mod mapped;
 mod pattern;
 mod quote;
+pub mod server;
 pub mod sigma;
 mod source;
 pub mod spl;

@@ -27,7 +27,7 @@ const SEARCH: &str = "spl search terms";
 /// The SPL search selecting the events `rule` matches.
 pub fn render(rule: &CompiledRule) -> Result<String, RenderError> {
     let base = format!("{INDEX} {}", base(rule.logsource())?.terms());
-    let query = rule.lower();
+    let query = crate::server::lowered(rule);
     Ok(match search_terms(&query)? {
         Some(terms) => format!("{base} {terms}"),
         None => format!("{base}\n| where {}", tree::print(&mut Eval, &query)?),
@@ -39,7 +39,7 @@ pub fn render(rule: &CompiledRule) -> Result<String, RenderError> {
 /// a search selecting several rules' events ORs and what its `case(...)` tells apart.
 pub(crate) fn selection(rule: &CompiledRule) -> Result<(String, String), RenderError> {
     let base = base(rule.logsource())?;
-    let query = rule.lower();
+    let query = crate::server::lowered(rule);
     let condition = tree::print(&mut Eval, &query)?;
     let search = match search_terms(&query)? {
         Some(terms) => format!("({} {terms})", base.terms()),

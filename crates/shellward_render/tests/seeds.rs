@@ -11,12 +11,13 @@
 #![allow(clippy::unwrap_used)]
 
 use shellward_engine::{CompiledRule, Level, RuleSet};
-use shellward_render::Target;
 use shellward_render::combine::{self, Options};
+use shellward_render::{Target, server};
 use std::io::Write;
 use std::path::PathBuf;
 
-/// Seed 000's lists (the widest of the three seeds), as written there.
+/// Seed 000's lists (the widest of the three seeds), as written there, with seed 002's
+/// `python[0-9.]*` and `gunicorn`/`uvicorn` in the `.exe` form it matches.
 const WEB_SERVERS: &[&str] = &[
     "w3wp.exe",
     "httpd.exe",
@@ -29,6 +30,12 @@ const WEB_SERVERS: &[&str] = &[
     "python.exe",
     "ruby.exe",
     "node.exe",
+    "gunicorn",
+    "uvicorn",
+    "gunicorn.exe",
+    "uvicorn.exe",
+    "python3.exe",
+    "python3.11.exe",
 ];
 const CHILDREN: &[(&str, Level)] = &[
     ("cmd.exe", Level::Critical),
@@ -129,7 +136,16 @@ fn events() -> Vec<(String, Level, shellward_event::Event)> {
             shellward_sources::collect(&[path], &shellward_sources::ReadOptions::with_threads(1))
                 .events;
         assert_eq!(decoded.len(), 1, "{name}");
-        out.push((name, level, decoded.remove(0)));
+        let mut event = decoded.remove(0);
+        // The queries state server identity as the runtime names (`server::NOTE`): the engine
+        // evaluates that form when the field says what the query's name test says.
+        if event.get_str("ParentImage").is_some_and(|p| server::siem_parent_is_server(p, true)) {
+            event.insert(
+                shellward_engine::server::PARENT_IS_SERVER,
+                shellward_event::Value::Str("true".into()),
+            );
+        }
+        out.push((name, level, event));
     }
     out
 }

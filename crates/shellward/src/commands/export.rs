@@ -129,13 +129,7 @@ fn select<'r>(
         }
     }
     for rule in all {
-        let tagged = args.tag.iter().any(|tag| {
-            rule.info.tags.iter().any(|t| {
-                t.eq_ignore_ascii_case(tag)
-                    || t.get(..tag.len()).is_some_and(|head| head.eq_ignore_ascii_case(tag))
-                        && t.as_bytes().get(tag.len()) == Some(&b'.')
-            })
-        });
+        let tagged = args.tag.iter().any(|tag| rule.info.tags.iter().any(|t| tag_under(t, tag)));
         if tagged && !selected.iter().any(|r| std::ptr::eq(*r, rule)) {
             selected.push(rule);
         }
@@ -207,6 +201,14 @@ fn documents(rules: &Rules, target: Target) -> HashMap<(String, u32), String> {
         .collect()
 }
 
+/// Whether `tag` is `wanted` or under it (`attack.t1505.003` is under `attack.t1505`), in any
+/// case.
+pub(crate) fn tag_under(tag: &str, wanted: &str) -> bool {
+    tag.eq_ignore_ascii_case(wanted)
+        || tag.get(..wanted.len()).is_some_and(|head| head.eq_ignore_ascii_case(wanted))
+            && tag.as_bytes().get(wanted.len()) == Some(&b'.')
+}
+
 /// Comment lines naming the rule.
 fn header(rule: &CompiledRule, target: Target) -> String {
     let mut out = target.comment_line(&rule.info.title);
@@ -216,6 +218,9 @@ fn header(rule: &CompiledRule, target: Target) -> String {
         rule.info.level,
         rule.info.logsource
     )));
+    if target != Target::Sigma && shellward_render::server::reads_server_identity(rule) {
+        out.push_str(&target.comment_line(shellward_render::server::NOTE));
+    }
     out
 }
 

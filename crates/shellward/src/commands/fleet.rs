@@ -80,7 +80,8 @@ pub(crate) fn run(args: &WatchArgs, url: &str) -> anyhow::Result<ExitCode> {
         .map(super::watch::max_lateness)
         .transpose()
         .context("--exit-idle")?;
-    let set = Arc::new(ruleload::load_to_run(&args.selection, args.verbose, args.min_level)?.set);
+    let (tuning, selection) = super::tune::load(&args.tuning, &args.selection)?;
+    let set = Arc::new(ruleload::load_to_run(&selection, args.verbose, args.min_level)?.set);
     let id = args
         .worker_id
         .clone()
@@ -100,7 +101,13 @@ pub(crate) fn run(args: &WatchArgs, url: &str) -> anyhow::Result<ExitCode> {
         min_level: args.min_level,
         lineage: !args.no_lineage,
     };
-    let worker = Worker::new(shellward_nats::jetstream(client), Arc::clone(&set), options);
+    let mut worker = Worker::new(shellward_nats::jetstream(client), Arc::clone(&set), options);
+    if let Some(tuning) = tuning {
+        for unknown in tuning.unknown_rules(&set) {
+            report::warn(&unknown.to_string());
+        }
+        worker = worker.with_tuning(tuning);
+    }
     let stop = Arc::new(AtomicBool::new(false));
     for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
         signal_hook::flag::register(signal, Arc::clone(&stop)).context("signal handler")?;
@@ -169,6 +176,13 @@ pub(crate) fn run(args: &WatchArgs, url: &str) -> anyhow::Result<ExitCode> {
         report.checkpoints.load(Ordering::Relaxed),
         report.checkpoint_bytes.load(Ordering::Relaxed),
     ));
+    let (allowlisted, suppressed) =
+        (report.allowlisted.load(Ordering::Relaxed), report.suppressed.load(Ordering::Relaxed));
+    if allowlisted + suppressed > 0 {
+        report::note(&format!(
+            "worker {id}: {allowlisted} alert(s) allowlisted, {suppressed} suppressed by the tuning file"
+        ));
+    }
     let errors = report.checkpoint_errors.load(Ordering::Relaxed);
     if errors > 0 {
         report::warn(&format!(

@@ -31,9 +31,11 @@ pub(crate) fn run(args: &HuntArgs, threads: Option<usize>) -> anyhow::Result<Exi
     super::require_paths(&args.scan, "--scan")?;
     let mut options = super::read_options(&args.input, threads)?;
 
-    let rules = ruleload::load_to_run(&args.selection, args.verbose, args.min_level)?;
+    let (tuning, selection) = super::tune::load(&args.tuning, &args.selection)?;
+    let rules = ruleload::load_to_run(&selection, args.verbose, args.min_level)?;
     let (rule_errors, _) = rules.counts();
     let set = Arc::new(rules.set);
+    let tuner = tuning.map(|t| super::tune::Tuner::new(t, &set, args.tuning.explain_suppressed));
     let lineage = !args.no_lineage;
     let screen = Arc::new(RuleScreen::new(Arc::clone(&set), Window { since, until }, lineage));
     options.screen = Some(Arc::clone(&screen) as Arc<dyn shellward_sources::Screen>);
@@ -55,11 +57,17 @@ pub(crate) fn run(args: &HuntArgs, threads: Option<usize>) -> anyhow::Result<Exi
     let _ = shellward_sources::read_all(&files, &options, &mut hunter);
     hunter.progress.clear();
     let limits = hunter.alerts.limits();
-    let findings = findings(&set, hunter.alerts.finish(), args.min_level);
+    let mut findings = findings(&set, hunter.alerts.finish(), args.min_level);
+    if let Some(tuner) = &tuner {
+        findings = tuner.apply(findings);
+    }
     let summary = write_findings(writer, &findings)?;
     let inputs = files.len() + expand_problems.len();
     hunter.problems.summary(inputs, hunter.events);
     let mut line = format!("shellward: {} rule(s) run, {} alert(s)", set.len(), summary.alerts);
+    if let Some(tuner) = &tuner {
+        line.push_str(&tuner.closing());
+    }
     if rule_errors > 0 {
         line.push_str(&format!(", {rule_errors} rule(s) could not be loaded"));
     }

@@ -6,9 +6,11 @@ pub(crate) mod fleet;
 pub(crate) mod hunt;
 pub(crate) mod ruleload;
 pub(crate) mod rules;
+mod ruletest;
 pub(crate) mod scan;
 pub(crate) mod selftest;
 pub(crate) mod ship;
+pub(crate) mod tune;
 pub(crate) mod watch;
 
 use crate::args::InputArgs;

@@ -50,7 +50,8 @@ pub(crate) fn run(args: &ScanArgs) -> anyhow::Result<ExitCode> {
             return;
         }
         summary.add(&found.event, &found.rule);
-        let finding = Finding { event: found.event, rule: &found.rule, correlated: None };
+        let finding =
+            Finding { event: found.event, rule: &found.rule, correlated: None, repeats: None };
         if let Err(e) = writer.finding(&finding) {
             error = Some(e);
         }

@@ -38,7 +38,9 @@ pub(crate) fn run(args: &WatchArgs, threads: Option<usize>) -> anyhow::Result<Ex
         .context("--checkpoint-every")?
         .max(Duration::from_millis(100));
     super::require_paths(&args.paths, "input")?;
-    let set = Arc::new(ruleload::load_to_run(&args.selection, args.verbose, args.min_level)?.set);
+    let (tuning, selection) = super::tune::load(&args.tuning, &args.selection)?;
+    let set = Arc::new(ruleload::load_to_run(&selection, args.verbose, args.min_level)?.set);
+    let tuner = tuning.map(|t| super::tune::Tuner::new(t, &set, args.tuning.explain_suppressed));
     let lineage = !args.no_lineage;
     let screen = Arc::new(RuleScreen::new(Arc::clone(&set), Window::default(), lineage));
     let mut options = shellward_sources::ReadOptions::with_threads(threads.unwrap_or(1).max(1));
@@ -102,7 +104,11 @@ pub(crate) fn run(args: &WatchArgs, threads: Option<usize>) -> anyhow::Result<Ex
             || stop.load(std::sync::atomic::Ordering::Relaxed);
         quiet = polled.bytes == 0;
         let mut written = Vec::new();
-        for finding in watcher.live.decide(quiet || ended) {
+        let mut decided = watcher.live.decide(quiet || ended);
+        if let Some(tuner) = &tuner {
+            decided = tuner.apply(decided);
+        }
+        for finding in decided {
             let id = finding.id();
             if already_reported.remove(&id) {
                 continue;
@@ -140,6 +146,9 @@ pub(crate) fn run(args: &WatchArgs, threads: Option<usize>) -> anyhow::Result<Ex
     let mut line = format!("{} rule(s) run, {} alert(s)", set.len(), summary.alerts);
     if late > 0 {
         line.push_str(&format!(", {late} alert(s) too late to correlate (--max-lateness)"));
+    }
+    if let Some(tuner) = &tuner {
+        line.push_str(&tuner.closing());
     }
     report::note(&line);
     if let Some(line) = watcher.live.limits().line() {

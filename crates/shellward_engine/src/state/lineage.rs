@@ -43,6 +43,7 @@
 //! process. Measured on 10 million generated process creations (`ONLY=lineage scripts/bench`):
 //! the table alone peaks at about 135 MB of resident memory, flat from 4 million events on.
 
+use super::server;
 use rustc_hash::{FxHashMap, FxHashSet};
 use shellward_event::{Event, Format, LogSource, Timestamp, Value};
 use std::collections::VecDeque;
@@ -60,8 +61,10 @@ const MAX_IMAGE: usize = 1024;
 /// Distinct image paths shared before the set of them starts again.
 const MAX_IMAGES: usize = 1 << 16;
 
-/// The fields lineage adds that no source has: every ancestor's image and command line.
-pub const ANCESTOR_FIELDS: [&str; 2] = ["AncestorImage", "AncestorCommandLine"];
+/// The fields lineage adds that no source has: every ancestor's image and command line, and
+/// whether the parent is a server process ([`super::server`]).
+pub const ANCESTOR_FIELDS: [&str; 3] =
+    ["AncestorImage", "AncestorCommandLine", super::server::PARENT_IS_SERVER];
 
 /// How much the table may hold.
 #[derive(Debug, Clone, Copy)]
@@ -104,6 +107,8 @@ pub struct Added {
     pub image: bool,
     /// The acting process's `CommandLine` was filled in.
     pub command_line: bool,
+    /// `ParentIsServer` was set.
+    pub parent_is_server: bool,
 }
 
 impl Added {
@@ -116,6 +121,7 @@ impl Added {
             (self.ancestors, ANCESTOR_FIELDS[1]),
             (self.image, "Image"),
             (self.command_line, "CommandLine"),
+            (self.parent_is_server, ANCESTOR_FIELDS[2]),
         ]
         .into_iter()
         .filter_map(|(added, name)| added.then_some(name))
@@ -128,6 +134,7 @@ impl Added {
             || self.ancestors
             || self.image
             || self.command_line
+            || self.parent_is_server
     }
 }
 
@@ -140,6 +147,8 @@ struct Node {
     image: Arc<str>,
     command_line: Option<Box<str>>,
     parent: Option<Arc<str>>,
+    /// Whether it is a server process ([`super::server`]).
+    server: bool,
     /// The sequence number of its latest use.
     used: u64,
     /// The sequence number of its entry in [`Lineage::order`].
@@ -207,6 +216,7 @@ impl Lineage {
     /// these on (and a decoder must not skip them) when the hunt tracks lineage.
     pub fn wants_source(logsource: &LogSource) -> bool {
         logsource.category == Some("process_creation")
+            || logsource.category == Some("network_connection")
             || (logsource.product == Some("linux") && logsource.service == Some("auditd"))
     }
 
@@ -216,7 +226,7 @@ impl Lineage {
     /// event with a `ContextProcessId` and no full `Image`).
     pub fn wants(event: &Event) -> bool {
         let logsource = &event.logsource;
-        if logsource.category == Some("process_creation") {
+        if logsource.category == Some("process_creation") || server::accepts_inbound(event) {
             return true;
         }
         if logsource.service == Some("auditd") {
@@ -234,7 +244,15 @@ impl Lineage {
         if event.logsource.category != Some("process_creation") {
             return self.actor(event);
         }
-        let Some((own, parent)) = identity(event) else { return Added::default() };
+        let Some((own, parent)) = identity(event) else {
+            // No process ids: the parent is judged from the event alone.
+            let mut added = Added::default();
+            if parent_is_server(event, None) {
+                event.insert(server::PARENT_IS_SERVER, Value::Str("true".into()));
+                added.parent_is_server = true;
+            }
+            return added;
+        };
         // A process cannot be its own parent (some 4688 records give the new process's id as
         // the creator's): no parent then, rather than whatever earlier process had that id.
         let parent = parent.filter(|p| *p != own);
@@ -244,14 +262,31 @@ impl Lineage {
         if let Some(time) = event.time {
             self.newest = Some(self.newest.map_or(time, |n| n.max(time)));
         }
+        let known_parent = parent
+            .as_ref()
+            .and_then(|p| self.nodes.get(p))
+            .map(|node| (Arc::clone(&node.image), node.server));
         let mut chain = self.ancestors(parent.clone(), event.time);
-        let added = enrich(event, &mut chain);
+        let mut added = enrich(event, &mut chain);
+        let parent_server = parent_is_server(event, known_parent);
+        if parent_server {
+            event.insert(server::PARENT_IS_SERVER, Value::Str("true".into()));
+            added.parent_is_server = true;
+        }
         if let Some(image) = event.get_str("Image").filter(|i| !i.is_empty()) {
+            let command_line = event.get_str("CommandLine");
+            // A runtime started by a serving runtime serves too (a gunicorn worker, an
+            // application pm2 started).
+            let server = server::serves(image, command_line)
+                || (server::runtime(image)
+                    && parent_server
+                    && event.get_str("ParentImage").is_some_and(server::runtime));
             let node = Node {
                 key: Arc::clone(&own),
                 image: self.image(cut(image, MAX_IMAGE)),
-                command_line: event.get_str("CommandLine").map(|c| cut(c, MAX_COMMAND_LINE).into()),
+                command_line: command_line.map(|c| cut(c, MAX_COMMAND_LINE).into()),
                 parent,
+                server,
                 used: 0,
                 queued: 0,
                 time: event.time,
@@ -263,6 +298,9 @@ impl Lineage {
 
     /// Any other event: see the module documentation.
     fn actor(&mut self, event: &mut Event) -> Added {
+        if server::accepts_inbound(event) {
+            self.accepted(event);
+        }
         if let Some(id) = event.get_str("ContextProcessId") {
             let own = key(scope(event), &format!("f:{}", id.trim().to_ascii_lowercase()));
             return self.falcon_actor(event, &own);
@@ -288,6 +326,30 @@ impl Lineage {
         }
         insert_chain(event, &mut chain);
         Added { ancestors: true, ..Added::default() }
+    }
+
+    /// An event of a process accepting an inbound connection: the process is a server from now
+    /// on (remembered with the event's image if the table did not know it).
+    fn accepted(&mut self, event: &Event) {
+        let Some(own) = actor_key(event) else { return };
+        let own = key(scope(event), &own);
+        if let Some(node) = self.nodes.get_mut(own.as_str()) {
+            node.server = true;
+            return;
+        }
+        let Some(image) = event.get_str("Image").filter(|i| !i.is_empty()) else { return };
+        let own: Arc<str> = own.into();
+        let node = Node {
+            key: Arc::clone(&own),
+            image: self.image(cut(image, MAX_IMAGE)),
+            command_line: None,
+            parent: None,
+            server: true,
+            used: 0,
+            queued: 0,
+            time: event.time,
+        };
+        self.insert(own, node);
     }
 
     /// A Falcon event's acting process, known as `own`: its image (when the event has only its file
@@ -330,6 +392,7 @@ impl Lineage {
             image: self.image(cut(exe, MAX_IMAGE)),
             command_line: None,
             parent: None,
+            server: server::known_server(exe),
             used: 0,
             queued: 0,
             time,
@@ -447,6 +510,19 @@ impl Lineage {
     }
 }
 
+/// Whether a process creation's parent is a server process: as the table knows it (`known`: its
+/// image and flag, when the event's parent is that process), or from the event's own parent
+/// image and command line.
+fn parent_is_server(event: &Event, known: Option<(Arc<str>, bool)>) -> bool {
+    let Some(image) = event.get_str("ParentImage").filter(|i| !i.is_empty()) else {
+        return false;
+    };
+    let same =
+        |known: &str| image.eq_ignore_ascii_case(known) || ends_with_ignore_case(known, image);
+    known.is_some_and(|(known, server)| server && same(&known))
+        || server::serves(image, event.get_str("ParentCommandLine"))
+}
+
 /// Adds the parent fields the event lacks and the ancestor lists; `chain` is what the table knows
 /// above the event (its first element, if any, is the parent).
 fn enrich(event: &mut Event, chain: &mut Vec<Ancestor>) -> Added {
@@ -527,6 +603,28 @@ fn identity(event: &Event) -> Option<(String, Option<String>)> {
     }
     let id = number("ProcessId")?;
     Some((format!("p:{id}"), number("ParentProcessId").map(|p| format!("p:{p}"))))
+}
+
+/// The identity of the process that acted in an event other than a process creation (see
+/// [`identity`]).
+fn actor_key(event: &Event) -> Option<String> {
+    let text = |name: &str| {
+        event.get(name).filter(|v| !v.is_null()).map(|v| v.as_text().trim().to_ascii_lowercase())
+    };
+    let number = |name: &str| event.get(name).and_then(Value::as_i64).map(|n| n.to_string());
+    let with_time = |id: &str, time: &str| Some(format!("d:{}@{}", number(id)?, text(time)?));
+    if let Some(id) = text("ContextProcessId") {
+        return Some(format!("f:{id}"));
+    }
+    if let Some(guid) = text("ProcessGuid") {
+        return Some(sysmon_id(&guid));
+    }
+    if let Some(id) = with_time("InitiatingProcessId", "InitiatingProcessCreationTime")
+        .or_else(|| with_time("ProcessId", "ProcessCreationTime"))
+    {
+        return Some(id);
+    }
+    number("pid").or_else(|| number("ProcessId")).map(|pid| format!("p:{pid}"))
 }
 
 /// Whether an image is a file name only, perhaps after a separator (`\\w3wp.exe`, `/bash`), as

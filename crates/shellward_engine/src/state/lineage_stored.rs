@@ -23,6 +23,8 @@ struct StoredProcess {
     parent: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     time: Option<(i64, i32)>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    server: bool,
 }
 
 fn stored_time(time: Option<Timestamp>) -> Option<(i64, i32)> {
@@ -48,6 +50,7 @@ impl Lineage {
                 command_line: node.command_line.as_deref().map(str::to_owned),
                 parent: node.parent.as_deref().map(str::to_owned),
                 time: stored_time(node.time),
+                server: node.server,
             })
             .collect();
         LineageState { processes, newest: stored_time(self.newest) }
@@ -64,6 +67,7 @@ impl Lineage {
                 image: lineage.image(&process.image),
                 command_line: process.command_line.map(String::into_boxed_str),
                 parent: process.parent.map(|p| lineage.shared_key(p)),
+                server: process.server,
                 used: 0,
                 queued: 0,
                 time: process.time.and_then(time),

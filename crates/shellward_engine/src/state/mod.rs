@@ -4,3 +4,4 @@
 
 pub mod correlation;
 pub mod lineage;
+pub mod server;
