@@ -277,6 +277,12 @@ pub(crate) struct RulesExportArgs {
     #[arg(long, value_name = "DURATION", requires = "combine")]
     pub(crate) lookback: Option<String>,
 
+    /// Exit 0 when some selected rules cannot be written for this target but others were: the
+    /// refusals are still reported on standard error (and in a combined query's header). Without
+    /// it, any refusal makes the exit status 1.
+    #[arg(long)]
+    pub(crate) allow_partial: bool,
+
     /// Write one file per rule (or `combined.<ext>`) in this directory instead of standard output.
     #[arg(long, short = 'o', value_name = "DIR")]
     pub(crate) out: Option<PathBuf>,

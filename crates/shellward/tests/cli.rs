@@ -166,6 +166,28 @@ fn rules_export_combine_is_one_query_in_the_seeds_shape() {
     assert!(query.trim_end().ends_with("| sort - _time"), "{query}");
 }
 
+/// Some pack rules have no Defender table (web logs, scans): a combined KQL export leaves them out
+/// and exits 1, unless `--allow-partial` accepts that; the refusals are reported either way.
+#[test]
+fn rules_export_allow_partial_accepts_refusals() {
+    let export = |extra: &[&str]| {
+        shellward()
+            .args(["rules", "export", "-t", "kql", "--combine", "--tag", "attack.t1505"])
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    let strict = export(&[]);
+    assert_eq!(strict.status.code(), Some(1));
+    let partial = export(&["--allow-partial"]);
+    assert_eq!(partial.status.code(), Some(0), "{}", String::from_utf8_lossy(&partial.stderr));
+    let stderr = String::from_utf8_lossy(&partial.stderr);
+    assert!(stderr.contains("left out of the combined query"), "{stderr}");
+    assert!(stderr.contains("accepted (--allow-partial)"), "{stderr}");
+    assert_eq!(strict.stdout, partial.stdout);
+    assert!(String::from_utf8_lossy(&partial.stdout).contains("// left out "));
+}
+
 #[test]
 fn rules_export_sigma_reads_back_as_the_same_rule() {
     let out = shellward().args(["rules", "export", "-t", "sigma", "9af70ddd"]).output().unwrap();

@@ -674,3 +674,40 @@ fn ship_names_the_host_of_hostless_events() {
     }
     assert!(stderr.contains("does not group by host"), "{stderr}");
 }
+
+/// A server with a user and password: a wrong password is refused at once, the right one ships.
+#[test]
+fn user_and_password_authentication() {
+    let Some(binary) = server_binary() else { return };
+    let server = start_with(
+        &binary,
+        &["--user".as_ref(), "shell".as_ref(), "--pass".as_ref(), "w4rd".as_ref()],
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let events = events(dir.path(), 1, 2);
+    let ship = |password: &str| {
+        let started = Instant::now();
+        let out = shellward(dir.path())
+            .args([
+                "ship",
+                "--once",
+                "--to",
+                &server.url(),
+                "--user",
+                "shell",
+                "--password",
+                password,
+            ])
+            .arg(&events)
+            .output()
+            .unwrap();
+        (out, started.elapsed())
+    };
+    let (wrong, took) = ship("nope");
+    assert_eq!(wrong.status.code(), Some(2), "{}", text(&wrong.stderr));
+    assert!(text(&wrong.stderr).contains("authorization violation"), "{}", text(&wrong.stderr));
+    assert!(took < Duration::from_secs(10), "{took:?}");
+    let (right, _) = ship("w4rd");
+    assert!(right.status.success(), "{}", text(&right.stderr));
+    assert_eq!(server.messages("SHELLWARD"), 16);
+}

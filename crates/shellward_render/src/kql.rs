@@ -87,11 +87,17 @@ impl Kql {
                 let col = if numeric { format!("tostring({column})") } else { column.to_owned() };
                 format!("{col} matches regex {}", literal(regex)?)
             }
-            ValueTest::Cidr(network) => {
-                let function =
-                    if network.contains(':') { "ipv6_is_in_range" } else { "ipv4_is_in_range" };
-                format!("{function}({column}, {})", literal(network)?)
+            // Defender writes many IPv4 peers as IPv4-mapped IPv6 (`::ffff:203.0.113.7`), for
+            // which ipv4_is_in_range returns null, and `not(null)` drops the row: the mapped
+            // form is read as IPv4, and an address of the other family is outside (false), as
+            // the hunt decides.
+            ValueTest::Cidr(network) if network.contains(':') => {
+                format!("coalesce(ipv6_is_in_range({column}, {}), false)", literal(network)?)
             }
+            ValueTest::Cidr(network) => format!(
+                "coalesce(ipv4_is_in_range(iff({column} startswith \"::ffff:\", substring({column}, 7), {column}), {}), false)",
+                literal(network)?
+            ),
             ValueTest::Compare { ordering, or_equal, value } => {
                 format!(
                     "todouble({column}) {} {}",
@@ -195,7 +201,7 @@ impl Dialect for Kql {
 
 /// The table (and action types) a rule's log source reads: built from the product field mappings
 /// the decoders apply ([`crate::mapped`]).
-fn source(logsource: &RuleLogSource) -> Result<&'static Source, RenderError> {
+pub(crate) fn source(logsource: &RuleLogSource) -> Result<&'static Source, RenderError> {
     let product = logsource.product.as_deref();
     if logsource.service.is_some() || !matches!(product, None | Some("windows" | "linux" | "macos"))
     {

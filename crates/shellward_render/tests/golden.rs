@@ -76,3 +76,50 @@ fn the_t1505_rules_combined_per_siem() {
         insta::assert_snapshot!(format!("combined_{}", target.name()), combined.query);
     }
 }
+
+/// Every built-in correlation rendered for each SIEM (or the reason it is not).
+fn correlation_queries(target: Target) -> Vec<(String, Result<String, String>)> {
+    let (loaded, set) = pack();
+    let mut out = Vec::new();
+    for correlation in &loaded.correlations {
+        let members: Option<Vec<(&str, &CompiledRule)>> = correlation
+            .rule
+            .rules
+            .iter()
+            .map(|r| {
+                set.rules().iter().find(|rule| rule.info.is_named(r)).map(|rule| (r.as_str(), rule))
+            })
+            .collect();
+        let query = match members {
+            None => Err("a member rule is not loaded".to_owned()),
+            Some(members) => match target {
+                Target::Kql => shellward_render::correlation::kql(&correlation.rule, &members),
+                Target::Spl => shellward_render::correlation::spl(&correlation.rule, &members),
+                _ => Err(shellward_render::RenderError::Unsupported {
+                    target: target.name(),
+                    construct: "correlations yet".into(),
+                }),
+            }
+            .map_err(|e| e.to_string()),
+        };
+        out.push((correlation.rule.title.clone(), query));
+    }
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    out
+}
+
+#[test]
+fn the_builtin_correlations_per_siem() {
+    for target in [Target::Kql, Target::Spl, Target::Cql] {
+        let mut out = String::new();
+        for (title, query) in correlation_queries(target) {
+            out.push_str(&format!("=== {title}\n"));
+            match query {
+                Ok(query) => out.push_str(&query),
+                Err(error) => out.push_str(&format!("NOT RENDERED: {error}")),
+            }
+            out.push_str("\n\n");
+        }
+        insta::assert_snapshot!(format!("correlations_{}", target.name()), out);
+    }
+}

@@ -2,7 +2,8 @@
 //!
 //! Each selected rule is rendered on its own (or all in one `--combine` query); a rule a target
 //! cannot express is reported on standard error with the reason and left out, the rest are still
-//! written, and the exit status is 1 when any was left out.
+//! written, and the exit status is 1 when any was left out, unless `--allow-partial` says the
+//! refusals are expected (they are still reported, and listed in a combined query's header).
 
 use crate::args::RulesExportArgs;
 use crate::commands::ruleload::{self, Rules};
@@ -40,7 +41,11 @@ pub(crate) fn run(args: &RulesExportArgs) -> anyhow::Result<ExitCode> {
             Some(dir) => write_file(dir, &format!("combined.{}", target.extension()), &text)?,
             None => std::io::stdout().lock().write_all(text.as_bytes())?,
         }
-        return finish(correlations + selected.len() - combined.skipped.len(), failed);
+        return finish(
+            correlations + selected.len() - combined.skipped.len(),
+            failed,
+            args.allow_partial,
+        );
     }
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     let mut names = HashSet::new();
@@ -80,7 +85,7 @@ pub(crate) fn run(args: &RulesExportArgs) -> anyhow::Result<ExitCode> {
         }
     }
     out.flush()?;
-    finish(written, failed)
+    finish(written, failed, args.allow_partial)
 }
 
 /// Rules written and rules that could not be.
@@ -140,8 +145,8 @@ fn select<'r>(
     Ok(selected)
 }
 
-/// Writes a correlation rule (Splunk only: see `shellward_render::correlation`), its member rules
-/// found among the loaded ones by id or name.
+/// Writes a correlation rule (Splunk and KQL: see `shellward_render::correlation`), its member
+/// rules found among the loaded ones by id or name.
 fn export_correlation(
     rules: &Rules,
     correlation: &shellward_sigma::LoadedCorrelation,
@@ -149,9 +154,9 @@ fn export_correlation(
     target: Target,
 ) -> Result<(), String> {
     let kind = correlation.rule.correlation_type.as_str();
-    if target != Target::Spl {
+    if !matches!(target, Target::Spl | Target::Kql) {
         return Err(format!(
-            "{} cannot express the {kind} correlation: no sliding window per group in one query (Splunk's streamstats has one: use --target spl)",
+            "{} cannot express the {kind} correlation yet (use --target spl or kql)",
             target.name()
         ));
     }
@@ -165,8 +170,11 @@ fn export_correlation(
             .ok_or_else(|| format!("its rule {reference} is not loaded"))?;
         members.push((reference.as_str(), rule));
     }
-    let query = shellward_render::correlation::spl(&correlation.rule, &members)
-        .map_err(|e| e.to_string())?;
+    let query = match target {
+        Target::Kql => shellward_render::correlation::kql(&correlation.rule, &members),
+        _ => shellward_render::correlation::spl(&correlation.rule, &members),
+    }
+    .map_err(|e| e.to_string())?;
     let text = format!(
         "{}{}{query}\n",
         target.comment_line(&correlation.rule.title),
@@ -182,7 +190,8 @@ fn export_correlation(
         .map(|c| if c.is_alphanumeric() || "-_".contains(c) { c } else { '_' })
         .collect();
     match &args.out {
-        Some(dir) => write_file(dir, &format!("{name}.spl"), &text).map_err(|e| e.to_string()),
+        Some(dir) => write_file(dir, &format!("{name}.{}", target.extension()), &text)
+            .map_err(|e| e.to_string()),
         None => writeln!(std::io::stdout().lock(), "{text}").map_err(|e| e.to_string()),
     }
 }
@@ -249,11 +258,17 @@ fn write_file(dir: &Path, name: &str, text: &str) -> anyhow::Result<()> {
     std::fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))
 }
 
-fn finish(written: usize, failed: usize) -> anyhow::Result<ExitCode> {
+/// The closing line; exit 1 when a rule could not be exported, unless partial exports are
+/// accepted (and something was written).
+fn finish(written: usize, failed: usize, allow_partial: bool) -> anyhow::Result<ExitCode> {
     let mut line = format!("{written} rule(s) exported");
     if failed > 0 {
         line.push_str(&format!(", {failed} could not be (reasons above)"));
+        if allow_partial {
+            line.push_str(", accepted (--allow-partial)");
+        }
     }
     report::note(&line);
-    Ok(if failed > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS })
+    let accepted = allow_partial && written > 0;
+    Ok(if failed > 0 && !accepted { ExitCode::from(1) } else { ExitCode::SUCCESS })
 }

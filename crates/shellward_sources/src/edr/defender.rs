@@ -19,7 +19,7 @@ use crate::json::convert;
 use crate::json::doc::Members;
 use crate::windows::parse_time;
 use serde_json::{Map, Value as Json};
-use shellward_event::Event;
+use shellward_event::{Event, Value};
 
 /// The Streaming API's prefix of a table name in `category`.
 const STREAMING_PREFIX: &str = "AdvancedHunting-";
@@ -60,6 +60,13 @@ pub(crate) fn finish(event: &mut Event, table: Option<&str>) {
     if let Some(entry) = tables.defender(table.as_deref(), action.as_deref()) {
         super::apply(entry, event);
     }
+    // Defender writes many IPv4 peers as IPv4-mapped IPv6 (`::ffff:203.0.113.7`): Sigma's fields
+    // get the IPv4 form every other source gives, so `startswith: '10.'` and CIDR tests read both.
+    for field in ["DestinationIp", "SourceIp"] {
+        if let Some(v4) = event.get_str(field).and_then(ipv4_mapped) {
+            event.insert(field, Value::Str(v4));
+        }
+    }
     let posix = ["FolderPath", "InitiatingProcessFolderPath"]
         .iter()
         .find_map(|f| event.get_str(f).filter(|p| !p.is_empty()))
@@ -69,6 +76,13 @@ pub(crate) fn finish(event: &mut Event, table: Option<&str>) {
     event.time = ["Timestamp", "TimeGenerated"]
         .iter()
         .find_map(|f| event.get_str(f).and_then(|t| parse_time(t).or_else(|| portal_time(t))));
+}
+
+/// The IPv4 address of an IPv4-mapped IPv6 address (`::ffff:a.b.c.d`, any case).
+fn ipv4_mapped(text: &str) -> Option<String> {
+    let text = text.trim();
+    let v4 = text.get(..7).filter(|p| p.eq_ignore_ascii_case("::ffff:")).map(|_| &text[7..])?;
+    v4.parse::<std::net::Ipv4Addr>().ok().map(|a| a.to_string())
 }
 
 /// The time as Sentinel and the Defender portal write it in CSV exports: `11/9/2022, 5:59:52.626 PM`
@@ -126,6 +140,18 @@ mod tests {
         assert_eq!(event.get_str("Details"), Some("C:\\evil.dll"));
         // The event time, not the export's receipt time.
         assert_eq!(event.time.unwrap().to_string(), "2022-11-09T19:17:43.5752234Z");
+    }
+
+    #[test]
+    fn ipv4_mapped_peers_read_as_ipv4() {
+        for remote in ["203.0.113.7", "::ffff:203.0.113.7", "::FFFF:203.0.113.7"] {
+            let event = row(&format!(
+                r#"{{"Timestamp": "2026-11-02T09:15:41Z", "DeviceName": "web01", "ActionType": "ConnectionSuccess", "RemoteIP": "{remote}", "RemotePort": 4444, "InitiatingProcessFolderPath": "c:\\windows\\system32\\cmd.exe", "Type": "DeviceNetworkEvents"}}"#
+            ));
+            assert_eq!(event.get_str("DestinationIp"), Some("203.0.113.7"), "{remote}");
+        }
+        assert_eq!(ipv4_mapped("::ffff:2001:db8::1"), None);
+        assert_eq!(ipv4_mapped("2001:db8::1"), None);
     }
 
     #[test]

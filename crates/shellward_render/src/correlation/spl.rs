@@ -7,13 +7,16 @@
 //! backend uses `bin _time`, fixed buckets that miss events straddling a boundary). A `tumbling`
 //! window is `bin _time` on purpose. The search reports each event at which the condition holds.
 //!
-//! KQL and LogScale have no per-event sliding window over arbitrary groups in one pipeline, so
-//! correlations are refused there with that reason; so are `temporal_ordered` (no ordered window
-//! aggregate), `session` windows and extended (boolean) conditions.
+//! A `temporal` rule's extended condition (`(a or b) and c`) is tested on the member names the
+//! window holds (`values(shellward_rule)`, `mvfind`). A member whose events Splunk's Windows
+//! event logs do not hold (a Linux or web log source) is left out and counts as absent, which a
+//! comment at the top says; a condition that then cannot hold is refused. Refused here:
+//! `temporal_ordered` (no ordered window aggregate) and `session` windows.
 
 use crate::{RenderError, spl};
 use rsigma_parser::{
-    ConditionOperator, CorrelationCondition, CorrelationRule, CorrelationType, WindowMode,
+    ConditionExpr, ConditionOperator, CorrelationCondition, CorrelationRule, CorrelationType,
+    WindowMode,
 };
 use shellward_engine::CompiledRule;
 use std::fmt::Write;
@@ -30,9 +33,11 @@ pub fn spl(
         return refuse("a correlation without rules");
     }
     let window = correlation.timespan.seconds;
-    let (predicates, field) = match &correlation.condition {
-        CorrelationCondition::Threshold { predicates, field, .. } => (predicates, field),
-        CorrelationCondition::Extended(_) => return refuse("an extended correlation condition"),
+    let (predicates, field, expression) = match &correlation.condition {
+        CorrelationCondition::Threshold { predicates, field, .. } => {
+            (predicates.as_slice(), field, None)
+        }
+        CorrelationCondition::Extended(expression) => (&[][..], &None, Some(expression)),
     };
     let field = match field.as_ref().and_then(|f| f.first()) {
         Some(f) => Some(spl::field_name(f)?),
@@ -47,6 +52,9 @@ pub fn spl(
         CorrelationType::EventCount => ("count AS event_count".to_owned(), "event_count"),
         CorrelationType::ValueCount => {
             (format!("dc({}) AS value_count", needs_field("value_count")?), "value_count")
+        }
+        CorrelationType::Temporal if expression.is_some() => {
+            ("values(shellward_rule) AS shellward_rules".to_owned(), "shellward_rules")
         }
         CorrelationType::Temporal => ("dc(shellward_rule) AS rule_count".to_owned(), "rule_count"),
         CorrelationType::ValueSum => {
@@ -67,12 +75,29 @@ pub fn spl(
     };
     let mut terms = Vec::new();
     let mut cases = Vec::new();
+    let mut absent = Vec::new();
     for (reference, rule) in members {
-        let (search, condition) = spl::selection(rule)?;
-        terms.push(search);
-        cases.push(format!("{condition}, {}", spl::literal(reference)?));
+        match spl::selection(rule) {
+            Ok((search, condition)) => {
+                terms.push(search);
+                cases.push(format!("{condition}, {}", spl::literal(reference)?));
+            }
+            // Events Splunk's Windows event logs do not hold: the member counts as absent.
+            Err(error) if error.to_string().contains("the log source") => absent.push(*reference),
+            Err(error) => return Err(error),
+        }
     }
-    let mut out = format!("{} ({})\n", spl::INDEX, terms.join(" OR "));
+    if terms.is_empty() {
+        return refuse("a correlation none of whose rules has a Splunk source");
+    }
+    let mut out = String::new();
+    if !absent.is_empty() {
+        out.push_str(&crate::Target::Spl.comment_line(&format!(
+            "left out (no Splunk source; counted as absent): {}",
+            absent.join(", ")
+        )));
+    }
+    let _ = writeln!(out, "{} ({})", spl::INDEX, terms.join(" OR "));
     let _ = writeln!(out, "| eval shellward_rule=case({})", cases.join(", "));
     out.push_str("| where isnotnull(shellward_rule)\n");
     for alias in &correlation.aliases {
@@ -114,30 +139,78 @@ pub fn spl(
     // rsigma-parser fills a temporal rule's missing condition as `gte: 1`; Sigma's default is every
     // rule (`gte: <number of rules>`, as pySigma renders it). The parsed rule cannot tell an
     // explicit `gte: 1` from a missing condition, so both are read as the default.
+    if let Some(expression) = expression {
+        let condition = extended(expression, &absent)?;
+        if condition == FALSE {
+            return refuse("this condition without the rules Splunk has no source for");
+        }
+        let _ = write!(out, "| where {condition}");
+        return Ok(out);
+    }
     let all_rules = [(ConditionOperator::Gte, members.len() as u64)];
     let predicates: &[(ConditionOperator, u64)] = match correlation.correlation_type {
-        CorrelationType::Temporal if predicates.as_slice() == [(ConditionOperator::Gte, 1)] => {
-            &all_rules
-        }
+        CorrelationType::Temporal if predicates == [(ConditionOperator::Gte, 1)] => &all_rules,
         _ => predicates,
     };
-    let tests: Vec<String> = predicates
-        .iter()
-        .map(|(op, n)| {
-            let op = match op {
-                ConditionOperator::Lt => "<",
-                ConditionOperator::Lte => "<=",
-                ConditionOperator::Gt => ">",
-                ConditionOperator::Gte => ">=",
-                ConditionOperator::Eq => "==",
-                ConditionOperator::Neq => "!=",
-            };
-            format!("{value}{op}{n}")
-        })
-        .collect();
+    if correlation.correlation_type == CorrelationType::Temporal
+        && predicates == all_rules
+        && !absent.is_empty()
+    {
+        return refuse("a temporal correlation needing rules Splunk has no source for");
+    }
+    let tests: Vec<String> =
+        predicates.iter().map(|(op, n)| format!("{value}{}{n}", super::operator(*op))).collect();
     if tests.is_empty() {
         return refuse("a correlation without a condition");
     }
     let _ = write!(out, "| where {}", tests.join(" AND "));
     Ok(out)
+}
+
+/// A condition that never holds.
+const FALSE: &str = "1==0";
+
+/// An extended condition over the member names a window holds (`shellward_rules`); `absent`
+/// members never hold.
+fn extended(expression: &ConditionExpr, absent: &[&str]) -> Result<String, RenderError> {
+    let join = |parts: &[ConditionExpr], word: &str| -> Result<String, RenderError> {
+        let parts: Vec<String> =
+            parts.iter().map(|p| extended(p, absent)).collect::<Result<_, _>>()?;
+        // Absent alternatives drop out of an OR; one makes an AND false.
+        let kept: Vec<&String> =
+            parts.iter().filter(|p| !(word == " OR " && *p == FALSE)).collect();
+        if word == " AND " && parts.iter().any(|p| p == FALSE) || kept.is_empty() {
+            return Ok(FALSE.to_owned());
+        }
+        Ok(format!("({})", kept.iter().map(|p| p.as_str()).collect::<Vec<_>>().join(word)))
+    };
+    match expression {
+        ConditionExpr::And(parts) => join(parts, " AND "),
+        ConditionExpr::Or(parts) => join(parts, " OR "),
+        ConditionExpr::Not(inner) => match extended(inner, absent)? {
+            inner if inner == FALSE => Ok("1==1".to_owned()),
+            inner => Ok(format!("NOT {inner}")),
+        },
+        ConditionExpr::Identifier(name) if absent.contains(&name.as_str()) => Ok(FALSE.to_owned()),
+        ConditionExpr::Identifier(name) => Ok(format!(
+            "isnotnull(mvfind(shellward_rules, {}))",
+            spl::literal(&format!("^{}$", regex_escape(name)))?
+        )),
+        ConditionExpr::Selector { .. } => Err(RenderError::unsupported(
+            TARGET,
+            "a quantified selector in a correlation condition".to_owned(),
+        )),
+    }
+}
+
+/// `text` with regular expression metacharacters escaped.
+fn regex_escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if "\\.+*?()|[]{}^$".contains(c) {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
 }
