@@ -275,12 +275,15 @@ impl Lineage {
         }
         if let Some(image) = event.get_str("Image").filter(|i| !i.is_empty()) {
             let command_line = event.get_str("CommandLine");
-            // A runtime started by a serving runtime serves too (a gunicorn worker, an
-            // application pm2 started).
+            // A runtime serves when its own command line or an ancestor's starts a server (a
+            // gunicorn worker, an application pm2 or `sh -c "uvicorn ..."` started), or when a
+            // serving runtime started it.
             let server = server::serves(image, command_line)
                 || (server::runtime(image)
-                    && parent_server
-                    && event.get_str("ParentImage").is_some_and(server::runtime));
+                    && (chain.iter().any(|a| {
+                        a.command_line.as_deref().is_some_and(server::serving_command_line)
+                    }) || (parent_server
+                        && event.get_str("ParentImage").is_some_and(server::runtime))));
             let node = Node {
                 key: Arc::clone(&own),
                 image: self.image(cut(image, MAX_IMAGE)),
@@ -337,7 +340,9 @@ impl Lineage {
             node.server = true;
             return;
         }
-        let Some(image) = event.get_str("Image").filter(|i| !i.is_empty()) else { return };
+        let image =
+            ["Image", "exe"].iter().find_map(|f| event.get_str(f).filter(|i| !i.is_empty()));
+        let Some(image) = image else { return };
         let own: Arc<str> = own.into();
         let node = Node {
             key: Arc::clone(&own),

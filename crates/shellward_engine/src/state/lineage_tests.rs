@@ -227,3 +227,147 @@ fn a_restored_table_links_as_the_stored_one() {
     assert_eq!(one, two);
     assert_eq!(list(&two, "AncestorImage"), [r"C:\cmd.exe", r"C:\w\w3wp.exe", r"C:\svc.exe"]);
 }
+
+#[test]
+fn server_identity_from_binaries_command_lines_and_ancestors() {
+    let mut lineage = Lineage::default();
+    // A shell starting uvicorn, then the python it runs (a plain command line): a server.
+    lineage.observe(&mut sysmon("S", "0", r"C:\w\cmd.exe", "cmd /c uvicorn main:app", 0));
+    lineage.observe(&mut sysmon("P", "S", r"C:\Python311\python.exe", "python.exe main.py", 1));
+    let mut child = sysmon("C", "P", r"C:\w\cmd.exe", "cmd /c whoami", 2);
+    assert!(lineage.observe(&mut child).parent_is_server);
+    assert_eq!(child.get_str("ParentIsServer"), Some("true"));
+    // python.exe running a tool is not one, nor is what it starts.
+    lineage.observe(&mut sysmon("T", "0", r"C:\Python27\python.exe", "python.exe exploit.py", 0));
+    let mut tool = sysmon("R", "T", r"C:\w\rundll32.exe", "rundll32 x.dll,Start", 1);
+    assert!(!lineage.observe(&mut tool).parent_is_server);
+    assert!(tool.get("ParentIsServer").is_none());
+    // A known server binary, with or without the table knowing it.
+    let mut known = sysmon("K", "unknown", r"C:\w\cmd.exe", "cmd", 1);
+    known.insert("ParentImage", Value::Str(r"C:\Windows\System32\inetsrv\w3wp.exe".into()));
+    assert!(lineage.observe(&mut known).parent_is_server);
+}
+
+/// An event of another category: `fields` as its decoder names them.
+fn acting(
+    category: Option<&'static str>,
+    service: Option<&'static str>,
+    fields: &[(&str, Value)],
+) -> Event {
+    let mut event = from(Format::Json, fields, "");
+    event.remove("Image");
+    event.remove("CommandLine");
+    event.logsource = LogSource { product: Some("windows"), category, service };
+    for (name, value) in fields {
+        event.insert(name.to_string(), value.clone());
+    }
+    event
+}
+
+#[test]
+fn processes_seen_accepting_connections_are_servers() {
+    let text = |s: &str| Value::Str(s.into());
+    let network = Some("network_connection");
+    let cases: Vec<(Event, Event)> = vec![
+        // Sysmon 3, Initiated=false, of a process the table does not know yet.
+        (
+            acting(
+                network,
+                None,
+                &[
+                    ("ProcessGuid", text("{L}")),
+                    ("Image", text(r"C:\a\listener.exe")),
+                    ("Initiated", text("false")),
+                ],
+            ),
+            from(
+                Format::Json,
+                &[("ProcessGuid", text("{L2}")), ("ParentProcessGuid", text("{L}"))],
+                r"C:\w\cmd.exe",
+            ),
+        ),
+        // Defender: InboundConnectionAccepted by an initiating process.
+        (
+            acting(
+                network,
+                None,
+                &[
+                    ("ActionType", text("InboundConnectionAccepted")),
+                    ("InitiatingProcessId", Value::Int(70)),
+                    ("InitiatingProcessCreationTime", text("2026-01-01T00:00:00Z")),
+                    ("Image", text(r"C:\a\api.exe")),
+                ],
+            ),
+            from(
+                Format::Defender,
+                &[
+                    ("ProcessId", Value::Int(71)),
+                    ("ProcessCreationTime", text("2026-01-01T00:01:00Z")),
+                    ("InitiatingProcessId", Value::Int(70)),
+                    ("InitiatingProcessCreationTime", text("2026-01-01T00:00:00Z")),
+                ],
+                r"C:\w\cmd.exe",
+            ),
+        ),
+        // Falcon: ReceiveAcceptIP4 of a context process.
+        (
+            acting(
+                network,
+                None,
+                &[
+                    ("event_simpleName", text("ReceiveAcceptIP4")),
+                    ("ContextProcessId", text("777")),
+                    ("Image", text(r"\Device\HarddiskVolume2\a\svc.exe")),
+                ],
+            ),
+            from(
+                Format::FalconFdr,
+                &[("TargetProcessId", text("778")), ("ParentProcessId", text("777"))],
+                r"C:\w\cmd.exe",
+            ),
+        ),
+        // auditd: a successful accept4 system call.
+        (
+            acting(
+                None,
+                Some("auditd"),
+                &[
+                    ("type", text("SYSCALL")),
+                    ("syscall", text("288")),
+                    ("success", text("yes")),
+                    ("pid", Value::Int(900)),
+                    ("exe", text("/opt/app/server")),
+                ],
+            ),
+            from(
+                Format::Auditd,
+                &[("ProcessId", Value::Int(901)), ("ParentProcessId", Value::Int(900))],
+                "/bin/sh",
+            ),
+        ),
+    ];
+    for (mut accept, mut child) in cases {
+        let mut lineage = Lineage::default();
+        assert!(Lineage::wants(&accept), "{accept:?}");
+        lineage.observe(&mut accept);
+        assert!(lineage.observe(&mut child).parent_is_server, "{accept:?}");
+    }
+    // An outbound connection makes no server.
+    let mut lineage = Lineage::default();
+    let mut out = acting(
+        network,
+        None,
+        &[
+            ("ProcessGuid", text("{O}")),
+            ("Image", text(r"C:\a\client.exe")),
+            ("Initiated", text("true")),
+        ],
+    );
+    lineage.observe(&mut out);
+    let mut child = from(
+        Format::Json,
+        &[("ProcessGuid", text("{O2}")), ("ParentProcessGuid", text("{O}"))],
+        r"C:\w\cmd.exe",
+    );
+    assert!(!lineage.observe(&mut child).parent_is_server);
+}
