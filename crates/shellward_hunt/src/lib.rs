@@ -25,6 +25,7 @@
 
 mod alert;
 mod checkpoint;
+mod duration;
 mod findings;
 mod hunt;
 mod live;
@@ -34,6 +35,7 @@ pub mod tuning;
 
 pub use alert::{SECTIONS, alert_id, alert_json, rfc3339, stable_id};
 pub use checkpoint::{LiveState, RestoreError, rules_fingerprint};
+pub use duration::duration_seconds;
 pub use findings::{Correlated, Finding, correlation_alert_json, correlation_finding, findings};
 pub use hunt::{Alert, Hunt, RuleScreen, Window};
 pub use live::Live;

@@ -82,17 +82,10 @@ fn correlation_queries(target: Target) -> Vec<(String, Result<String, String>)> 
     let (loaded, set) = pack();
     let mut out = Vec::new();
     for correlation in &loaded.correlations {
-        let members: Option<Vec<(&str, &CompiledRule)>> = correlation
-            .rule
-            .rules
-            .iter()
-            .map(|r| {
-                set.rules().iter().find(|rule| rule.info.is_named(r)).map(|rule| (r.as_str(), rule))
-            })
-            .collect();
+        let members = shellward_render::correlation::members(&set, &correlation.rule);
         let query = match members {
-            None => Err("a member rule is not loaded".to_owned()),
-            Some(members) => match target {
+            Err(error) => Err(error),
+            Ok(members) => match target {
                 Target::Kql => shellward_render::correlation::kql(&correlation.rule, &members),
                 Target::Spl => shellward_render::correlation::spl(&correlation.rule, &members),
                 _ => Err(shellward_render::RenderError::Unsupported {

@@ -94,15 +94,8 @@ fn queries() -> Vec<(String, String)> {
     out.push(("combined".into(), combined.query));
     // The correlations that render for KQL (the others need tables Defender lacks).
     for correlation in &loaded.correlations {
-        let members: Option<Vec<_>> = correlation
-            .rule
-            .rules
-            .iter()
-            .map(|r| {
-                set.rules().iter().find(|rule| rule.info.is_named(r)).map(|rule| (r.as_str(), rule))
-            })
-            .collect();
-        if let Some(Ok(query)) =
+        let members = shellward_render::correlation::members(&set, &correlation.rule);
+        if let Ok(Ok(query)) =
             members.map(|m| shellward_render::correlation::kql(&correlation.rule, &m))
         {
             out.push((correlation.rule.title.clone(), query));

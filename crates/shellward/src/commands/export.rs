@@ -160,16 +160,7 @@ fn export_correlation(
             target.name()
         ));
     }
-    let mut members = Vec::new();
-    for reference in &correlation.rule.rules {
-        let rule = rules
-            .set
-            .rules()
-            .iter()
-            .find(|r| r.info.is_named(reference))
-            .ok_or_else(|| format!("its rule {reference} is not loaded"))?;
-        members.push((reference.as_str(), rule));
-    }
+    let members = shellward_render::correlation::members(&rules.set, &correlation.rule)?;
     let query = match target {
         Target::Kql => shellward_render::correlation::kql(&correlation.rule, &members),
         _ => shellward_render::correlation::spl(&correlation.rule, &members),

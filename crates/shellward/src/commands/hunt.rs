@@ -212,18 +212,12 @@ fn terminal_width() -> usize {
 /// A duration written as a number and a unit (`90s`, `30m`, `24h`, `7d`, `2w`); `None` when the
 /// text is not of that form.
 pub(crate) fn parse_duration(text: &str) -> Option<anyhow::Result<jiff::SignedDuration>> {
-    let text = text.trim();
-    let unit = text.chars().last().filter(|c| c.is_ascii_alphabetic())?;
-    let count = text[..text.len() - 1].parse::<i64>().ok()?;
-    let seconds = match unit {
-        's' => 1,
-        'm' => 60,
-        'h' => 3600,
-        'd' => 86_400,
-        'w' => 604_800,
-        _ => return Some(Err(anyhow::anyhow!("unknown unit '{unit}' in {text} (s, m, h, d, w)"))),
-    };
-    Some(Ok(jiff::SignedDuration::from_secs(count.saturating_mul(seconds))))
+    Some(match shellward_hunt::duration_seconds(text)? {
+        Ok(seconds) => Ok(jiff::SignedDuration::from_secs(seconds)),
+        Err(unit) => {
+            Err(anyhow::anyhow!("unknown unit '{unit}' in {} (s, m, h, d, w)", text.trim()))
+        }
+    })
 }
 
 /// Parses `--since`/`--until`: `90s`, `30m`, `24h`, `7d` back from `now`, an RFC 3339 time, or a

@@ -449,18 +449,8 @@ fn position(text: &str, offset: usize) -> (usize, usize) {
 
 /// `90s`, `30m`, `1h`, `7d`, `2w` in milliseconds.
 fn duration_ms(text: &str) -> Option<i64> {
-    let text = text.trim();
-    let unit = text.chars().last()?;
-    let count: i64 = text[..text.len() - unit.len_utf8()].trim().parse().ok()?;
-    let seconds = match unit {
-        's' => 1,
-        'm' => 60,
-        'h' => 3600,
-        'd' => 86_400,
-        'w' => 604_800,
-        _ => return None,
-    };
-    (count >= 0).then(|| count.saturating_mul(seconds).saturating_mul(1000))
+    let seconds = crate::duration_seconds(text)?.ok()?;
+    (seconds >= 0).then(|| seconds.saturating_mul(1000))
 }
 
 #[cfg(test)]
