@@ -21,14 +21,24 @@
 /// The field lineage sets (to `"true"`) on a process creation whose parent is a server process.
 pub const PARENT_IS_SERVER: &str = "ParentIsServer";
 
-/// The file name of a path (either separator), lower-cased.
-fn file_name(image: &str) -> String {
-    image.rsplit(['\\', '/']).next().unwrap_or(image).to_ascii_lowercase()
+// Every process creation asks these questions (twice: of the parent and of the new process), so
+// they compare in place, ignoring ASCII case, and allocate nothing.
+
+/// The file name of a path (either separator) without a trailing `.exe` (any case).
+fn stem(image: &str) -> &str {
+    let name = image.rsplit(['\\', '/']).next().unwrap_or(image);
+    match name.len().checked_sub(4) {
+        Some(at) if name.is_char_boundary(at) && name[at..].eq_ignore_ascii_case(".exe") => {
+            &name[..at]
+        }
+        _ => name,
+    }
 }
 
-/// The name without a trailing `.exe`.
-fn stem(name: &str) -> &str {
-    name.strip_suffix(".exe").unwrap_or(name)
+/// `text` without `prefix` (any ASCII case).
+fn strip_prefix_ignore_case<'a>(text: &'a str, prefix: &str) -> Option<&'a str> {
+    let head = text.get(..prefix.len())?;
+    head.eq_ignore_ascii_case(prefix).then(|| &text[prefix.len()..])
 }
 
 /// Server binaries (file names without `.exe`), Windows and Linux. IIS Express is left out: it
@@ -63,30 +73,28 @@ const SERVER_BINARIES: &[&str] = &[
 
 /// Whether `image` is a known server binary.
 pub fn known_server(image: &str) -> bool {
-    let name = file_name(image);
-    let stem = stem(&name);
-    SERVER_BINARIES.contains(&stem)
+    let stem = stem(image);
+    SERVER_BINARIES.iter().any(|b| stem.eq_ignore_ascii_case(b))
         // tomcat6 ... tomcat11, php-fpm7.4, php-fpm8.2
-        || stem.strip_prefix("tomcat").is_some_and(|v| !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()))
-        || stem.starts_with("php-fpm")
+        || strip_prefix_ignore_case(stem, "tomcat")
+            .is_some_and(|v| !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()))
+        || strip_prefix_ignore_case(stem, "php-fpm").is_some()
 }
 
 /// Whether `image` is a language runtime that application servers run on.
 pub fn runtime(image: &str) -> bool {
-    let name = file_name(image);
-    let stem = stem(&name);
+    let stem = stem(image);
     let versioned = |prefix: &str| {
-        stem.strip_prefix(prefix)
+        strip_prefix_ignore_case(stem, prefix)
             .is_some_and(|v| v.bytes().all(|b| b.is_ascii_digit() || b == b'.'))
     };
     versioned("python")
         || versioned("php")
         || versioned("ruby")
         || versioned("perl")
-        || matches!(
-            stem,
-            "pythonw" | "java" | "javaw" | "node" | "nodejs" | "dotnet" | "bun" | "deno"
-        )
+        || ["pythonw", "java", "javaw", "node", "nodejs", "dotnet", "bun", "deno"]
+            .iter()
+            .any(|r| stem.eq_ignore_ascii_case(r))
 }
 
 /// What in a runtime's command line says it serves (lower case).
@@ -136,13 +144,26 @@ const NODE_ENTRY_POINTS: &[&str] =
 
 /// Whether a runtime's command line starts a server.
 pub fn serving_command_line(line: &str) -> bool {
-    let line = line.to_ascii_lowercase();
-    if SERVING.iter().any(|s| line.contains(s)) {
+    static SERVING_WORDS: std::sync::OnceLock<Option<aho_corasick::AhoCorasick>> =
+        std::sync::OnceLock::new();
+    let serving = SERVING_WORDS.get_or_init(|| {
+        aho_corasick::AhoCorasick::builder().ascii_case_insensitive(true).build(SERVING).ok()
+    });
+    if serving.as_ref().is_some_and(|words| words.is_match(line)) {
         return true;
     }
-    line.split_whitespace().any(|w| {
-        let w = w.trim_matches(['"', '\'']).replace('\\', "/");
-        NODE_ENTRY_POINTS.iter().any(|entry| w == *entry || w.ends_with(&format!("/{entry}")))
+    line.split_whitespace().any(|word| {
+        let word = word.trim_matches(['"', '\'']);
+        NODE_ENTRY_POINTS.iter().any(|entry| {
+            word.len() >= entry.len() && word.is_char_boundary(word.len() - entry.len()) && {
+                let (head, tail) = word.split_at(word.len() - entry.len());
+                // `bin/www` written with either separator.
+                tail.chars()
+                    .zip(entry.chars())
+                    .all(|(t, e)| t.eq_ignore_ascii_case(&e) || (e == '/' && t == '\\'))
+                    && (head.is_empty() || head.ends_with(['/', '\\']))
+            }
+        })
     })
 }
 
@@ -151,8 +172,10 @@ pub fn serving_command_line(line: &str) -> bool {
 pub fn serves(image: &str, command_line: Option<&str>) -> bool {
     let Some(line) = command_line else { return known_server(image) };
     // `php -S 0.0.0.0:8000`: PHP's built-in server (case matters: -s shows highlighted source).
-    let php_server =
-        || file_name(image).starts_with("php") && line.split_whitespace().any(|w| w == "-S");
+    let php_server = || {
+        strip_prefix_ignore_case(stem(image), "php").is_some()
+            && line.split_whitespace().any(|w| w == "-S")
+    };
     known_server(image) || (runtime(image) && (serving_command_line(line) || php_server()))
 }
 
