@@ -211,7 +211,7 @@ fn rules_export_needs_a_selection() {
 }
 
 #[test]
-fn rules_export_renders_a_correlation_for_splunk_and_says_why_not_elsewhere() {
+fn rules_export_renders_a_correlation_for_splunk_and_kql_and_says_why_not_elsewhere() {
     let correlation = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("tests/fixtures/web_shell_deployed_and_used.yml");
     let out = shellward()
@@ -231,11 +231,19 @@ fn rules_export_renders_a_correlation_for_splunk_and_says_why_not_elsewhere() {
         .arg(&correlation)
         .output()
         .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let query = String::from_utf8_lossy(&out.stdout);
+    assert!(query.contains("| join kind=inner (shellward_signals) on shellward_group0"), "{query}");
+    let out = shellward()
+        .args(["rules", "export", "-t", "cql", "fixture_deployed_and_used", "--rules"])
+        .arg(&correlation)
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
         stderr.contains("fixture_deployed_and_used")
-            && stderr.contains("kql cannot express the temporal correlation"),
+            && stderr.contains("cql cannot express the temporal correlation"),
         "{stderr}"
     );
 }

@@ -711,3 +711,113 @@ fn user_and_password_authentication() {
     assert!(right.status.success(), "{}", text(&right.stderr));
     assert_eq!(server.messages("SHELLWARD"), 16);
 }
+
+/// Base64 URL-safe without padding, as NATS JWTs are written.
+fn base64url(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    let mut out = String::new();
+    for chunk in bytes.chunks(3) {
+        let n =
+            chunk.iter().enumerate().fold(0u32, |n, (i, b)| n | (u32::from(*b) << (16 - 8 * i)));
+        for i in 0..=chunk.len() {
+            out.push(char::from(ALPHABET[(n >> (18 - 6 * i) & 63) as usize]));
+        }
+    }
+    out
+}
+
+/// A NATS JWT: `claims` (with `iss`, `sub`, `iat` and `jti` added) signed by `issuer`.
+fn jwt(issuer: &nkeys::KeyPair, subject: &str, name: &str, nats: serde_json::Value) -> String {
+    let header = base64url(br#"{"typ":"JWT","alg":"ed25519-nkey"}"#);
+    let claims = serde_json::json!({
+        "jti": format!("{name}{}", subject.len()), "iat": 1_790_000_000, "iss": issuer.public_key(),
+        "name": name, "sub": subject, "nats": nats,
+    });
+    let body = base64url(claims.to_string().as_bytes());
+    let signature = issuer.sign(format!("{header}.{body}").as_bytes()).unwrap();
+    format!("{header}.{body}.{}", base64url(&signature))
+}
+
+/// A credentials file (`nsc`'s format: a user JWT and its nkey seed) against a server in operator
+/// mode, whose account JWT enables JetStream: ship and detect work; a user signed by another
+/// account is refused at once.
+#[test]
+fn credentials_file_authentication() {
+    let Some(binary) = server_binary() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let operator = nkeys::KeyPair::new_operator();
+    let account = nkeys::KeyPair::new_account();
+    let user = nkeys::KeyPair::new_user();
+    let operator_jwt = jwt(
+        &operator,
+        &operator.public_key(),
+        "op",
+        serde_json::json!({"type": "operator", "version": 2}),
+    );
+    let limits = serde_json::json!({
+        "subs": -1, "data": -1, "payload": -1, "imports": -1, "exports": -1, "wildcards": true,
+        "conn": -1, "leaf": -1, "mem_storage": -1, "disk_storage": -1, "streams": -1, "consumer": -1,
+    });
+    let account_jwt = jwt(
+        &operator,
+        &account.public_key(),
+        "shellward",
+        serde_json::json!({"limits": limits, "type": "account", "version": 2}),
+    );
+    // JetStream needs a system account.
+    let system = nkeys::KeyPair::new_account();
+    let system_jwt = jwt(
+        &operator,
+        &system.public_key(),
+        "SYS",
+        serde_json::json!({"type": "account", "version": 2}),
+    );
+    let user_nats = serde_json::json!({"pub": {}, "sub": {}, "subs": -1, "data": -1, "payload": -1, "type": "user", "version": 2});
+    let creds = |issuer: &nkeys::KeyPair, path: &str| {
+        let user_jwt = jwt(issuer, &user.public_key(), "worker", user_nats.clone());
+        std::fs::write(
+            d.join(path),
+            format!(
+                "-----BEGIN NATS USER JWT-----\n{user_jwt}\n------END NATS USER JWT------\n\n\
+                 -----BEGIN USER NKEY SEED-----\n{}\n------END USER NKEY SEED------\n",
+                user.seed().unwrap()
+            ),
+        )
+        .unwrap();
+    };
+    creds(&account, "user.creds");
+    creds(&nkeys::KeyPair::new_account(), "stranger.creds");
+    let config = d.join("server.conf");
+    std::fs::write(
+        &config,
+        format!(
+            "operator: {operator_jwt}\nsystem_account: {1}\nresolver: MEMORY\nresolver_preload: {{\n  {0}: {account_jwt}\n  {1}: {system_jwt}\n}}\n",
+            account.public_key(),
+            system.public_key()
+        ),
+    )
+    .unwrap();
+    let server = start_with(&binary, &["-c".as_ref(), config.as_os_str()]);
+    let events = events(d, 2, 10);
+    let ship = |creds: &str| {
+        let started = Instant::now();
+        let out = shellward(d)
+            .args(["ship", "--once", "--to", &server.url(), "--creds", creds])
+            .arg(&events)
+            .output()
+            .unwrap();
+        (out, started.elapsed())
+    };
+    let (stranger, took) = ship("stranger.creds");
+    assert_eq!(stranger.status.code(), Some(2), "{}", text(&stranger.stderr));
+    assert!(took < Duration::from_secs(10), "{took:?}: {}", text(&stranger.stderr));
+    let (right, _) = ship("user.creds");
+    assert!(right.status.success(), "{}", text(&right.stderr));
+    let worker = shellward(d)
+        .args(["watch", "--from", &server.url(), "--creds", "user.creds", "--exit-idle", "3s"])
+        .args(["-f", "jsonl"])
+        .output()
+        .unwrap();
+    assert_eq!(ids(&text(&worker.stdout)).len(), 14, "{}", text(&worker.stderr));
+}
