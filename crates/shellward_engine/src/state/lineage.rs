@@ -246,12 +246,8 @@ impl Lineage {
         }
         let Some((own, parent)) = identity(event) else {
             // No process ids: the parent is judged from the event alone.
-            let mut added = Added::default();
-            if parent_is_server(event, None) {
-                event.insert(server::PARENT_IS_SERVER, Value::Str("true".into()));
-                added.parent_is_server = true;
-            }
-            return added;
+            let parent_is_server = mark_parent_server(event, None);
+            return Added { parent_is_server, ..Added::default() };
         };
         // A process cannot be its own parent (some 4688 records give the new process's id as
         // the creator's): no parent then, rather than whatever earlier process had that id.
@@ -268,11 +264,8 @@ impl Lineage {
             .map(|node| (Arc::clone(&node.image), node.server));
         let mut chain = self.ancestors(parent.clone(), event.time);
         let mut added = enrich(event, &mut chain);
-        let parent_server = parent_is_server(event, known_parent);
-        if parent_server {
-            event.insert(server::PARENT_IS_SERVER, Value::Str("true".into()));
-            added.parent_is_server = true;
-        }
+        let parent_server = mark_parent_server(event, known_parent);
+        added.parent_is_server = parent_server;
         if let Some(image) = event.get_str("Image").filter(|i| !i.is_empty()) {
             let command_line = event.get_str("CommandLine");
             // A runtime serves when its own command line or an ancestor's starts a server (a
@@ -342,19 +335,9 @@ impl Lineage {
         }
         let image =
             ["Image", "exe"].iter().find_map(|f| event.get_str(f).filter(|i| !i.is_empty()));
-        let Some(image) = image else { return };
-        let own: Arc<str> = own.into();
-        let node = Node {
-            key: Arc::clone(&own),
-            image: self.image(cut(image, MAX_IMAGE)),
-            command_line: None,
-            parent: None,
-            server: true,
-            used: 0,
-            queued: 0,
-            time: event.time,
-        };
-        self.insert(own, node);
+        if let Some(image) = image {
+            self.remember_image(own, image, true, event.time);
+        }
     }
 
     /// A Falcon event's acting process, known as `own`: its image (when the event has only its file
@@ -391,13 +374,18 @@ impl Lineage {
         if let Some(time) = time {
             self.newest = Some(self.newest.map_or(time, |n| n.max(time)));
         }
+        self.remember_image(own, exe, server::known_server(exe), time);
+    }
+
+    /// Remembers a process known only by its image (no parent, no command line).
+    fn remember_image(&mut self, own: String, image: &str, server: bool, time: Option<Timestamp>) {
         let own: Arc<str> = own.into();
         let node = Node {
             key: Arc::clone(&own),
-            image: self.image(cut(exe, MAX_IMAGE)),
+            image: self.image(cut(image, MAX_IMAGE)),
             command_line: None,
             parent: None,
-            server: server::known_server(exe),
+            server,
             used: 0,
             queued: 0,
             time,
@@ -513,6 +501,15 @@ impl Lineage {
                 .retain(|(sequence, key)| nodes.get(key).is_some_and(|n| n.queued == *sequence));
         }
     }
+}
+
+/// Sets `ParentIsServer` when [`parent_is_server`] says so; returns whether it did.
+fn mark_parent_server(event: &mut Event, known: Option<(Arc<str>, bool)>) -> bool {
+    let serving = parent_is_server(event, known);
+    if serving {
+        event.insert(server::PARENT_IS_SERVER, Value::Str("true".into()));
+    }
+    serving
 }
 
 /// Whether a process creation's parent is a server process: as the table knows it (`known`: its
