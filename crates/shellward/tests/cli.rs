@@ -163,7 +163,10 @@ fn rules_export_combine_is_one_query_in_the_seeds_shape() {
     assert!(query.contains("index=wineventlog earliest=-24h ("), "{query}");
     assert!(query.contains("| eval DetectionType=case("), "{query}");
     assert!(query.contains("\"WebShell_ChildProcess\""), "{query}");
-    assert!(query.trim_end().ends_with("| sort - _time"), "{query}");
+    assert!(query.contains("| sort - _time\n"), "{query}");
+    // The pack's correlations follow the combined query, each a search of its own.
+    assert!(query.contains("\n``` Web Shell Deployed And Used ```\n"), "{query}");
+    assert!(query.contains("| streamstats time_window=600s"), "{query}");
 }
 
 /// Some pack rules have no Defender table (web logs, scans): a combined KQL export leaves them out
@@ -211,7 +214,7 @@ fn rules_export_needs_a_selection() {
 }
 
 #[test]
-fn rules_export_renders_a_correlation_for_splunk_and_kql_and_says_why_not_elsewhere() {
+fn rules_export_renders_a_correlation_for_every_siem_and_says_why_not_elsewhere() {
     let correlation = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("tests/fixtures/web_shell_deployed_and_used.yml");
     let out = shellward()
@@ -239,11 +242,20 @@ fn rules_export_renders_a_correlation_for_splunk_and_kql_and_says_why_not_elsewh
         .arg(&correlation)
         .output()
         .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let query = String::from_utf8_lossy(&out.stdout);
+    assert!(query.contains("correlate(\n"), "{query}");
+    assert!(query.contains("within=600s,\n  sequence=false\n)"), "{query}");
+    let out = shellward()
+        .args(["rules", "export", "-t", "sigma", "fixture_deployed_and_used", "--rules"])
+        .arg(&correlation)
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
         stderr.contains("fixture_deployed_and_used")
-            && stderr.contains("cql cannot express the temporal correlation"),
+            && stderr.contains("sigma cannot express a correlation"),
         "{stderr}"
     );
 }

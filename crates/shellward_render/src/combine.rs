@@ -80,8 +80,12 @@ pub fn combine(
         }
     }
     let mut query = header(target, rules.len(), &skipped);
-    if rules.iter().any(|r| crate::server::reads_server_identity(r)) {
-        query.push_str(&target.comment_line(crate::server::NOTE));
+    let mut notes: Vec<&str> = Vec::new();
+    for note in rules.iter().flat_map(|rule| crate::notes(rule, target)) {
+        if !notes.contains(&note) {
+            notes.push(note);
+            query.push_str(&target.comment_line(note));
+        }
     }
     if blocks.is_empty() {
         return Err(RenderError::unsupported(target.name(), "any of the selected rules"));
@@ -197,7 +201,13 @@ fn spl_join(out: &mut String, blocks: &[Block], options: &Options) {
         let _ = write!(search, " earliest=-{lookback}");
     }
     let terms: Vec<&str> = blocks.iter().map(|b| b.text.as_str()).collect();
-    let _ = writeln!(out, "{search} (\n    {}\n)", terms.join("\n    OR "));
+    let conditions: Vec<&str> = blocks.iter().map(|b| b.condition.as_str()).collect();
+    let _ = writeln!(
+        out,
+        "{search} (\n    {}\n){}",
+        terms.join("\n    OR "),
+        spl::stages(&conditions.join(" "))
+    );
     let cases = |value: &dyn Fn(&Block) -> String| -> String {
         blocks
             .iter()

@@ -83,6 +83,10 @@ impl Cql {
             }
             Field::DevicePath(name) => vec![(name.to_owned(), true)],
             Field::Either(a, b) => vec![(a.to_owned(), false), (b.to_owned(), false)],
+            Field::ComputedEither { stage, columns: (a, b) } => {
+                self.stages.add(stage);
+                vec![(a.to_owned(), false), (b.to_owned(), false)]
+            }
         })
     }
 }
@@ -225,7 +229,7 @@ impl Dialect for Cql {
 /// The Falcon events a rule's log source reads: built from the product field mappings the
 /// decoders apply ([`crate::mapped`]). A process creation rule for one platform reads that
 /// platform's events; the other categories are Windows' (or any platform's).
-fn source(logsource: &RuleLogSource) -> Result<&'static Source, RenderError> {
+pub(crate) fn source(logsource: &RuleLogSource) -> Result<&'static Source, RenderError> {
     if logsource.service.is_some() {
         return Err(no_source(TARGET, logsource));
     }

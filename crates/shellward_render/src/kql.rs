@@ -52,6 +52,10 @@ impl Kql {
             }
             Field::DevicePath(name) => vec![name.to_owned()],
             Field::Either(a, b) => vec![a.to_owned(), b.to_owned()],
+            Field::ComputedEither { stage, columns: (a, b) } => {
+                self.stages.add(stage);
+                vec![a.to_owned(), b.to_owned()]
+            }
         })
     }
 

@@ -97,6 +97,25 @@ impl Target {
     }
 }
 
+/// What a SIEM query's header says of a rule that reads `AncestorImage`.
+pub const ANCESTRY_NOTE: &str = "AncestorImage (shellward's process lineage: every ancestor) is \
+    stated as the two ancestors the events name or join, parent and grandparent: narrower than a hunt";
+
+/// The notes a header of `rule`'s query in `target` carries: where the query and a hunt differ.
+pub fn notes(rule: &CompiledRule, target: Target) -> Vec<&'static str> {
+    let mut notes = Vec::new();
+    if target == Target::Sigma {
+        return notes;
+    }
+    if server::reads_server_identity(rule) {
+        notes.push(server::NOTE);
+    }
+    if server::reads_field(rule, "AncestorImage") {
+        notes.push(ANCESTRY_NOTE);
+    }
+    notes
+}
+
 /// `rule` as a query in `target`. `text` is the rule's YAML document (the Sigma target prints it
 /// normalized; the others do not need it).
 pub fn render(rule: &CompiledRule, target: Target, text: &str) -> Result<String, RenderError> {

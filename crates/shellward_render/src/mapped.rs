@@ -234,7 +234,34 @@ fn defender_source(tables: &Tables, category: &str) -> Option<&'static Source> {
     for (field, specs) in fields_of(&entries) {
         fields.push((field, kql_column(field, &specs)?));
     }
+    fields.push(("AncestorImage", defender_ancestors(category)));
     Some(leak_source(base, table, fields))
+}
+
+/// What the KQL of a Defender table computes for `AncestorImage`, which shellward's process
+/// lineage fills with every ancestor: Defender's rows name two of them. A created process's are
+/// its parent (`InitiatingProcessFolderPath`) and grandparent (`InitiatingProcessParentFileName`,
+/// a name only, written after a separator so that `endswith "\\w3wp.exe"` holds); another
+/// event's acting process has its parent's name in the row and its grandparent's path in the
+/// parent's own `ProcessCreated` row, joined by device, process id and creation time.
+fn defender_ancestors(category: &str) -> Column {
+    const PARENT_NAME: &str = r#"strcat(iff(InitiatingProcessFolderPath startswith "/", "/", "\\"), InitiatingProcessParentFileName)"#;
+    static PROCESS: OnceLock<&'static str> = OnceLock::new();
+    static OTHER: OnceLock<&'static str> = OnceLock::new();
+    if category == "process_creation" {
+        let stage =
+            PROCESS.get_or_init(|| leak(format!("extend shellward_ancestor2 = {PARENT_NAME}")));
+        return Column::ComputedEither(stage, "InitiatingProcessFolderPath", "shellward_ancestor2");
+    }
+    let stage = OTHER.get_or_init(|| {
+        leak(format!(
+            "join kind=leftouter (DeviceProcessEvents\n    | where ActionType == \"ProcessCreated\"\n    \
+             | project DeviceId, InitiatingProcessParentId = ProcessId, InitiatingProcessParentCreationTime = ProcessCreationTime, shellward_ancestor2 = InitiatingProcessFolderPath)\n    \
+             on DeviceId, InitiatingProcessParentId, InitiatingProcessParentCreationTime\n\
+             | extend shellward_ancestor1 = {PARENT_NAME}"
+        ))
+    });
+    Column::ComputedEither(stage, "shellward_ancestor1", "shellward_ancestor2")
 }
 
 /// The Defender source of each Sigma category the mapping gives one to.
@@ -357,15 +384,44 @@ fn falcon_lineage(category: &str, separator: char) -> Vec<(&'static str, Column)
     const PARENT_IMAGE_WIN: &str = r#"format("\\%s", field=[ParentBaseFileName], as=ParentImage)"#;
     const PARENT_IMAGE_POSIX: &str = r#"format("/%s", field=[ParentBaseFileName], as=ParentImage)"#;
     if category == "process_creation" {
-        let parent = if separator == '\\' { PARENT_IMAGE_WIN } else { PARENT_IMAGE_POSIX };
+        let (parent, ancestors) = if separator == '\\' {
+            (PARENT_IMAGE_WIN, ANCESTORS_PROCESS_WIN)
+        } else {
+            (PARENT_IMAGE_POSIX, ANCESTORS_PROCESS_POSIX)
+        };
         vec![
             ("ParentImage", Column::Computed(parent)),
             ("ParentCommandLine", Column::Computed(PARENT_COMMAND_LINE)),
+            (
+                "AncestorImage",
+                Column::ComputedEither(ancestors, "ParentImage", "shellward_ancestor2"),
+            ),
         ]
     } else {
-        vec![("Image", Column::Computed(ACTOR_IMAGE))]
+        let ancestors = if separator == '\\' { ANCESTORS_ACTOR_WIN } else { ANCESTORS_ACTOR_POSIX };
+        vec![
+            ("Image", Column::Computed(ACTOR_IMAGE)),
+            (
+                "AncestorImage",
+                Column::ComputedEither(ancestors, "shellward_ancestor1", "shellward_ancestor2"),
+            ),
+        ]
     }
 }
+
+/// `AncestorImage` of a created process: its parent and grandparent (the base names
+/// ProcessRollup2 carries; `GrandParentBaseFileName` in newer sensors' events).
+const ANCESTORS_PROCESS_WIN: &str = r#"format("\\%s", field=[ParentBaseFileName], as=ParentImage)
+| format("\\%s", field=[GrandParentBaseFileName], as=shellward_ancestor2)"#;
+const ANCESTORS_PROCESS_POSIX: &str = r#"format("/%s", field=[ParentBaseFileName], as=ParentImage)
+| format("/%s", field=[GrandParentBaseFileName], as=shellward_ancestor2)"#;
+/// `AncestorImage` of an acting process: the parent and grandparent its own ProcessRollup2 names.
+const ANCESTORS_ACTOR_WIN: &str = r#"join({#event_simpleName=ProcessRollup2 | rename(field=ParentBaseFileName, as=shellward_parent) | rename(field=GrandParentBaseFileName, as=shellward_grandparent)}, field=[aid, ContextProcessId], key=[aid, TargetProcessId], include=[shellward_parent, shellward_grandparent], mode=left)
+| format("\\%s", field=[shellward_parent], as=shellward_ancestor1)
+| format("\\%s", field=[shellward_grandparent], as=shellward_ancestor2)"#;
+const ANCESTORS_ACTOR_POSIX: &str = r#"join({#event_simpleName=ProcessRollup2 | rename(field=ParentBaseFileName, as=shellward_parent) | rename(field=GrandParentBaseFileName, as=shellward_grandparent)}, field=[aid, ContextProcessId], key=[aid, TargetProcessId], include=[shellward_parent, shellward_grandparent], mode=left)
+| format("/%s", field=[shellward_parent], as=shellward_ancestor1)
+| format("/%s", field=[shellward_grandparent], as=shellward_ancestor2)"#;
 
 /// The Falcon events a rule of `category` on `product` (a Sigma product, or any) reads.
 fn falcon_source(

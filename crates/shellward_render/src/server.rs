@@ -78,17 +78,22 @@ fn windows(rule: &CompiledRule) -> bool {
 
 /// Whether the rule reads server identity.
 pub fn reads_server_identity(rule: &CompiledRule) -> bool {
-    fn reads(query: &Query) -> bool {
+    reads_field(rule, FIELD)
+}
+
+/// Whether the rule's condition tests `field`.
+pub(crate) fn reads_field(rule: &CompiledRule, field: &str) -> bool {
+    fn reads(query: &Query, name: &str) -> bool {
         match query {
             Query::All(parts) | Query::Any(parts) | Query::AtLeast(_, parts) => {
-                parts.iter().any(reads)
+                parts.iter().any(|part| reads(part, name))
             }
-            Query::Not(inner) => reads(inner),
-            Query::Exists(field) | Query::Present(field) | Query::Null(field) => field == FIELD,
-            Query::Value { field, .. } => field.as_deref() == Some(FIELD),
+            Query::Not(inner) => reads(inner, name),
+            Query::Exists(field) | Query::Present(field) | Query::Null(field) => field == name,
+            Query::Value { field, .. } => field.as_deref() == Some(name),
         }
     }
-    reads(&rule.lower())
+    reads(&rule.lower(), field)
 }
 
 /// The rule's condition as a SIEM states it: every test of `ParentIsServer` becomes "the

@@ -22,6 +22,9 @@ pub(crate) enum Column {
     DevicePath(&'static str),
     /// Columns of which an event fills at most one (IPv4 or IPv6): a test passes on either.
     Either(&'static str, &'static str),
+    /// Columns computed in a stage, each one value of a list field (the ancestors a row names):
+    /// a test passes on either, as a list field's does on any element.
+    ComputedEither(&'static str, &'static str, &'static str),
 }
 
 /// One place a target reads events from.
@@ -51,6 +54,9 @@ impl Source {
             Some((name, Column::Computed(stage))) => Ok(Field::Computed { name, stage }),
             Some((_, Column::DevicePath(column))) => Ok(Field::DevicePath(column)),
             Some((_, Column::Either(a, b))) => Ok(Field::Either(a, b)),
+            Some((_, Column::ComputedEither(stage, a, b))) => {
+                Ok(Field::ComputedEither { stage, columns: (a, b) })
+            }
             None if self.open && plain_name(field) => Ok(Field::Name(field.to_owned())),
             None => Err(RenderError::unsupported(
                 target,
@@ -76,6 +82,13 @@ pub(crate) enum Field {
     DevicePath(&'static str),
     /// Two columns, at most one filled.
     Either(&'static str, &'static str),
+    /// Two columns computed in `stage`, either of which may hold.
+    ComputedEither {
+        /// The stage computing them.
+        stage: &'static str,
+        /// Their names.
+        columns: (&'static str, &'static str),
+    },
 }
 
 /// A field name every target can print bare.

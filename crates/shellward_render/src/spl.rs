@@ -30,8 +30,29 @@ pub fn render(rule: &CompiledRule) -> Result<String, RenderError> {
     let query = crate::server::lowered(rule);
     Ok(match search_terms(&query)? {
         Some(terms) => format!("{base} {terms}"),
-        None => format!("{base}\n| where {}", tree::print(&mut Eval, &query)?),
+        None => {
+            let condition = tree::print(&mut Eval, &query)?;
+            format!("{base}{}\n| where {condition}", stages(&condition))
+        }
     })
+}
+
+/// `AncestorImage`, which shellward's process lineage fills with every ancestor, as the two
+/// ancestors Sysmon's process creations name: the acting (or created) process's own creation
+/// event gives its parent's image and id, the parent's creation event its grandparent's image.
+/// Both are joined by subsearch (Splunk's subsearch limits apply), and the field is the
+/// multivalue of the two, tested with `mvfind` (any value).
+pub const ANCESTRY_STAGE: &str = "| join type=left max=1 ProcessGuid [search index=wineventlog sourcetype=\"XmlWinEventLog:Microsoft-Windows-Sysmon/Operational\" EventCode=1 | rename ParentImage AS shellward_ancestor1, ParentProcessGuid AS shellward_parent_guid | fields ProcessGuid, shellward_ancestor1, shellward_parent_guid]
+| join type=left max=1 shellward_parent_guid [search index=wineventlog sourcetype=\"XmlWinEventLog:Microsoft-Windows-Sysmon/Operational\" EventCode=1 | rename ProcessGuid AS shellward_parent_guid, ParentImage AS shellward_ancestor2 | fields shellward_parent_guid, shellward_ancestor2]
+| eval AncestorImage=mvappend(shellward_ancestor1, shellward_ancestor2)";
+
+/// The field [`ANCESTRY_STAGE`] computes.
+const ANCESTORS: &str = "AncestorImage";
+
+/// The stages an `eval` condition needs before it: [`ANCESTRY_STAGE`] (on a line of its own,
+/// after a newline) when it tests the ancestors.
+pub(crate) fn stages(condition: &str) -> String {
+    if condition.contains(ANCESTORS) { format!("\n{ANCESTRY_STAGE}") } else { String::new() }
 }
 
 /// A rule's events as a search clause (`(sourcetype=... EventCode=... terms)`; the terms left out
@@ -64,6 +85,9 @@ pub(crate) fn literal(text: &str) -> Result<String, RenderError> {
 
 /// A Sigma field's name in the events (the add-on's renames applied), if SPL can print it bare.
 pub(crate) fn field_name(field: &str) -> Result<String, RenderError> {
+    if field == ANCESTORS {
+        return Ok(field.to_owned());
+    }
     if shellward_engine::lineage::ANCESTOR_FIELDS.contains(&field) {
         let what =
             format!("the field {field} (shellward's process lineage, not in Splunk's events)");
@@ -77,6 +101,14 @@ pub(crate) fn field_name(field: &str) -> Result<String, RenderError> {
         return Err(RenderError::unsupported(TARGET, format!("the field name {name:?}")));
     }
     Ok(name)
+}
+
+/// A field search terms can test: not the ancestors, which are joined after the search.
+fn search_field(field: &str) -> Result<String, RenderError> {
+    if field == ANCESTORS {
+        return Err(not_search("the ancestors (joined after the search)"));
+    }
+    field_name(field)
 }
 
 fn not_search(what: &str) -> RenderError {
@@ -119,7 +151,7 @@ impl Dialect for Search {
     }
 
     fn exists(&mut self, field: &str, present: bool) -> Result<String, RenderError> {
-        let name = field_name(field)?;
+        let name = search_field(field)?;
         Ok(if present { format!("{name}=*") } else { format!("NOT {name}=*") })
     }
 
@@ -129,7 +161,7 @@ impl Dialect for Search {
         tests: &[&ValueTest],
     ) -> Result<Vec<String>, RenderError> {
         let field = field.ok_or_else(|| not_search("a keyword"))?;
-        let name = field_name(field)?;
+        let name = search_field(field)?;
         let mut exact = Vec::new();
         let mut out = Vec::new();
         for test in tests {
@@ -209,7 +241,7 @@ impl Dialect for Eval {
                     };
                     alternatives[usize::from(*cased)].push(regex);
                 }
-                ValueTest::Regex(regex) => out.push(format!("match({name}, {})", literal(regex)?)),
+                ValueTest::Regex(regex) => out.push(matches(&name, &literal(regex)?)),
                 ValueTest::Cidr(network) => {
                     out.push(format!("cidrmatch({}, {name})", literal(network)?))
                 }
@@ -247,10 +279,20 @@ impl Dialect for Eval {
             }
             let flags = if cased == 1 { "" } else { "(?i)" };
             let regex = format!("{flags}{}", pattern::alternation(&list));
-            out.insert(0, format!("match({name}, {})", literal(&regex)?));
+            out.insert(0, matches(&name, &literal(&regex)?));
         }
         // A test of an absent field is false (not null), so that NOT of it holds.
         Ok(out.into_iter().map(|t| format!("(isnotnull({name}) AND {t})")).collect())
+    }
+}
+
+/// A regular expression test of a field: `match`, or for the ancestors (a multivalue field)
+/// `mvfind`, which holds when any value matches.
+fn matches(name: &str, regex: &str) -> String {
+    if name == ANCESTORS {
+        format!("isnotnull(mvfind({name}, {regex}))")
+    } else {
+        format!("match({name}, {regex})")
     }
 }
 

@@ -85,15 +85,17 @@ fn correlation_queries(target: Target) -> Vec<(String, Result<String, String>)> 
         let members = shellward_render::correlation::members(&set, &correlation.rule);
         let query = match members {
             Err(error) => Err(error),
-            Ok(members) => match target {
-                Target::Kql => shellward_render::correlation::kql(&correlation.rule, &members),
-                Target::Spl => shellward_render::correlation::spl(&correlation.rule, &members),
-                _ => Err(shellward_render::RenderError::Unsupported {
-                    target: target.name(),
-                    construct: "correlations yet".into(),
-                }),
+            Ok(members) => {
+                shellward_render::correlation::render(target, &correlation.rule, &members)
+                    .map(|query| {
+                        let mut text = String::new();
+                        for note in shellward_render::correlation::notes(target, &members) {
+                            text.push_str(&target.comment_line(note));
+                        }
+                        text + &query
+                    })
+                    .map_err(|e| e.to_string())
             }
-            .map_err(|e| e.to_string()),
         };
         out.push((correlation.rule.title.clone(), query));
     }

@@ -12,6 +12,7 @@ use crate::report;
 use anyhow::{Context, bail};
 use shellward_engine::CompiledRule;
 use shellward_render::{Target, combine};
+use shellward_sigma::LoadedCorrelation;
 use std::collections::{HashMap, HashSet};
 use std::io::Write;
 use std::path::Path;
@@ -22,9 +23,9 @@ pub(crate) fn run(args: &RulesExportArgs) -> anyhow::Result<ExitCode> {
     let rules = ruleload::load(&args.selection)?;
     ruleload::print_diagnostics(&rules, false);
     let target = args.target.target();
-    let mut tally = Tally::default();
-    let selected = select(&rules, args, target, &mut tally)?;
-    let Tally { written: correlations, mut failed } = tally;
+    let (selected, correlations) = select(&rules, args, target)?;
+    let mut failed = 0;
+    let queries = correlation_queries(&rules, &correlations, target, &mut failed);
     if args.combine {
         let combined = combine::combine(
             &selected,
@@ -36,20 +37,31 @@ pub(crate) fn run(args: &RulesExportArgs) -> anyhow::Result<ExitCode> {
             report::note(&format!("rule {key} left out of the combined query: {error}"));
         }
         failed += combined.skipped.len();
-        let text = format!("{}\n", combined.query);
+        // The correlations follow as queries of their own, each after a blank line.
+        let mut text = format!("{}\n", combined.query);
+        for (_, query) in &queries {
+            text.push('\n');
+            text.push_str(query);
+        }
         match &args.out {
             Some(dir) => write_file(dir, &format!("combined.{}", target.extension()), &text)?,
             None => std::io::stdout().lock().write_all(text.as_bytes())?,
         }
         return finish(
-            correlations + selected.len() - combined.skipped.len(),
+            queries.len() + selected.len() - combined.skipped.len(),
             failed,
             args.allow_partial,
         );
     }
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     let mut names = HashSet::new();
-    let mut written = correlations;
+    let mut written = queries.len();
+    for (name, query) in &queries {
+        match &args.out {
+            Some(dir) => write_file(dir, name, query)?,
+            None => writeln!(out, "{query}")?,
+        }
+    }
     let documents = documents(&rules, target);
     for rule in &selected {
         let text = documents.get(&(rule.info.origin.clone(), rule.info.line));
@@ -88,43 +100,32 @@ pub(crate) fn run(args: &RulesExportArgs) -> anyhow::Result<ExitCode> {
     finish(written, failed, args.allow_partial)
 }
 
-/// Rules written and rules that could not be.
-#[derive(Debug, Default)]
-struct Tally {
-    written: usize,
-    failed: usize,
-}
-
-/// The detection rules the arguments name. Correlation rules named are written here (counted in
-/// `tally`), as they are not compiled rules.
+/// The detection rules and correlation rules the arguments name (by id, name or title, or by a
+/// tag they carry). Correlations are chosen by tag or `--all` only for the SIEMs: the other
+/// targets write rules one by one.
 fn select<'r>(
     rules: &'r Rules,
     args: &RulesExportArgs,
     target: Target,
-    tally: &mut Tally,
-) -> anyhow::Result<Vec<&'r CompiledRule>> {
+) -> anyhow::Result<(Vec<&'r CompiledRule>, Vec<&'r LoadedCorrelation>)> {
     let all = rules.set.rules();
+    let siem = matches!(target, Target::Kql | Target::Spl | Target::Cql);
+    let correlations: &[LoadedCorrelation] = if siem { &rules.loaded.correlations } else { &[] };
     if args.all {
-        return Ok(all.iter().collect());
+        return Ok((all.iter().collect(), correlations.iter().collect()));
     }
     if args.ids.is_empty() && args.tag.is_empty() {
         bail!("name the rules to export (ids, --tag or --all)");
     }
     let mut selected: Vec<&CompiledRule> = Vec::new();
+    let mut chosen: Vec<&LoadedCorrelation> = Vec::new();
     for id in &args.ids {
         if let Some(correlation) = rules.loaded.correlations.iter().find(|c| {
             [c.rule.id.as_deref(), c.rule.name.as_deref(), Some(c.rule.title.as_str())]
                 .contains(&Some(id.as_str()))
         }) {
-            match export_correlation(rules, correlation, args, target) {
-                Ok(()) => tally.written += 1,
-                Err(reason) => {
-                    tally.failed += 1;
-                    report::note(&format!(
-                        "rule {id} ({}:{}) not exported: {reason}",
-                        correlation.text.origin, correlation.line
-                    ));
-                }
+            if !chosen.iter().any(|c| std::ptr::eq(*c, correlation)) {
+                chosen.push(correlation);
             }
             continue;
         }
@@ -133,58 +134,80 @@ fn select<'r>(
             selected.push(rule);
         }
     }
+    let tagged =
+        |tags: &[String]| args.tag.iter().any(|tag| tags.iter().any(|t| tag_under(t, tag)));
     for rule in all {
-        let tagged = args.tag.iter().any(|tag| rule.info.tags.iter().any(|t| tag_under(t, tag)));
-        if tagged && !selected.iter().any(|r| std::ptr::eq(*r, rule)) {
+        if tagged(&rule.info.tags) && !selected.iter().any(|r| std::ptr::eq(*r, rule)) {
             selected.push(rule);
         }
     }
-    if selected.is_empty() && tally.written + tally.failed == 0 {
+    for correlation in correlations {
+        if tagged(&correlation.rule.tags) && !chosen.iter().any(|c| std::ptr::eq(*c, correlation)) {
+            chosen.push(correlation);
+        }
+    }
+    if selected.is_empty() && chosen.is_empty() {
         bail!("no loaded rule carries the tag(s) {}", args.tag.join(", "));
     }
-    Ok(selected)
+    Ok((selected, chosen))
 }
 
-/// Writes a correlation rule (Splunk and KQL: see `shellward_render::correlation`), its member
-/// rules found among the loaded ones by id or name.
-fn export_correlation(
+/// A correlation rule as a query with its header (see `shellward_render::correlation`), its
+/// member rules found among the loaded ones by id or name; with the file name it is written under.
+fn correlation_query(
     rules: &Rules,
-    correlation: &shellward_sigma::LoadedCorrelation,
-    args: &RulesExportArgs,
+    correlation: &LoadedCorrelation,
     target: Target,
-) -> Result<(), String> {
+) -> Result<(String, String), String> {
     let kind = correlation.rule.correlation_type.as_str();
-    if !matches!(target, Target::Spl | Target::Kql) {
-        return Err(format!(
-            "{} cannot express the {kind} correlation yet (use --target spl or kql)",
-            target.name()
-        ));
-    }
     let members = shellward_render::correlation::members(&rules.set, &correlation.rule)?;
-    let query = match target {
-        Target::Kql => shellward_render::correlation::kql(&correlation.rule, &members),
-        _ => shellward_render::correlation::spl(&correlation.rule, &members),
-    }
-    .map_err(|e| e.to_string())?;
-    let text = format!(
-        "{}{}{query}\n",
-        target.comment_line(&correlation.rule.title),
-        target.comment_line(&format!(
+    let query = shellward_render::correlation::render(target, &correlation.rule, &members)
+        .map_err(|e| e.to_string())?;
+    let mut text = target.comment_line(&correlation.rule.title);
+    text.push_str(
+        &target.comment_line(&format!(
             "correlation: {kind} over {}",
             correlation.rule.rules.join(", ")
-        ))
+        )),
     );
+    for note in shellward_render::correlation::notes(target, &members) {
+        text.push_str(&target.comment_line(note));
+    }
+    text.push_str(&query);
+    text.push('\n');
     let name = correlation.rule.name.as_deref().or(correlation.rule.id.as_deref());
     let name: String = name
         .unwrap_or("correlation")
         .chars()
         .map(|c| if c.is_alphanumeric() || "-_".contains(c) { c } else { '_' })
         .collect();
-    match &args.out {
-        Some(dir) => write_file(dir, &format!("{name}.{}", target.extension()), &text)
-            .map_err(|e| e.to_string()),
-        None => writeln!(std::io::stdout().lock(), "{text}").map_err(|e| e.to_string()),
+    Ok((format!("{name}.{}", target.extension()), text))
+}
+
+/// The correlations that render, with their file names; each that does not is reported and
+/// counted in `failed`.
+fn correlation_queries(
+    rules: &Rules,
+    correlations: &[&LoadedCorrelation],
+    target: Target,
+    failed: &mut usize,
+) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for correlation in correlations {
+        match correlation_query(rules, correlation, target) {
+            Ok(query) => out.push(query),
+            Err(reason) => {
+                *failed += 1;
+                report::note(&format!(
+                    "correlation {} ({}:{}) not exported: {reason}",
+                    correlation.rule.name.as_deref().unwrap_or(&correlation.rule.title),
+                    correlation.text.origin,
+                    correlation.line
+                ));
+            }
+        }
     }
+    out
 }
 
 /// Each rule's YAML document by (origin, line), read only for the Sigma target, the one that
@@ -218,8 +241,8 @@ fn header(rule: &CompiledRule, target: Target) -> String {
         rule.info.level,
         rule.info.logsource
     )));
-    if target != Target::Sigma && shellward_render::server::reads_server_identity(rule) {
-        out.push_str(&target.comment_line(shellward_render::server::NOTE));
+    for note in shellward_render::notes(rule, target) {
+        out.push_str(&target.comment_line(note));
     }
     out
 }

@@ -182,16 +182,7 @@ fn ordered(
     keys: &[String],
     span: u64,
 ) -> Result<(String, String), RenderError> {
-    let all_in_order = match &correlation.condition {
-        CorrelationCondition::Threshold { predicates, .. } => {
-            let n = members.len() as u64;
-            predicates.is_empty()
-                || predicates.as_slice() == [(ConditionOperator::Gte, 1)]
-                || predicates.as_slice() == [(ConditionOperator::Gte, n)]
-        }
-        CorrelationCondition::Extended(_) => false,
-    };
-    if !all_in_order {
+    if !super::every_rule_in_order(correlation, members.len()) {
         return refuse("temporal_ordered with a condition other than every rule in order");
     }
     let on = keys.join(", ");

@@ -1,13 +1,46 @@
-//! Sigma correlation rules as SIEM queries: [`spl`] (a sliding `streamstats` window per group)
-//! and [`kql`] (member rules as `let` sets, a window anchored at every signal by a self-join).
+//! Sigma correlation rules as SIEM queries: [`spl`] (a sliding `streamstats` window per group),
+//! [`kql`] (member rules as `let` sets, a window anchored at every signal by a self-join) and
+//! [`cql`] (LogScale's `correlate()`, or counts per bucket).
 
+mod cql;
 mod kql;
 mod spl;
 
+pub use cql::cql;
 pub use kql::kql;
 pub use spl::spl;
 
-use rsigma_parser::{ConditionOperator, CorrelationRule};
+use crate::{RenderError, Target};
+
+/// `correlation` in `target` (kql, spl or cql); `members` are its `rules` ([`members`]).
+pub fn render(
+    target: Target,
+    correlation: &CorrelationRule,
+    members: &[(&str, &CompiledRule)],
+) -> Result<String, RenderError> {
+    match target {
+        Target::Kql => kql(correlation, members),
+        Target::Spl => spl(correlation, members),
+        Target::Cql => cql(correlation, members),
+        Target::Sigma | Target::Sqlite => Err(RenderError::unsupported(
+            target.name(),
+            "a correlation (its member rules render one by one)",
+        )),
+    }
+}
+
+/// The notes of a correlation query's header: those of its members' queries.
+pub fn notes(target: Target, members: &[(&str, &CompiledRule)]) -> Vec<&'static str> {
+    let mut notes = Vec::new();
+    for note in members.iter().flat_map(|(_, rule)| crate::notes(rule, target)) {
+        if !notes.contains(&note) {
+            notes.push(note);
+        }
+    }
+    notes
+}
+
+use rsigma_parser::{ConditionOperator, CorrelationCondition, CorrelationRule};
 use shellward_engine::{CompiledRule, RuleSet};
 
 /// A correlation's member rules found in `set` by id, name or title, each with the reference
@@ -27,6 +60,19 @@ pub fn members<'a>(
                 .ok_or_else(|| format!("its rule {reference} is not loaded"))
         })
         .collect()
+}
+
+/// Whether a `temporal_ordered` rule's condition is its only meaning Sigma defines: every rule, in
+/// order (rsigma-parser fills a missing condition as `gte: 1`).
+fn every_rule_in_order(correlation: &CorrelationRule, members: usize) -> bool {
+    match &correlation.condition {
+        CorrelationCondition::Threshold { predicates, .. } => {
+            predicates.is_empty()
+                || predicates.as_slice() == [(ConditionOperator::Gte, 1)]
+                || predicates.as_slice() == [(ConditionOperator::Gte, members as u64)]
+        }
+        CorrelationCondition::Extended(_) => false,
+    }
 }
 
 /// A threshold operator as the query languages write it.

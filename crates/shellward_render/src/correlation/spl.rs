@@ -10,8 +10,9 @@
 //! A `temporal` rule's extended condition (`(a or b) and c`) is tested on the member names the
 //! window holds (`values(shellward_rule)`, `mvfind`). A member whose events Splunk's Windows
 //! event logs do not hold (a Linux or web log source) is left out and counts as absent, which a
-//! comment at the top says; a condition that then cannot hold is refused. Refused here:
-//! `temporal_ordered` (no ordered window aggregate) and `session` windows.
+//! comment at the top says; a condition that then cannot hold is refused. `temporal_ordered` chains
+//! `streamstats` steps, each carrying the start of the chains completed so far (see [`ordered`]).
+//! Refused here: `session` windows.
 
 use crate::{RenderError, spl};
 use rsigma_parser::{
@@ -70,7 +71,13 @@ pub fn spl(
             return refuse("value_percentile (which percentile is a pySigma extension)");
         }
         CorrelationType::TemporalOrdered => {
-            return refuse("temporal_ordered (the order of rules inside a window)");
+            if correlation.window != WindowMode::Sliding {
+                return refuse("temporal_ordered over a tumbling or session window");
+            }
+            if !super::every_rule_in_order(correlation, members.len()) {
+                return refuse("temporal_ordered with a condition other than every rule in order");
+            }
+            (String::new(), "")
         }
     };
     let mut terms = Vec::new();
@@ -97,7 +104,8 @@ pub fn spl(
             absent.join(", ")
         )));
     }
-    let _ = writeln!(out, "{} ({})", spl::INDEX, terms.join(" OR "));
+    let _ =
+        writeln!(out, "{} ({}){}", spl::INDEX, terms.join(" OR "), spl::stages(&cases.join(" ")));
     let _ = writeln!(out, "| eval shellward_rule=case({})", cases.join(", "));
     out.push_str("| where isnotnull(shellward_rule)\n");
     for alias in &correlation.aliases {
@@ -119,6 +127,13 @@ pub fn spl(
         group.push(spl::field_name(name)?);
     }
     let by = if group.is_empty() { String::new() } else { format!(" BY {}", group.join(", ")) };
+    if correlation.correlation_type == CorrelationType::TemporalOrdered {
+        if !absent.is_empty() {
+            return refuse("a temporal_ordered correlation needing rules Splunk has no source for");
+        }
+        ordered(&mut out, members, window, &by)?;
+        return Ok(out);
+    }
     match correlation.window {
         WindowMode::Sliding => {
             let _ = writeln!(
@@ -165,6 +180,35 @@ pub fn spl(
     }
     let _ = write!(out, "| where {}", tests.join(" AND "));
     Ok(out)
+}
+
+/// `temporal_ordered`: each member's event completes a chain step when an event completing the
+/// step before (its chain's start time in `shellward_c<i-1>`) lies in the window before it and that
+/// chain started no more than the timespan ago; the latest start is the best, so a `max` over the
+/// sliding window carries it. The search reports each event completing the last step.
+fn ordered(
+    out: &mut String,
+    members: &[(&str, &CompiledRule)],
+    window: u64,
+    by: &str,
+) -> Result<(), RenderError> {
+    out.push_str("| sort 0 _time\n");
+    let _ = writeln!(
+        out,
+        "| eval shellward_c0=if(shellward_rule=={}, _time, null())",
+        spl::literal(members[0].0)?
+    );
+    for (i, (reference, _)) in members.iter().enumerate().skip(1) {
+        let _ = writeln!(
+            out,
+            "| streamstats time_window={window}s max(shellward_c{}) AS shellward_p{i}{by}\n\
+             | eval shellward_c{i}=if(shellward_rule=={} AND shellward_p{i}>=_time-{window}, shellward_p{i}, null())",
+            i - 1,
+            spl::literal(reference)?
+        );
+    }
+    let _ = write!(out, "| where isnotnull(shellward_c{})", members.len() - 1);
+    Ok(())
 }
 
 /// A condition that never holds.
