@@ -173,3 +173,78 @@ fn many_distinct_shell_commands_fire_alike_in_kql() {
     assert_eq!(hunted, expected, "the hunt");
     assert_eq!(queried, expected, "the KQL");
 }
+
+/// A process started at `seconds` (`ProcessCreated`), with its parent's id, image and start; a
+/// Defender process is its id and start time.
+fn started(host: &str, seconds: i64, (pid, image): (i64, &str), parent: (i64, &str, i64)) -> Row {
+    let (parent_pid, parent_image, parent_start) = parent;
+    let name = |path: &str| path.rsplit('\\').next().unwrap().to_owned();
+    Row {
+        table: "DeviceProcessEvents",
+        seconds,
+        fields: serde_json::json!({
+            "DeviceName": host, "DeviceId": host, "ActionType": "ProcessCreated",
+            "FileName": name(image), "FolderPath": image, "ProcessCommandLine": name(image),
+            "ProcessId": pid, "ProcessCreationTime": time(seconds, false),
+            "InitiatingProcessId": parent_pid, "InitiatingProcessFileName": name(parent_image),
+            "InitiatingProcessFolderPath": parent_image,
+            "InitiatingProcessCommandLine": name(parent_image),
+            "InitiatingProcessCreationTime": time(parent_start, false),
+        }),
+    }
+}
+
+/// PowerShell (`pid`, started at `start`; its parent cmd.exe `parent`, started at `parent_start`)
+/// connecting to a public address at `seconds`.
+fn connects(
+    host: &str,
+    seconds: i64,
+    (pid, start): (i64, i64),
+    (parent, parent_start): (i64, i64),
+) -> Row {
+    Row {
+        table: "DeviceNetworkEvents",
+        seconds,
+        fields: serde_json::json!({
+            "DeviceName": host, "DeviceId": host, "ActionType": "ConnectionSuccess",
+            "RemoteIP": "203.0.113.7", "RemotePort": 443, "LocalIP": "10.0.0.5", "LocalPort": 50000,
+            "Protocol": "Tcp", "InitiatingProcessId": pid,
+            "InitiatingProcessCreationTime": time(start, false),
+            "InitiatingProcessFileName": "powershell.exe",
+            "InitiatingProcessFolderPath": POWERSHELL,
+            "InitiatingProcessCommandLine": "powershell.exe -nop",
+            "InitiatingProcessParentId": parent, "InitiatingProcessParentFileName": "cmd.exe",
+            "InitiatingProcessParentCreationTime": time(parent_start, false),
+        }),
+    }
+}
+
+const W3WP: &str = "c:\\windows\\system32\\inetsrv\\w3wp.exe";
+const CMD: &str = "C:\\Windows\\System32\\cmd.exe";
+const POWERSHELL: &str = "C:\\Windows\\System32\\WindowsPowerShell\\v1.0\\powershell.exe";
+
+/// The temporal_ordered correlation, whose network member reads `AncestorImage`: w3wp.exe starts
+/// cmd.exe, which starts PowerShell, which connects out. The KQL joins the grandparent (w3wp.exe,
+/// from cmd.exe's own creation row) that the hunt's lineage knows. The connection must follow the
+/// shell within the timespan: exactly 600 s after is inside, 601 s outside, before is out of order.
+#[test]
+fn web_shell_then_outbound_connection_fires_alike_in_kql() {
+    let mut rows = Vec::new();
+    for (host, shell_at, connect_at) in
+        [("inside", 0, 600), ("outside", 0, 601), ("reversed", 300, 200)]
+    {
+        rows.push(started(host, shell_at, (100, CMD), (50, W3WP, 0)));
+        rows.push(started(host, shell_at, (200, POWERSHELL), (100, CMD, shell_at)));
+        rows.push(connects(host, connect_at, (200, shell_at), (100, shell_at)));
+    }
+    let Some((hunted, queried)) = both(
+        "web_shell_then_outbound_connection",
+        "Web Server Shell Followed By An Outbound Connection",
+        &rows,
+    ) else {
+        return;
+    };
+    let expected: BTreeSet<String> = ["inside".to_owned()].into_iter().collect();
+    assert_eq!(hunted, expected, "the hunt");
+    assert_eq!(queried, expected, "the KQL");
+}

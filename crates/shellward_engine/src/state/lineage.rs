@@ -264,8 +264,19 @@ impl Lineage {
             .map(|node| (Arc::clone(&node.image), node.server));
         let mut chain = self.ancestors(parent.clone(), event.time);
         let mut added = enrich(event, &mut chain);
+        let parent_known = known_parent.is_some();
         let parent_server = mark_parent_server(event, known_parent);
         added.parent_is_server = parent_server;
+        // A parent the table does not know (started before the logs begin, as a web server
+        // usually is) is remembered as the event names it, so that its descendants' chains reach
+        // it: w3wp.exe above cmd.exe above the PowerShell that connects out.
+        if !parent_known
+            && let Some(parent) = &parent
+            && let Some(image) = event.get_str("ParentImage").filter(|i| !i.is_empty())
+        {
+            let command_line = event.get_str("ParentCommandLine");
+            self.remember_image(parent.to_string(), image, command_line, parent_server, event.time);
+        }
         if let Some(image) = event.get_str("Image").filter(|i| !i.is_empty()) {
             let command_line = event.get_str("CommandLine");
             // A runtime serves when its own command line or an ancestor's starts a server (a
@@ -309,10 +320,11 @@ impl Lineage {
             self.teach(own, exe, event.time);
             return Added::default();
         }
-        let Some(guid) = event.get_str("ProcessGuid").filter(|g| !g.is_empty()) else {
+        // Sysmon's ProcessGuid, Defender's process id and start time, or a bare process id.
+        let Some(own) = actor_key(event) else {
             return Added::default();
         };
-        let own = key(scope(event), &sysmon_id(guid));
+        let own = key(scope(event), &own);
         let Some(parent) = self.nodes.get(own.as_str()).and_then(|n| n.parent.clone()) else {
             return Added::default();
         };
@@ -336,7 +348,7 @@ impl Lineage {
         let image =
             ["Image", "exe"].iter().find_map(|f| event.get_str(f).filter(|i| !i.is_empty()));
         if let Some(image) = image {
-            self.remember_image(own, image, true, event.time);
+            self.remember_image(own, image, None, true, event.time);
         }
     }
 
@@ -374,16 +386,23 @@ impl Lineage {
         if let Some(time) = time {
             self.newest = Some(self.newest.map_or(time, |n| n.max(time)));
         }
-        self.remember_image(own, exe, server::known_server(exe), time);
+        self.remember_image(own, exe, None, server::known_server(exe), time);
     }
 
     /// Remembers a process known only by its image (no parent, no command line).
-    fn remember_image(&mut self, own: String, image: &str, server: bool, time: Option<Timestamp>) {
+    fn remember_image(
+        &mut self,
+        own: String,
+        image: &str,
+        command_line: Option<&str>,
+        server: bool,
+        time: Option<Timestamp>,
+    ) {
         let own: Arc<str> = own.into();
         let node = Node {
             key: Arc::clone(&own),
             image: self.image(cut(image, MAX_IMAGE)),
-            command_line: None,
+            command_line: command_line.map(|c| cut(c, MAX_COMMAND_LINE).into()),
             parent: None,
             server,
             used: 0,
