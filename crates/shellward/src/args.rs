@@ -152,7 +152,8 @@ pub(crate) struct TuningArgs {
 /// Where and how alerts are written.
 #[derive(Debug, ClapArgs)]
 pub(crate) struct AlertOutput {
-    /// Output format: a table for reading, JSON lines (the alert contract) or CSV.
+    /// Output format: a table for reading, JSON lines (the alert contract), CSV, OCSF or an HTML
+    /// report.
     #[arg(long, short = 'f', value_enum, default_value_t = OutputFormat::Table)]
     pub(crate) format: OutputFormat,
 
@@ -207,6 +208,24 @@ pub(crate) struct HuntArgs {
     #[arg(long)]
     pub(crate) no_lineage: bool,
 
+    /// Do not show the incident view after the alerts.
+    #[arg(long)]
+    pub(crate) no_incidents: bool,
+
+    /// Findings on one host less than this far apart are one incident (`10m`, `2h`).
+    #[arg(long, value_name = "DURATION", default_value = "30m")]
+    pub(crate) incident_gap: String,
+
+    /// Also report what was read, on standard error: events per log source, per channel and
+    /// event id, per host, the time range, and the log sources no rule reads, so that what was
+    /// and was not covered is known.
+    #[arg(long)]
+    pub(crate) stats: bool,
+
+    /// No progress bar (it is shown only when standard error is a terminal).
+    #[arg(long, short)]
+    pub(crate) quiet: bool,
+
     /// Also list skipped files and every rule problem.
     #[arg(long, short)]
     pub(crate) verbose: bool,
@@ -228,8 +247,13 @@ pub(crate) enum OutputFormat {
     Table,
     /// One JSON object per alert (the contract in ARCHITECTURE.md).
     Jsonl,
-    /// One row per alert with the key fields.
+    /// One row per alert: the summary, ATT&CK, the key fields and the source.
     Csv,
+    /// OCSF Detection Findings (class 2004, schema 1.2.0), one JSON object per line.
+    Ocsf,
+    /// One self-contained HTML page: timeline per host, counts, each alert's event, ancestry and
+    /// the rule's investigation and response guide (needs --output or a redirect).
+    Html,
 }
 
 /// `shellward rules ...`.

@@ -116,7 +116,8 @@ impl Serialize for Event {
             }
         }
         let mut s = serializer.serialize_struct("Event", 5)?;
-        s.serialize_field("time", &self.time.map(|t| t.to_string()))?;
+        // The one time form shellward prints everywhere: RFC 3339 in UTC with milliseconds.
+        s.serialize_field("time", &self.time.map(|t| format!("{t:.3}")))?;
         s.serialize_field("host", &self.host)?;
         s.serialize_field("logsource", &self.logsource)?;
         s.serialize_field("source", &self.provenance)?;

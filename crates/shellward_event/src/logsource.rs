@@ -8,7 +8,7 @@ use serde::Serialize;
 ///
 /// The names are `'static` because they come from the decoders' mapping tables, which are loaded
 /// once per process; an event never allocates them.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 pub struct LogSource {
     /// The Sigma `product`.
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -17,8 +17,27 @@ pub fn duration_seconds(text: &str) -> Option<Result<i64, char>> {
     Some(Ok(count.saturating_mul(seconds)))
 }
 
+/// Seconds in the largest unit that divides them (`1800` is `30m`, `90` is `90s`): the form
+/// [`duration_seconds`] reads.
+pub fn format_duration(seconds: i64) -> String {
+    for (unit, size) in [('w', 604_800), ('d', 86_400), ('h', 3600), ('m', 60)] {
+        if seconds != 0 && seconds % size == 0 {
+            return format!("{}{unit}", seconds / size);
+        }
+    }
+    format!("{seconds}s")
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn formats_in_the_largest_unit() {
+        assert_eq!(super::format_duration(1800), "30m");
+        assert_eq!(super::format_duration(90), "90s");
+        assert_eq!(super::format_duration(7200), "2h");
+        assert_eq!(super::format_duration(0), "0s");
+    }
+
     #[test]
     fn counts_and_units() {
         assert_eq!(super::duration_seconds("90s"), Some(Ok(90)));

@@ -30,16 +30,18 @@ mod findings;
 mod hunt;
 mod live;
 mod novelty;
+mod ocsf;
 mod store;
 pub mod tuning;
 
 pub use alert::{SECTIONS, alert_id, alert_json, rfc3339, stable_id};
 pub use checkpoint::{LiveState, RestoreError, rules_fingerprint};
-pub use duration::duration_seconds;
+pub use duration::{duration_seconds, format_duration};
 pub use findings::{Correlated, Finding, correlation_alert_json, correlation_finding, findings};
 pub use hunt::{Alert, Hunt, RuleScreen, Window};
 pub use live::Live;
 pub use novelty::{Novelty, NoveltyState};
+pub use ocsf::{OCSF_VERSION, ocsf_finding};
 pub use store::{Checkpoint, Store, StoreError};
 
 use shellward_engine::{Lineage, RuleSet};

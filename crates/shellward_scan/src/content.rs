@@ -303,6 +303,9 @@ fn describe(rule: &yara_x::Rule<'_, '_>, origin: String) -> (RuleInfo, bool) {
         author: meta.get("author").cloned(),
         references: meta.get("reference").into_iter().cloned().collect(),
         falsepositives: meta.get("falsepositives").into_iter().cloned().collect(),
+        investigation: Vec::new(),
+        response: Vec::new(),
+        fields: Vec::new(),
         logsource: shellward_engine::RuleLogSource {
             product: None,
             category: Some("file_scan".into()),

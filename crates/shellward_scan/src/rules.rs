@@ -20,6 +20,9 @@ fn rule(id: &str, title: &str, level: Level, technique: &str, description: &str)
         author: Some("shellward".into()),
         references: Vec::new(),
         falsepositives: Vec::new(),
+        investigation: Vec::new(),
+        response: Vec::new(),
+        fields: Vec::new(),
         logsource: RuleLogSource {
             product: None,
             category: Some("file_scan".into()),

@@ -29,6 +29,11 @@ pub trait Sink {
     fn dropped(&mut self, count: u64) {
         let _ = count;
     }
+    /// An input of `bytes` bytes (its size on disk) was read to its end: what a progress bar
+    /// counts.
+    fn file_done(&mut self, bytes: u64) {
+        let _ = bytes;
+    }
 }
 
 /// How to read inputs.
@@ -89,6 +94,7 @@ pub fn read_all(
         let first = &files[start];
         if first.size > SMALL_FILE || first.source == Source::Stdin || options.threads <= 1 {
             read_input(first, options, sink)?;
+            sink.file_done(first.size);
             start += 1;
             continue;
         }
@@ -111,8 +117,9 @@ pub fn read_all(
                 collector
             })
             .collect();
-        for collector in collected {
+        for (collector, file) in collected.into_iter().zip(&files[start..end]) {
             collector.replay(sink)?;
+            sink.file_done(file.size);
         }
         start = end;
     }

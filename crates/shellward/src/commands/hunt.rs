@@ -2,7 +2,11 @@
 
 use crate::args::{AlertOutput, HuntArgs, OutputFormat};
 use crate::commands::ruleload;
-use crate::output::{AlertWriter, CsvWriter, JsonlWriter, Summary, TableWriter, incidents};
+use crate::commands::stats::StatsScreen;
+use crate::output::{
+    AlertWriter, CsvWriter, HtmlWriter, JsonlWriter, OcsfWriter, Summary, TableWriter, incidents,
+};
+use crate::progress::HuntProgress;
 use crate::report::{self, Problems};
 use crate::status::Reason;
 use anyhow::{Context, bail};
@@ -15,7 +19,6 @@ use std::ops::ControlFlow;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
 /// Runs the hunt; the exit status is [`crate::status`]'s.
 pub(crate) fn run(args: &HuntArgs, threads: Option<usize>) -> anyhow::Result<ExitCode> {
@@ -31,25 +34,41 @@ pub(crate) fn run(args: &HuntArgs, threads: Option<usize>) -> anyhow::Result<Exi
     super::require_paths(&args.scan, "--scan")?;
     let mut options = super::read_options(&args.input, threads)?;
 
+    let gap = match parse_duration(&args.incident_gap) {
+        Some(Ok(gap)) if gap.as_secs() > 0 => gap.as_secs(),
+        Some(Err(error)) => return Err(error.context("--incident-gap")),
+        _ => bail!("--incident-gap takes a duration such as 30m or 2h, not {}", args.incident_gap),
+    };
+    let show_progress = crate::progress::wanted(args.quiet);
+
     let (tuning, selection) = super::tune::load(&args.tuning, &args.selection)?;
+    let loading = crate::progress::Spinner::new(show_progress, "loading rules");
     let rules = ruleload::load_to_run(&selection, args.verbose, args.min_level)?;
+    loading.done();
     let (rule_errors, _) = rules.counts();
     let set = Arc::new(rules.set);
     let tuner = tuning.map(|t| super::tune::Tuner::new(t, &set, args.tuning.explain_suppressed));
     let lineage = !args.no_lineage;
     let screen = Arc::new(RuleScreen::new(Arc::clone(&set), Window { since, until }, lineage));
-    options.screen = Some(Arc::clone(&screen) as Arc<dyn shellward_sources::Screen>);
+    let stats = args.stats.then(|| {
+        Arc::new(StatsScreen::new(Arc::clone(&screen) as Arc<dyn shellward_sources::Screen>))
+    });
+    options.screen = Some(match &stats {
+        Some(stats) => Arc::clone(stats) as Arc<dyn shellward_sources::Screen>,
+        None => Arc::clone(&screen) as Arc<dyn shellward_sources::Screen>,
+    });
 
     let inputs: Vec<PathBuf> = args.input.paths.iter().chain(&args.scan).cloned().collect();
     let (files, expand_problems) = shellward_sources::expand(&inputs);
 
     let writer = writer(&args.out)?;
 
+    let total: u64 = files.iter().map(|f| f.size).sum();
     let mut hunter = Hunter {
         alerts: Hunt::new(Arc::clone(&set), lineage.then(Lineage::default)),
         problems: Problems::new(args.verbose),
         events: 0,
-        progress: Progress::new(std::io::stderr().is_terminal()),
+        progress: HuntProgress::new(show_progress, total),
     };
     for problem in &expand_problems {
         hunter.problems.add(problem);
@@ -61,9 +80,13 @@ pub(crate) fn run(args: &HuntArgs, threads: Option<usize>) -> anyhow::Result<Exi
     if let Some(tuner) = &tuner {
         findings = tuner.apply(findings);
     }
-    let summary = write_findings(writer, &findings)?;
+    let gap = (!args.no_incidents).then_some(gap);
+    let summary = write_findings(writer, &findings, gap)?;
     let inputs = files.len() + expand_problems.len();
     hunter.problems.summary(inputs, hunter.events);
+    if let Some(stats) = &stats {
+        stats.stats().write(&mut std::io::stderr().lock(), &set).context("writing --stats")?;
+    }
     let mut line = format!("shellward: {} rule(s) run, {} alert(s)", set.len(), summary.alerts);
     if let Some(tuner) = &tuner {
         line.push_str(&tuner.closing());
@@ -109,13 +132,17 @@ pub(crate) fn writer(out: &AlertOutput) -> anyhow::Result<Box<dyn AlertWriter + 
         }
         OutputFormat::Jsonl => Box::new(JsonlWriter::new(out)),
         OutputFormat::Csv => Box::new(CsvWriter::new(out)),
+        OutputFormat::Ocsf => Box::new(OcsfWriter::new(out)),
+        OutputFormat::Html => Box::new(HtmlWriter::new(out)),
     })
 }
 
-/// Writes the findings, in their order, the closing summary and the incident view.
+/// Writes the findings, in their order, the closing summary and the incident view (findings on a
+/// host less than `gap` seconds apart in one incident; `None`: no view).
 fn write_findings(
     mut writer: Box<dyn AlertWriter>,
     findings: &[Finding<'_>],
+    gap: Option<i64>,
 ) -> anyhow::Result<Summary> {
     let mut summary = Summary::default();
     for finding in findings {
@@ -123,7 +150,10 @@ fn write_findings(
         writer.finding(finding).context("writing alerts")?;
     }
     writer.finish(&summary).context("writing alerts")?;
-    writer.incidents(&incidents::incidents(findings)).context("writing incidents")?;
+    if let Some(gap) = gap {
+        writer.incidents(&incidents::incidents(findings, gap), gap).context("writing incidents")?;
+    }
+    writer.close().context("writing alerts")?;
     Ok(summary)
 }
 
@@ -133,7 +163,7 @@ struct Hunter {
     alerts: Hunt,
     problems: Problems,
     events: u64,
-    progress: Progress,
+    progress: HuntProgress,
 }
 
 impl Sink for Hunter {
@@ -150,63 +180,28 @@ impl Sink for Hunter {
 
     fn dropped(&mut self, count: u64) {
         self.events += count;
-        self.progress.tick(self.events, self.alerts.len());
+        self.progress.events(count, self.alerts.len());
     }
 
     fn problem(&mut self, problem: Problem) {
-        self.progress.clear();
-        self.problems.add(&problem);
+        let problems = &mut self.problems;
+        self.progress.suspend(|| problems.add(&problem));
+    }
+
+    fn file_done(&mut self, bytes: u64) {
+        self.progress.file_done(bytes);
     }
 }
 
-/// A progress line on standard error, shown once a run has taken more than a second.
-struct Progress {
-    enabled: bool,
-    calls: u64,
-    start: Instant,
-    last: Instant,
-    shown: bool,
-}
-
-impl Progress {
-    fn new(enabled: bool) -> Self {
-        let now = Instant::now();
-        Progress { enabled, calls: 0, start: now, last: now, shown: false }
-    }
-
-    fn tick(&mut self, events: u64, alerts: usize) {
-        self.calls += 1;
-        if !self.enabled || !self.calls.is_multiple_of(4096) {
-            return;
-        }
-        let now = Instant::now();
-        if now.duration_since(self.start) < Duration::from_secs(1)
-            || now.duration_since(self.last) < Duration::from_millis(200)
-        {
-            return;
-        }
-        self.last = now;
-        self.shown = true;
-        let rate = events as f64 / now.duration_since(self.start).as_secs_f64();
-        #[allow(clippy::print_stderr)]
-        {
-            eprint!("\r\x1b[Kshellward: {events} events, {alerts} alerts ({rate:.0} events/s)");
-        }
-    }
-
-    fn clear(&mut self) {
-        if self.shown {
-            self.shown = false;
-            #[allow(clippy::print_stderr)]
-            {
-                eprint!("\r\x1b[K");
-            }
-        }
-    }
-}
-
+/// The width of the terminal standard output is (asked of the terminal itself; `$COLUMNS` when it
+/// cannot say; 120 when neither does).
 fn terminal_width() -> usize {
-    std::env::var("COLUMNS").ok().and_then(|c| c.parse().ok()).filter(|&w| w >= 40).unwrap_or(160)
+    terminal_size::terminal_size_of(std::io::stdout())
+        .map(|(width, _)| usize::from(width.0))
+        .filter(|&w| w > 0)
+        .or_else(|| std::env::var("COLUMNS").ok().and_then(|c| c.parse().ok()))
+        .filter(|&w| w >= 40)
+        .unwrap_or(120)
 }
 
 /// A duration written as a number and a unit (`90s`, `30m`, `24h`, `7d`, `2w`); `None` when the

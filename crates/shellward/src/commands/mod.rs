@@ -10,6 +10,7 @@ mod ruletest;
 pub(crate) mod scan;
 pub(crate) mod selftest;
 pub(crate) mod ship;
+mod stats;
 pub(crate) mod tune;
 pub(crate) mod watch;
 

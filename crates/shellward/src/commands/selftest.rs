@@ -9,7 +9,7 @@
 
 use crate::args::SelftestArgs;
 use crate::commands::ruleload;
-use crate::output::table::one_line;
+use crate::output::details::one_line;
 use crate::report::{self, escape};
 use shellward_engine::RuleSet;
 use shellward_event::Event;
@@ -129,7 +129,7 @@ pub(crate) fn run(args: &SelftestArgs) -> anyhow::Result<ExitCode> {
                 "    {:<8}  {}  ({})",
                 finding.rule.level.name(),
                 escape(&finding.rule.title),
-                escape(&one_line(&crate::output::table::finding_details(&finding)))
+                escape(&one_line(&crate::output::details::finding_details(&finding)))
             ));
         }
         let mut caught = !lines.is_empty();

@@ -1,9 +1,13 @@
-//! CSV: one row per alert with the key fields, RFC 4180 quoting.
+//! CSV: one row per alert with the summary the table shows, the ATT&CK techniques and tactics,
+//! the key fields and where the event came from; RFC 4180 quoting, control characters escaped as
+//! the table escapes them, formulas defused.
 
+use super::details;
 use super::{AlertWriter, Out, Summary};
+use crate::report::escape;
 use shellward_engine::RuleInfo;
 use shellward_event::Event;
-use shellward_hunt::rfc3339;
+use shellward_hunt::Correlated;
 use std::io::{self, Write};
 
 /// Columns: (header, how to read it).
@@ -14,17 +18,22 @@ const COLUMNS: &[(&str, Column)] = &[
     ("rule_id", Column::RuleId),
     ("rule_title", Column::RuleTitle),
     ("detection_type", Column::DetectionType),
+    ("attack_techniques", Column::Techniques),
+    ("attack_tactics", Column::Tactics),
+    ("summary", Column::Summary),
     ("user", Column::Field("User")),
     ("image", Column::Field("Image")),
     ("command_line", Column::Field("CommandLine")),
     ("parent_image", Column::Field("ParentImage")),
     ("parent_command_line", Column::Field("ParentCommandLine")),
     ("target_filename", Column::Field("TargetFilename")),
-    ("target_object", Column::Field("TargetObject")),
-    ("details", Column::Field("Details")),
+    ("registry_key", Column::Field("TargetObject")),
+    ("registry_value", Column::Field("Details")),
     ("destination_ip", Column::Field("DestinationIp")),
     ("destination_port", Column::Field("DestinationPort")),
+    ("log", Column::Log),
     ("event_id", Column::Field("EventID")),
+    ("source_format", Column::SourceFormat),
     ("source_path", Column::SourcePath),
     ("source_record", Column::SourceRecord),
 ];
@@ -37,7 +46,12 @@ enum Column {
     RuleId,
     RuleTitle,
     DetectionType,
+    Techniques,
+    Tactics,
+    Summary,
     Field(&'static str),
+    Log,
+    SourceFormat,
     SourcePath,
     SourceRecord,
 }
@@ -52,33 +66,58 @@ impl CsvWriter {
     pub(crate) fn new(out: Out) -> Self {
         CsvWriter { out, header: false }
     }
-}
 
-impl AlertWriter for CsvWriter {
-    fn alert(&mut self, event: &Event, rule: &RuleInfo) -> io::Result<()> {
+    fn row(&mut self, event: &Event, rule: &RuleInfo, summary: &str) -> io::Result<()> {
         if !self.header {
             self.header = true;
             let names: Vec<&str> = COLUMNS.iter().map(|(name, _)| *name).collect();
             writeln!(self.out, "{}", names.join(","))?;
         }
+        let (techniques, tactics) = details::attack(&rule.tags);
+        let field =
+            |name: &str| event.get(name).filter(|v| !v.is_null()).map(|v| v.as_text().into_owned());
         let mut cells = Vec::with_capacity(COLUMNS.len());
         for (_, column) in COLUMNS {
             let text = match column {
-                Column::Time => event.time.map(rfc3339).unwrap_or_default(),
+                Column::Time => details::time(event.time),
                 Column::Host => event.host.clone().unwrap_or_default(),
                 Column::Level => rule.level.name().to_string(),
                 Column::RuleId => rule.id.clone().unwrap_or_default(),
                 Column::RuleTitle => rule.title.clone(),
                 Column::DetectionType => rule.detection_type.clone().unwrap_or_default(),
-                Column::Field(name) => {
-                    event.get(name).map(|v| v.as_text().into_owned()).unwrap_or_default()
-                }
+                Column::Techniques => techniques.join(";"),
+                Column::Tactics => tactics.join(";"),
+                Column::Summary => details::one_line(summary),
+                Column::Field(name) => field(name).unwrap_or_default(),
+                Column::Log => field("Channel").map_or_else(
+                    || event.provenance.format.name().to_owned(),
+                    |channel| details::short_channel(&channel),
+                ),
+                Column::SourceFormat => event.provenance.format.name().to_owned(),
                 Column::SourcePath => event.provenance.path.to_string(),
                 Column::SourceRecord => event.provenance.record.to_string(),
             };
-            cells.push(quote(&text));
+            // Control characters as the table shows them (`\u{1b}`), so that a cell cannot move a
+            // terminal's cursor or hide text when the file is printed.
+            cells.push(quote(&escape(&text)));
         }
         writeln!(self.out, "{}", cells.join(","))
+    }
+}
+
+impl AlertWriter for CsvWriter {
+    fn alert(&mut self, event: &Event, rule: &RuleInfo) -> io::Result<()> {
+        let summary = details::details(event, rule);
+        self.row(event, rule, &summary)
+    }
+
+    fn correlation(
+        &mut self,
+        event: &Event,
+        rule: &RuleInfo,
+        correlated: &Correlated,
+    ) -> io::Result<()> {
+        self.row(event, rule, &correlated.line())
     }
 
     fn flush(&mut self) -> io::Result<()> {

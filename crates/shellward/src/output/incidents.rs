@@ -1,16 +1,14 @@
 //! The per-host incident view that ends a hunt: each host's findings grouped into incidents
-//! (findings less than [`GAP`] apart), most severe first, each with a short timeline.
+//! (findings less than `--incident-gap` apart, 30 minutes by default), most severe first, each
+//! with a short timeline.
 
-use crate::output::table::one_line;
+use crate::output::details::{self, one_line};
 use crate::report::escape;
 use shellward_engine::Level;
 use shellward_event::Timestamp;
 use shellward_hunt::Finding;
 use std::collections::BTreeMap;
 use std::io::{self, Write};
-
-/// Findings on one host less than this far apart (in seconds) belong to one incident.
-pub(crate) const GAP: i64 = 30 * 60;
 
 /// Timeline lines shown per incident.
 const SHOWN: usize = 8;
@@ -29,9 +27,9 @@ pub(crate) struct Incident {
     pub(crate) findings: usize,
 }
 
-/// Groups findings (sorted by time) into incidents per host; findings without a time are left
-/// out. Most severe first, then by host and time.
-pub(crate) fn incidents(findings: &[Finding<'_>]) -> Vec<Incident> {
+/// Groups findings (sorted by time) into incidents per host, findings less than `gap` seconds
+/// apart in one; findings without a time are left out. Most severe first, then by host and time.
+pub(crate) fn incidents(findings: &[Finding<'_>], gap: i64) -> Vec<Incident> {
     let mut by_host: BTreeMap<String, Vec<&Finding<'_>>> = BTreeMap::new();
     for finding in findings.iter().filter(|f| f.event.time.is_some()) {
         let host = finding.event.host.clone().unwrap_or_else(|| "-".into());
@@ -43,7 +41,7 @@ pub(crate) fn incidents(findings: &[Finding<'_>]) -> Vec<Incident> {
         for finding in findings {
             let time = finding.event.time.map_or(0, |t| t.as_second());
             let last = current.last().and_then(|f| f.event.time).map_or(time, |t| t.as_second());
-            if !current.is_empty() && time - last > GAP {
+            if !current.is_empty() && time - last > gap {
                 out.push(incident(&host, std::mem::take(&mut current)));
             }
             current.push(finding);
@@ -68,7 +66,7 @@ fn incident(host: &str, findings: Vec<&Finding<'_>>) -> Incident {
         .unwrap_or_default();
     let mut lines: Vec<(Timestamp, Level, String, String, usize)> = Vec::new();
     for finding in &findings {
-        let detail = crate::output::table::finding_details(finding);
+        let detail = details::finding_details(finding);
         match lines.last_mut() {
             Some(last) if last.2 == finding.rule.title => last.4 += 1,
             _ => lines.push((
@@ -95,17 +93,18 @@ fn incident(host: &str, findings: Vec<&Finding<'_>>) -> Incident {
 pub(crate) fn write(
     out: &mut dyn Write,
     incidents: &[Incident],
+    gap: i64,
     level: &dyn Fn(Level) -> String,
 ) -> io::Result<()> {
     if incidents.is_empty() {
         return Ok(());
     }
-    let clock = |t: Timestamp| t.strftime("%Y-%m-%d %H:%M:%S").to_string();
+    let clock = |t: Timestamp| details::time(Some(t));
     writeln!(
         out,
-        "Incidents ({} by host, findings less than {} minutes apart)",
+        "Incidents ({} by host, findings less than {} apart)",
         incidents.len(),
-        GAP / 60
+        shellward_hunt::format_duration(gap)
     )?;
     for (n, incident) in incidents.iter().enumerate() {
         writeln!(

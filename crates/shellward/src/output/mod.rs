@@ -1,8 +1,11 @@
 //! Alert sinks: the views of the alert contract `hunt` can print.
 
 mod csv;
+pub(crate) mod details;
+mod html;
 pub(crate) mod incidents;
 mod jsonl;
+mod ocsf;
 pub(crate) mod table;
 
 use incidents::Incident;
@@ -13,7 +16,9 @@ use std::collections::BTreeMap;
 use std::io::{self, Write};
 
 pub(crate) use csv::CsvWriter;
+pub(crate) use html::HtmlWriter;
 pub(crate) use jsonl::JsonlWriter;
+pub(crate) use ocsf::OcsfWriter;
 pub(crate) use table::TableWriter;
 
 /// Receives alerts as they are found, and the totals at the end.
@@ -40,14 +45,19 @@ pub(crate) trait AlertWriter {
     }
     /// Shows the incident view (after [`AlertWriter::finish`]). By default on standard error,
     /// so that machine-readable output stays alerts only.
-    fn incidents(&mut self, incidents: &[Incident]) -> io::Result<()> {
+    fn incidents(&mut self, incidents: &[Incident], gap: i64) -> io::Result<()> {
         let pad = |level: Level| format!("{:<8}", level.name());
-        incidents::write(&mut io::stderr().lock(), incidents, &pad)
+        incidents::write(&mut io::stderr().lock(), incidents, gap, &pad)
     }
     /// Sends what was written so far on its way (a live hunt calls it after each batch).
     fn flush(&mut self) -> io::Result<()>;
     /// Writes whatever closes the output (the table's summary) and flushes.
     fn finish(&mut self, summary: &Summary) -> io::Result<()>;
+    /// Called last, after the incidents: a writer that needs everything first (the HTML report)
+    /// writes here.
+    fn close(&mut self) -> io::Result<()> {
+        Ok(())
+    }
 }
 
 /// Alert counts by rule and by host.

@@ -1,57 +1,189 @@
-//! The terminal table: one line per alert (time, level in colour, rule, host, the key fields),
-//! then counts per rule and per host. Every cell is escaped: command lines and paths come from
-//! the attacker.
+//! The terminal table: one line per alert (time, level in colour, rule, host, where the event came
+//! from, what happened), then counts per rule and per host. Every cell is escaped: command lines
+//! and paths come from the attacker.
+//!
+//! The columns fit the terminal's real width ([`Layout::for_width`]; not a terminal: full cells).
+//! Alerts of one rule on one process (or, for events without a process, with the same details)
+//! within a batch are one line with a count and the time of the last: a web shell run 69 times
+//! is one line, not 69.
 
+use super::details::{self, one_line};
 use super::incidents::{self, Incident};
 use super::{AlertWriter, Out, Summary};
 use crate::report::escape;
 use shellward_engine::{Level, RuleInfo};
-use shellward_event::{Event, Value};
-use shellward_hunt::{Correlated, Finding};
+use shellward_event::{Event, Timestamp};
+use shellward_hunt::Correlated;
 use std::io::{self, Write};
+
+/// The width of a time ([`details::time`]).
+const TIME: usize = 24;
+/// The width of a level.
+const LEVEL: usize = 8;
+/// Between columns.
+const GAP: usize = 2;
+/// The narrowest table laid out (a narrower terminal wraps its lines).
+const MIN_WIDTH: usize = 74;
+
+/// Column widths: the rule title, the host, the source (when shown) and the details (`None`:
+/// whole).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Layout {
+    title: usize,
+    host: usize,
+    source: Option<usize>,
+    details: Option<usize>,
+}
+
+impl Layout {
+    /// The layout for a terminal `width` columns wide (`None`: not a terminal, nothing cut but the
+    /// title and host, which are padded to a width a reader's pager can align).
+    pub(crate) fn for_width(width: Option<usize>) -> Layout {
+        let Some(width) = width else {
+            return Layout { title: 44, host: 22, source: Some(30), details: None };
+        };
+        let width = width.max(MIN_WIDTH);
+        let fixed = TIME + GAP + LEVEL + GAP;
+        let source = (width >= 160).then_some(26);
+        let rest = width - fixed - source.map_or(0, |s| s + GAP);
+        let title = (rest * 30 / 100).clamp(14, 44);
+        let host = (rest * 14 / 100).clamp(8, 22);
+        let details = rest.saturating_sub(title + host + 2 * GAP).max(12);
+        Layout { title, host, source, details: Some(details) }
+    }
+}
+
+/// One line of the table, perhaps standing for several alerts.
+struct Row {
+    /// What makes two alerts one line (`None`: never grouped).
+    key: Option<String>,
+    time: Option<Timestamp>,
+    last: Option<Timestamp>,
+    level: Level,
+    title: String,
+    host: String,
+    source: String,
+    details: String,
+    count: u64,
+}
 
 /// Writes alerts as an aligned table.
 pub(crate) struct TableWriter {
     out: Out,
     color: bool,
-    /// Terminal width to fit lines into; `None` when not writing to a terminal.
-    width: Option<usize>,
+    layout: Layout,
+    /// Whether the cells are cut to fit a terminal.
+    cut: bool,
+    /// The terminal's width, if writing to one.
+    terminal: Option<usize>,
     header: bool,
+    /// The lines of the current batch, in first-seen order.
+    rows: Vec<Row>,
 }
 
-const TITLE: usize = 44;
-const HOST: usize = 22;
-
 impl TableWriter {
+    /// A table for a terminal `width` columns wide (`None`: not a terminal).
     pub(crate) fn new(out: Out, color: bool, width: Option<usize>) -> Self {
-        TableWriter { out, color, width, header: false }
+        TableWriter {
+            out,
+            color,
+            layout: Layout::for_width(width),
+            cut: width.is_some(),
+            terminal: width.map(|w| w.max(MIN_WIDTH)),
+            header: false,
+            rows: Vec::new(),
+        }
     }
 
     fn level(&self, level: Level) -> String {
         paint(level, self.color)
     }
 
-    fn line(&mut self, event: &Event, rule: &RuleInfo, details: &str) -> io::Result<()> {
-        if !self.header {
-            self.header = true;
-            writeln!(
-                self.out,
-                "{:<19}  {:<8}  {:<TITLE$}  {:<HOST$}  DETAILS",
-                "TIME (UTC)", "LEVEL", "RULE", "HOST"
-            )?;
+    fn add(&mut self, event: &Event, rule: &RuleInfo, details: String, key: Option<String>) {
+        if let Some(key) = &key
+            && let Some(row) = self.rows.iter_mut().find(|r| r.key.as_ref() == Some(key))
+        {
+            row.count += 1;
+            row.last = event.time.max(row.last);
+            return;
         }
-        let time = event
-            .time
-            .map_or_else(|| "-".to_string(), |t| t.strftime("%Y-%m-%d %H:%M:%S").to_string());
-        let title = fit(&escape(&rule.title), TITLE);
-        let host = fit(&escape(event.host.as_deref().unwrap_or("-")), HOST);
-        let mut details = escape(&one_line(details));
-        if let Some(width) = self.width {
-            let used = 19 + 2 + 8 + 2 + TITLE + 2 + HOST + 2;
-            details = fit(&details, width.saturating_sub(used).max(20)).trim_end().to_string();
-        }
-        writeln!(self.out, "{time:<19}  {}  {title}  {host}  {details}", self.level(rule.level))
+        self.rows.push(Row {
+            key,
+            time: event.time,
+            last: event.time,
+            level: rule.level,
+            title: rule.title.clone(),
+            host: event.host.clone().unwrap_or_else(|| "-".into()),
+            source: details::source(event),
+            details,
+            count: 1,
+        });
     }
+
+    /// Writes the batch's lines.
+    fn write_rows(&mut self) -> io::Result<()> {
+        let rows = std::mem::take(&mut self.rows);
+        let layout = self.layout;
+        if !rows.is_empty() && !self.header {
+            self.header = true;
+            let mut header = format!(
+                "{:<TIME$}  {:<LEVEL$}  {:<title$}  {:<host$}  ",
+                "TIME (UTC)",
+                "LEVEL",
+                "RULE",
+                "HOST",
+                title = layout.title,
+                host = layout.host
+            );
+            if let Some(source) = layout.source {
+                header.push_str(&format!("{:<source$}  ", "SOURCE"));
+            }
+            header.push_str("DETAILS");
+            writeln!(self.out, "{header}")?;
+        }
+        for row in rows {
+            let mut details = escape(&one_line(&row.details));
+            if row.count > 1 {
+                details = format!("×{} to {}  {details}", row.count, details::time(row.last));
+            }
+            let mut line = format!(
+                "{:<TIME$}  {}  {}  {}  ",
+                details::time(row.time),
+                self.level(row.level),
+                fit(&escape(&row.title), layout.title),
+                fit(&escape(&row.host), layout.host)
+            );
+            if let Some(width) = layout.source {
+                line.push_str(&fit(&escape(&row.source), width));
+                line.push_str("  ");
+            }
+            match layout.details.filter(|_| self.cut) {
+                Some(width) => line.push_str(fit(&details, width).trim_end()),
+                None => line.push_str(&details),
+            }
+            writeln!(self.out, "{}", line.trim_end())?;
+        }
+        Ok(())
+    }
+}
+
+/// What makes alerts one line: the rule, the host and the process (its id, else its image and
+/// command line), or for an event without a process, its details.
+fn group_key(event: &Event, rule: &RuleInfo, details: &str) -> String {
+    let get = |name: &str| {
+        event
+            .get(name)
+            .filter(|v| !v.is_null())
+            .map(|v| v.as_text().into_owned())
+            .unwrap_or_default()
+    };
+    let process = ["ProcessGuid", "ProcessId", "pid"]
+        .iter()
+        .map(|name| get(name))
+        .find(|id| !id.is_empty())
+        .map(|id| format!("{id}\u{0}{}", get("Image")))
+        .unwrap_or_else(|| details.to_owned());
+    format!("{}\u{0}{}\u{0}{process}", rule.key(), event.host.as_deref().unwrap_or(""))
 }
 
 /// A level's name padded to 8 columns, in its colour when `color`.
@@ -72,7 +204,10 @@ fn paint(level: Level, color: bool) -> String {
 
 impl AlertWriter for TableWriter {
     fn alert(&mut self, event: &Event, rule: &RuleInfo) -> io::Result<()> {
-        self.line(event, rule, &details(event))
+        let details = details::details(event, rule);
+        let key = group_key(event, rule, &details);
+        self.add(event, rule, details, Some(key));
+        Ok(())
     }
 
     fn correlation(
@@ -81,37 +216,50 @@ impl AlertWriter for TableWriter {
         rule: &RuleInfo,
         correlated: &Correlated,
     ) -> io::Result<()> {
-        self.line(event, rule, &correlated.line())
+        self.add(event, rule, correlated.line(), None);
+        Ok(())
     }
 
-    fn incidents(&mut self, incidents: &[Incident]) -> io::Result<()> {
+    fn incidents(&mut self, incidents: &[Incident], gap: i64) -> io::Result<()> {
         if incidents.is_empty() {
             return Ok(());
         }
         writeln!(self.out)?;
         let color = self.color;
-        incidents::write(&mut self.out, incidents, &|level| paint(level, color))?;
+        incidents::write(&mut self.out, incidents, gap, &|level| paint(level, color))?;
         self.out.flush()
     }
 
     fn flush(&mut self) -> io::Result<()> {
+        self.write_rows()?;
         self.out.flush()
     }
 
     fn finish(&mut self, summary: &Summary) -> io::Result<()> {
+        self.write_rows()?;
         if summary.alerts == 0 {
             writeln!(self.out, "No alerts.")?;
             return self.out.flush();
         }
         writeln!(self.out)?;
         writeln!(self.out, "Alerts by rule")?;
+        // Titles and hosts are cut to the terminal, if there is one.
+        let room = |used: usize| self.terminal.map(|width| width.saturating_sub(used).max(12));
+        let cut = |text: String, room: Option<usize>| match room {
+            Some(room) => fit(&text, room).trim_end().to_owned(),
+            None => text,
+        };
+        let title_room = room(2 + LEVEL + 2 + 7 + 2);
         for ((level, title), count) in &summary.per_rule {
-            writeln!(self.out, "  {}  {count:>7}  {}", self.level(level.0), escape(title))?;
+            let title = cut(escape(title), title_room);
+            writeln!(self.out, "  {}  {count:>7}  {title}", self.level(level.0))?;
         }
         writeln!(self.out, "Alerts by host")?;
+        let host_room = room(2 + 2 + 7);
         let width = summary.per_host.keys().map(|h| escape(h).chars().count()).max().unwrap_or(0);
+        let width = host_room.map_or(width, |room| width.min(room));
         for (host, count) in &summary.per_host {
-            writeln!(self.out, "  {:<width$}  {count:>7}", escape(host))?;
+            writeln!(self.out, "  {:<width$}  {count:>7}", fit(&escape(host), width))?;
         }
         writeln!(self.out, "{} alert(s)", summary.alerts)?;
         self.out.flush()
@@ -130,121 +278,6 @@ fn fit(text: &str, width: usize) -> String {
     }
 }
 
-/// The last path component of a Windows or Unix path.
-fn base(path: &str) -> &str {
-    path.rsplit(['\\', '/']).next().unwrap_or(path)
-}
-
-/// What a finding says happened, in a few words: its event's details, or its correlation's line.
-pub(crate) fn finding_details(finding: &Finding<'_>) -> String {
-    match &finding.correlated {
-        Some(correlated) => correlated.line(),
-        None => details(&finding.event),
-    }
-}
-
-/// The fields that say what happened, in a few words.
-pub(crate) fn details(event: &Event) -> String {
-    let get =
-        |name: &str| event.get(name).filter(|v| !v.is_null()).map(|v| v.as_text().into_owned());
-    let actor = get("Image").map(|i| base(&i).to_string());
-    if let Some(key) = get("TargetObject") {
-        return match get("Details") {
-            Some(details) => format!("{key} = {details}"),
-            None => key,
-        };
-    }
-    if let Some(file) = get("TargetFilename") {
-        return match actor {
-            Some(actor) => format!("{actor} wrote {file}"),
-            None => file,
-        };
-    }
-    if let Some(ip) = get("DestinationIp") {
-        let port = get("DestinationPort").unwrap_or_default();
-        return format!("{} → {ip}:{port}", actor.unwrap_or_default());
-    }
-    if let Some(command) = get("CommandLine").or_else(|| get("Image")) {
-        // The chain from lineage, root first (up to three ancestors), else the parent.
-        if let Some(Value::List(ancestors)) = event.get("AncestorImage")
-            && ancestors.len() > 1
-        {
-            let mut chain: Vec<String> =
-                ancestors.iter().take(3).map(|a| base(&a.as_text()).to_string()).collect();
-            if ancestors.len() > 3 {
-                chain.push("…".into());
-            }
-            chain.reverse();
-            return format!("{} → {command}", chain.join(" → "));
-        }
-        return match get("ParentImage") {
-            Some(parent) => format!("{} → {command}", base(&parent)),
-            None => command,
-        };
-    }
-    if let Some(script) = get("ScriptBlockText") {
-        return script;
-    }
-    if let Some(cmdlet) = get("CmdletName") {
-        return format!("{cmdlet} {}", get("CmdletParameters").unwrap_or_default());
-    }
-    if let Some(option) = get("ConfigOption") {
-        return format!(
-            "{option}: {} → {}",
-            get("OldValue").unwrap_or_default(),
-            get("NewValue").unwrap_or_default()
-        );
-    }
-    if let (Some(program), Some(message)) = (get("Program"), get("Message")) {
-        return format!("{program}: {message}");
-    }
-    // Anything else: the event id and its first few own fields, each kept short.
-    const SKIP: [&str; 17] = [
-        "Provider_Name",
-        "Provider_Guid",
-        "EventID",
-        "Version",
-        "Level",
-        "Task",
-        "Opcode",
-        "Keywords",
-        "TimeCreated",
-        "EventRecordID",
-        "Channel",
-        "Computer",
-        "Qualifiers",
-        "Data",
-        "DataText",
-        "Binary",
-        "Correlation_ActivityID",
-    ];
-    let mut parts: Vec<String> =
-        get("EventID").map(|id| format!("EventID {id}")).into_iter().collect();
-    parts.extend(
-        event
-            .fields()
-            .filter(|(name, value)| {
-                !SKIP.contains(name)
-                    && !name.starts_with("Execution_")
-                    && !name.starts_with("Security_")
-                    && !value.is_null()
-            })
-            .take(4)
-            .map(|(name, value)| format!("{name}={}", clip(&value.as_text(), 60))),
-    );
-    parts.join(" ")
-}
-
-/// Collapses runs of whitespace (line breaks included) to one space, so a detail stays on a line.
-pub(crate) fn one_line(text: &str) -> String {
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
-}
-
-fn clip(text: &str, width: usize) -> String {
-    let text = one_line(text);
-    if text.chars().count() <= width { text } else { fit(&text, width) }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -253,7 +286,25 @@ mod tests {
     fn fitting() {
         assert_eq!(fit("abc", 5), "abc  ");
         assert_eq!(fit("abcdef", 4), "abc…");
-        assert_eq!(base(r"C:\Windows\System32\cmd.exe"), "cmd.exe");
-        assert_eq!(base("/usr/bin/bash"), "bash");
+    }
+
+    #[test]
+    fn every_layout_fits_its_width() {
+        for width in [40, 60, 80, 100, 120, 159, 160, 200, 300] {
+            let layout = Layout::for_width(Some(width));
+            let used = TIME
+                + GAP
+                + LEVEL
+                + GAP
+                + layout.title
+                + GAP
+                + layout.host
+                + GAP
+                + layout.source.map_or(0, |s| s + GAP)
+                + layout.details.unwrap_or(0);
+            assert!(used <= width.max(MIN_WIDTH), "{width}: {layout:?} uses {used}");
+        }
+        assert_eq!(Layout::for_width(Some(120)).source, None);
+        assert!(Layout::for_width(Some(200)).source.is_some());
     }
 }

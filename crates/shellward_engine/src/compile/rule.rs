@@ -39,6 +39,13 @@ pub struct RuleInfo {
     pub references: Vec<String>,
     /// `falsepositives`.
     pub falsepositives: Vec<String>,
+    /// shellward's `investigation` attribute: what to look at first when the rule fires.
+    pub investigation: Vec<String>,
+    /// shellward's `response` attribute: what to do about it.
+    pub response: Vec<String>,
+    /// The event fields the rule's detection tests, in first-use order (what a report shows of
+    /// an alert's event).
+    pub fields: Vec<String>,
     /// The logsource.
     pub logsource: RuleLogSource,
     /// The rule file (or `builtin:NAME`).
@@ -84,6 +91,14 @@ impl CompiledRule {
     ) -> Result<CompiledRule, CompileError> {
         let mut detections = Vec::new();
         let conditions = compile_detections(&rule.detection, &mut detections, ids)?;
+        let mut fields: Vec<String> = Vec::new();
+        for detection in &mut detections {
+            detection.fields_mut(&mut |field| {
+                if !field.name.is_empty() && !fields.contains(&field.name) {
+                    fields.push(field.name.clone());
+                }
+            });
+        }
         let logsource = RuleLogSource::new(&rule.logsource);
         let detection_type = detection_type(&rule.custom_attributes);
         let first_seen = FirstSeen::from_attribute(rule.custom_attributes.get("first_seen"))?;
@@ -100,6 +115,9 @@ impl CompiledRule {
             author: rule.author.clone(),
             references: rule.references.clone(),
             falsepositives: rule.falsepositives.clone(),
+            investigation: guide(&rule.custom_attributes, "investigation"),
+            response: guide(&rule.custom_attributes, "response"),
+            fields,
             logsource,
             origin,
             line,
@@ -170,6 +188,17 @@ impl CompiledRule {
 /// shellward's `detection_type` attribute of a rule or correlation.
 pub(crate) fn detection_type(attributes: &HashMap<String, yaml_serde::Value>) -> Option<String> {
     attributes.get("detection_type").and_then(|v| v.as_str()).map(str::to_string)
+}
+
+/// A guide attribute (`investigation`, `response`): a list of steps, or one.
+pub(crate) fn guide(attributes: &HashMap<String, yaml_serde::Value>, name: &str) -> Vec<String> {
+    match attributes.get(name) {
+        Some(yaml_serde::Value::Sequence(steps)) => {
+            steps.iter().filter_map(|s| s.as_str()).map(str::to_owned).collect()
+        }
+        Some(value) => value.as_str().map(str::to_owned).into_iter().collect(),
+        None => Vec::new(),
+    }
 }
 
 /// A Sigma `status` as written (`experimental`, ...).
