@@ -329,7 +329,7 @@ fn cut(text: &str, width: usize) -> String {
 /// The page's style.
 const STYLE: &str = "body{font:14px/1.45 system-ui,sans-serif;margin:0 auto;max-width:1200px;padding:1em 2em;color:#1b1f24;background:#fafafa}\
 h1{margin:.2em 0}h2{font-size:1.1em;margin:.6em 0}h3{margin:1em 0 .3em;border-bottom:1px solid #ddd}\
-.counts{display:flex;flex-wrap:wrap;gap:1em}.card{background:#fff;border:1px solid #ddd;border-radius:6px;padding:.5em 1em;min-width:14em}\
+.counts{display:flex;flex-wrap:wrap;gap:1em;align-items:flex-start}.card{background:#fff;border:1px solid #ddd;border-radius:6px;padding:.5em 1em;min-width:14em;max-height:26em;overflow:auto}\
 .card table{border-collapse:collapse}.card td{padding:1px 6px}.n{text-align:right;color:#555}\
 .lv{display:inline-block;min-width:5.5em;text-align:center;border-radius:3px;font-size:.85em;padding:0 4px;color:#fff;background:#777}\
 .lv-critical{background:#8b0000}.lv-high{background:#d1242f}.lv-medium{background:#bf8700}.lv-low{background:#1a7f37}.lv-informational{background:#6e7781}\

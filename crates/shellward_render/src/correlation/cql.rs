@@ -24,7 +24,7 @@ use std::fmt::Write;
 const TARGET: &str = "cql";
 
 fn refuse<T>(what: impl Into<String>) -> Result<T, RenderError> {
-    Err(RenderError::unsupported(TARGET, what.into()))
+    super::refuse(TARGET, what)
 }
 
 /// The field of a Sigma field in a member rule's events (`host`: the agent id).
@@ -56,12 +56,7 @@ pub fn cql(
         let mut text = crate::render(rule, Target::Cql, "")?;
         let _ = write!(text, "\n| shellward_rule := {}", literal(reference)?);
         for (k, name) in correlation.group_by.iter().enumerate() {
-            let field = correlation
-                .aliases
-                .iter()
-                .find(|a| a.alias == *name)
-                .and_then(|a| a.mapping.get(*reference))
-                .unwrap_or(name);
+            let field = super::member_field(correlation, reference, name);
             let _ = write!(text, "\n| shellward_group{k} := {}", column(rule, field)?);
         }
         if let Some(field) = value_field(correlation) {

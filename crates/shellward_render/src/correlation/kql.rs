@@ -25,7 +25,7 @@ use std::fmt::Write;
 const TARGET: &str = "kql";
 
 fn refuse<T>(what: impl Into<String>) -> Result<T, RenderError> {
-    Err(RenderError::unsupported(TARGET, what.into()))
+    super::refuse(TARGET, what)
 }
 
 /// The column of a Sigma field in a member rule's table (`host`: the device).
@@ -75,12 +75,7 @@ pub fn kql(
             extend.push("shellward_all = 1".to_owned());
         }
         for (k, name) in correlation.group_by.iter().enumerate() {
-            let field = correlation
-                .aliases
-                .iter()
-                .find(|a| a.alias == *name)
-                .and_then(|a| a.mapping.get(*reference))
-                .unwrap_or(name);
+            let field = super::member_field(correlation, reference, name);
             extend.push(format!("shellward_group{k} = tostring({})", column(rule, field)?));
         }
         if let Some(field) = &value_field {

@@ -75,6 +75,22 @@ fn every_rule_in_order(correlation: &CorrelationRule, members: usize) -> bool {
     }
 }
 
+/// The field a member rule names a group-by field with: its alias's mapping for that rule, else
+/// the field itself.
+fn member_field<'c>(correlation: &'c CorrelationRule, reference: &str, name: &'c str) -> &'c str {
+    correlation
+        .aliases
+        .iter()
+        .find(|a| a.alias == name)
+        .and_then(|a| a.mapping.get(reference))
+        .map_or(name, String::as_str)
+}
+
+/// The refusal of a construct `target` cannot state.
+fn refuse<T>(target: &'static str, what: impl Into<String>) -> Result<T, RenderError> {
+    Err(RenderError::unsupported(target, what.into()))
+}
+
 /// A threshold operator as the query languages write it.
 fn operator(op: ConditionOperator) -> &'static str {
     match op {
