@@ -53,6 +53,27 @@ impl Layout {
     }
 }
 
+impl Layout {
+    /// The layout with the title, host and source columns no wider than `rows` need (nor than
+    /// their headings); what they give up goes to the details.
+    fn shrunk(self, rows: &[Row]) -> Layout {
+        let widest = |cell: &dyn Fn(&Row) -> &str, heading: &str| {
+            rows.iter()
+                .map(|r| escape(cell(r)).chars().count())
+                .chain([heading.len()])
+                .max()
+                .unwrap_or(0)
+        };
+        let title = self.title.min(widest(&|r| &r.title, "RULE"));
+        let host = self.host.min(widest(&|r| &r.host, "HOST"));
+        let source = self.source.map(|s| s.min(widest(&|r| &r.source, "SOURCE")));
+        let saved = (self.title - title)
+            + (self.host - host)
+            + self.source.zip(source).map_or(0, |(before, after)| before - after);
+        Layout { title, host, source, details: self.details.map(|d| d + saved) }
+    }
+}
+
 /// One line of the table, perhaps standing for several alerts.
 struct Row {
     /// What makes two alerts one line (`None`: never grouped).
@@ -123,6 +144,10 @@ impl TableWriter {
     /// Writes the batch's lines.
     fn write_rows(&mut self) -> io::Result<()> {
         let rows = std::mem::take(&mut self.rows);
+        if !rows.is_empty() && !self.header {
+            // The first batch sizes the columns: none wider than its widest cell.
+            self.layout = self.layout.shrunk(&rows);
+        }
         let layout = self.layout;
         if !rows.is_empty() && !self.header {
             self.header = true;
@@ -144,7 +169,11 @@ impl TableWriter {
         for row in rows {
             let mut details = escape(&one_line(&row.details));
             if row.count > 1 {
-                details = format!("×{} to {}  {details}", row.count, details::time(row.last));
+                // The last time, where the details have room for it.
+                details = match layout.details.filter(|&w| self.cut && w < 60) {
+                    Some(_) => format!("×{} {details}", row.count),
+                    None => format!("×{} to {}  {details}", row.count, details::time(row.last)),
+                };
             }
             let mut line = format!(
                 "{:<TIME$}  {}  {}  {}  ",
