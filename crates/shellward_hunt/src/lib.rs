@@ -24,6 +24,7 @@
 //! (by the renderers), and the command line only parses arguments and writes what it returns.
 
 mod alert;
+mod attack;
 mod checkpoint;
 mod duration;
 mod findings;
@@ -35,6 +36,7 @@ mod store;
 pub mod tuning;
 
 pub use alert::{SECTIONS, alert_id, alert_json, rfc3339, stable_id};
+pub use attack::attack_tags;
 pub use checkpoint::{LiveState, RestoreError, rules_fingerprint};
 pub use duration::{duration_seconds, format_duration};
 pub use findings::{Correlated, Finding, correlation_alert_json, correlation_finding, findings};

@@ -133,17 +133,8 @@ fn severity(level: Level) -> (u8, &'static str) {
 /// ATT&CK tags as OCSF attack objects: one per technique (a sub-technique with its technique),
 /// each with the rule's first tactic; a rule with tactics only gets one object per tactic.
 fn attacks(tags: &[String]) -> Vec<Json> {
-    let mut techniques = Vec::new();
-    let mut tactics = Vec::new();
-    for tag in tags {
-        let Some(name) = tag.strip_prefix("attack.") else { continue };
-        let bytes = name.as_bytes();
-        if bytes.len() > 1 && bytes[0].eq_ignore_ascii_case(&b't') && bytes[1].is_ascii_digit() {
-            techniques.push(name.to_ascii_uppercase());
-        } else if name.chars().all(|c| c.is_ascii_lowercase() || c == '-' || c == '_') {
-            tactics.push(title_case(&name.replace(['_', '-'], " ")));
-        }
-    }
+    let (techniques, tactics) = crate::attack_tags(tags);
+    let tactics: Vec<String> = tactics.iter().map(|t| title_case(&t.replace('-', " "))).collect();
     let tactic = tactics.first().map(|name| json!({"name": name}));
     if techniques.is_empty() {
         return tactics.iter().map(|name| json!({"tactic": {"name": name}})).collect();

@@ -4,7 +4,7 @@
 //! log source, by channel and event id, and by host, with the time range; the report ends with the
 //! log sources no loaded rule reads.
 
-use crate::output::details::{self, short_channel};
+use crate::output::details;
 use crate::report::escape;
 use shellward_engine::RuleSet;
 use shellward_event::{Event, LogSource, Timestamp};
@@ -33,10 +33,7 @@ impl Stats {
         }
         *self.logsources.entry(event.logsource).or_default() += 1;
         let text = |name: &str| event.get(name).filter(|v| !v.is_null()).map(|v| v.as_text());
-        let log = text("Channel").map_or_else(
-            || event.provenance.format.name().to_owned(),
-            |channel| short_channel(&channel),
-        );
+        let log = details::log(event);
         let id = text("EventID").map(|id| id.into_owned()).unwrap_or_default();
         *self.channels.entry((log, id)).or_default() += 1;
         *self.hosts.entry(event.host.clone().unwrap_or_else(|| "-".into())).or_default() += 1;

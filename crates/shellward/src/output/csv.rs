@@ -7,7 +7,7 @@ use super::{AlertWriter, Out, Summary};
 use crate::report::escape;
 use shellward_engine::RuleInfo;
 use shellward_event::Event;
-use shellward_hunt::Correlated;
+use shellward_hunt::Finding;
 use std::io::{self, Write};
 
 /// Columns: (header, how to read it).
@@ -73,7 +73,7 @@ impl CsvWriter {
             let names: Vec<&str> = COLUMNS.iter().map(|(name, _)| *name).collect();
             writeln!(self.out, "{}", names.join(","))?;
         }
-        let (techniques, tactics) = details::attack(&rule.tags);
+        let (techniques, tactics) = shellward_hunt::attack_tags(&rule.tags);
         let field =
             |name: &str| event.get(name).filter(|v| !v.is_null()).map(|v| v.as_text().into_owned());
         let mut cells = Vec::with_capacity(COLUMNS.len());
@@ -89,10 +89,7 @@ impl CsvWriter {
                 Column::Tactics => tactics.join(";"),
                 Column::Summary => details::one_line(summary),
                 Column::Field(name) => field(name).unwrap_or_default(),
-                Column::Log => field("Channel").map_or_else(
-                    || event.provenance.format.name().to_owned(),
-                    |channel| details::short_channel(&channel),
-                ),
+                Column::Log => details::log(event),
                 Column::SourceFormat => event.provenance.format.name().to_owned(),
                 Column::SourcePath => event.provenance.path.to_string(),
                 Column::SourceRecord => event.provenance.record.to_string(),
@@ -106,18 +103,8 @@ impl CsvWriter {
 }
 
 impl AlertWriter for CsvWriter {
-    fn alert(&mut self, event: &Event, rule: &RuleInfo) -> io::Result<()> {
-        let summary = details::details(event, rule);
-        self.row(event, rule, &summary)
-    }
-
-    fn correlation(
-        &mut self,
-        event: &Event,
-        rule: &RuleInfo,
-        correlated: &Correlated,
-    ) -> io::Result<()> {
-        self.row(event, rule, &correlated.line())
+    fn finding(&mut self, finding: &Finding<'_>) -> io::Result<()> {
+        self.row(&finding.event, finding.rule, &details::finding_details(finding))
     }
 
     fn flush(&mut self) -> io::Result<()> {

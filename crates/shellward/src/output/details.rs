@@ -132,32 +132,11 @@ const SKIP: [&str; 17] = [
     "Correlation_ActivityID",
 ];
 
-/// The ATT&CK techniques (`T1505.003`) and tactics (`persistence`) a rule's tags name.
-pub(crate) fn attack(tags: &[String]) -> (Vec<String>, Vec<String>) {
-    let mut techniques = Vec::new();
-    let mut tactics = Vec::new();
-    for tag in tags {
-        let Some(name) = tag.strip_prefix("attack.") else { continue };
-        let technique = name.len() > 1
-            && name.as_bytes()[0].eq_ignore_ascii_case(&b't')
-            && name.as_bytes()[1].is_ascii_digit();
-        if technique {
-            techniques.push(name.to_ascii_uppercase());
-        } else if name.chars().all(|c| c.is_ascii_lowercase() || c == '-' || c == '_') {
-            tactics.push(name.replace('_', "-"));
-        }
-    }
-    (techniques, tactics)
-}
-
 /// Where an event came from, short: the log (a Windows channel without its `Microsoft-Windows-`
 /// and `/Operational`, else the input format), the event id, and the file's name and record
 /// (`Sysmon:1 web01.evtx#812`).
 pub(crate) fn source(event: &Event) -> String {
-    let log = match event.get("Channel").filter(|v| !v.is_null()) {
-        Some(channel) => short_channel(&channel.as_text()),
-        None => event.provenance.format.name().to_owned(),
-    };
+    let log = log(event);
     let id = event.get("EventID").filter(|v| !v.is_null()).map(|v| format!(":{}", v.as_text()));
     format!(
         "{log}{} {}#{}",
@@ -165,6 +144,15 @@ pub(crate) fn source(event: &Event) -> String {
         base(&event.provenance.path),
         event.provenance.record
     )
+}
+
+/// The log an event came from: its Windows channel, short ([`short_channel`]), else its input
+/// format.
+pub(crate) fn log(event: &Event) -> String {
+    match event.get("Channel").filter(|v| !v.is_null()) {
+        Some(channel) => short_channel(&channel.as_text()),
+        None => event.provenance.format.name().to_owned(),
+    }
 }
 
 /// A Windows channel without the words every channel has.
@@ -201,22 +189,5 @@ mod tests {
         assert_eq!(short_channel("Security"), "Security");
         assert_eq!(clip("a  b\nc", 10), "a b c");
         assert_eq!(clip("abcdef", 4), "abc…");
-    }
-
-    #[test]
-    fn attack_tags() {
-        let tags: Vec<String> = [
-            "attack.persistence",
-            "attack.t1505.003",
-            "attack.g0096",
-            "attack.command_and_control",
-            "cve.2021-26855",
-        ]
-        .iter()
-        .map(|t| (*t).to_owned())
-        .collect();
-        let (techniques, tactics) = attack(&tags);
-        assert_eq!(techniques, ["T1505.003"]);
-        assert_eq!(tactics, ["persistence", "command-and-control"]);
     }
 }

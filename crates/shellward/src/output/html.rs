@@ -16,7 +16,7 @@ use base64::Engine;
 use sha2::{Digest, Sha256};
 use shellward_engine::{Level, RuleInfo};
 use shellward_event::{Event, Timestamp, Value};
-use shellward_hunt::Correlated;
+use shellward_hunt::Finding;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::io::{self, Write};
@@ -46,19 +46,13 @@ pub(crate) struct HtmlWriter {
     entries: Vec<Entry>,
     /// Each rule once (alerts share it).
     rules: BTreeMap<String, Arc<RuleInfo>>,
-    incidents: Vec<(String, String, Level, String, usize, Vec<String>)>,
-    gap: Option<i64>,
+    /// The incidents section, rendered when the hunt gives them.
+    incidents: String,
 }
 
 impl HtmlWriter {
     pub(crate) fn new(out: Out) -> Self {
-        HtmlWriter {
-            out,
-            entries: Vec::new(),
-            rules: BTreeMap::new(),
-            incidents: Vec::new(),
-            gap: None,
-        }
+        HtmlWriter { out, entries: Vec::new(), rules: BTreeMap::new(), incidents: String::new() }
     }
 
     fn add(&mut self, event: &Event, rule: &RuleInfo, summary: String, correlation: bool) {
@@ -102,7 +96,7 @@ impl HtmlWriter {
             let level = std::cmp::Reverse(entry.rule.level);
             *by_rule.entry((level, entry.rule.title.as_str())).or_default() += 1;
             *by_level.entry(level).or_default() += 1;
-            for technique in details::attack(&entry.rule.tags).0 {
+            for technique in shellward_hunt::attack_tags(&entry.rule.tags).0 {
                 *by_technique.entry(technique).or_default() += 1;
             }
         }
@@ -134,30 +128,7 @@ impl HtmlWriter {
             by_technique.iter().map(|(t, n)| (escape(t), *n)),
         );
         body.push_str("</section>");
-        if !self.incidents.is_empty() {
-            let gap = self.gap.map(shellward_hunt::format_duration).unwrap_or_default();
-            let _ = write!(
-                body,
-                "<section><h2>Incidents</h2><p class=\"note\">Findings on a host less than {} \
-                 apart, most severe first.</p><ol class=\"incidents\">",
-                escape(&gap)
-            );
-            for (host, span, level, headline, findings, lines) in &self.incidents {
-                let _ = write!(
-                    body,
-                    "<li>{} <b>{}</b> on <b>{}</b>, {} <span class=\"n\">{findings} finding(s)</span><ul>",
-                    level_badge(*level),
-                    escape(headline),
-                    escape(host),
-                    escape(span)
-                );
-                for line in lines {
-                    let _ = write!(body, "<li>{}</li>", escape(line));
-                }
-                body.push_str("</ul></li>");
-            }
-            body.push_str("</ol></section>");
-        }
+        body.push_str(&self.incidents);
         self.filters(&mut body, &hosts, &by_rule);
         self.timeline(&mut body, &hosts);
         body
@@ -360,46 +331,53 @@ fn csp_hash(text: &str) -> String {
 }
 
 impl AlertWriter for HtmlWriter {
-    fn alert(&mut self, event: &Event, rule: &RuleInfo) -> io::Result<()> {
-        let summary = details::details(event, rule);
-        self.add(event, rule, summary, false);
-        Ok(())
-    }
-
-    fn correlation(
-        &mut self,
-        event: &Event,
-        rule: &RuleInfo,
-        correlated: &Correlated,
-    ) -> io::Result<()> {
-        self.add(event, rule, correlated.line(), true);
+    fn finding(&mut self, finding: &Finding<'_>) -> io::Result<()> {
+        let summary = details::finding_details(finding);
+        self.add(&finding.event, finding.rule, summary, finding.correlated.is_some());
         Ok(())
     }
 
     fn incidents(&mut self, incidents: &[Incident], gap: i64) -> io::Result<()> {
-        self.gap = Some(gap);
-        self.incidents = incidents
-            .iter()
-            .map(|i| {
-                let lines = i
-                    .lines
-                    .iter()
-                    .map(|(time, level, title, detail, repeats)| {
-                        let times =
-                            if *repeats > 1 { format!(" ×{repeats}") } else { String::new() };
-                        format!(
-                            "{} {} {title}{times}: {}",
-                            details::time(Some(*time)),
-                            level.name(),
-                            details::clip(detail, 200)
-                        )
-                    })
-                    .collect();
-                let span =
-                    format!("{} → {}", details::time(Some(i.start)), details::time(Some(i.end)));
-                (i.host.clone(), span, i.level, i.headline.clone(), i.findings, lines)
-            })
-            .collect();
+        // Rendered now, into the section the page shows after the counts.
+        let out = &mut self.incidents;
+        out.clear();
+        if incidents.is_empty() {
+            return Ok(());
+        }
+        let _ = write!(
+            out,
+            "<section><h2>Incidents</h2><p class=\"note\">Findings on a host less than {} \
+             apart, most severe first.</p><ol class=\"incidents\">",
+            escape(&shellward_hunt::format_duration(gap))
+        );
+        for incident in incidents {
+            let span = format!(
+                "{} → {}",
+                details::time(Some(incident.start)),
+                details::time(Some(incident.end))
+            );
+            let _ = write!(
+                out,
+                "<li>{} <b>{}</b> on <b>{}</b>, {} <span class=\"n\">{} finding(s)</span><ul>",
+                level_badge(incident.level),
+                escape(&incident.headline),
+                escape(&incident.host),
+                escape(&span),
+                incident.findings
+            );
+            for (time, level, title, detail, repeats) in &incident.lines {
+                let times = if *repeats > 1 { format!(" ×{repeats}") } else { String::new() };
+                let line = format!(
+                    "{} {} {title}{times}: {}",
+                    details::time(Some(*time)),
+                    level.name(),
+                    details::clip(detail, 200)
+                );
+                let _ = write!(out, "<li>{}</li>", escape(&line));
+            }
+            out.push_str("</ul></li>");
+        }
+        out.push_str("</ol></section>");
         Ok(())
     }
 

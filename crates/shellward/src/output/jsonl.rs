@@ -1,9 +1,7 @@
 //! JSON lines: one alert object per line, exactly the contract.
 
 use super::{AlertWriter, Out, Summary};
-use shellward_engine::RuleInfo;
-use shellward_event::Event;
-use shellward_hunt::{Correlated, Finding, alert_json, correlation_alert_json};
+use shellward_hunt::{Finding, alert_json, correlation_alert_json};
 use std::io::{self, Write};
 
 /// Writes alerts as JSON lines.
@@ -18,22 +16,6 @@ impl JsonlWriter {
 }
 
 impl AlertWriter for JsonlWriter {
-    fn alert(&mut self, event: &Event, rule: &RuleInfo) -> io::Result<()> {
-        serde_json::to_writer(&mut self.out, &alert_json(event, rule))?;
-        self.out.write_all(b"\n")
-    }
-
-    fn correlation(
-        &mut self,
-        event: &Event,
-        rule: &RuleInfo,
-        correlated: &Correlated,
-    ) -> io::Result<()> {
-        let alert = correlation_alert_json(event, rule, correlated.json.clone());
-        serde_json::to_writer(&mut self.out, &alert)?;
-        self.out.write_all(b"\n")
-    }
-
     fn finding(&mut self, finding: &Finding<'_>) -> io::Result<()> {
         let mut alert = match &finding.correlated {
             Some(correlated) => {

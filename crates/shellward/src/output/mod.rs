@@ -11,7 +11,7 @@ pub(crate) mod table;
 use incidents::Incident;
 use shellward_engine::{Level, RuleInfo};
 use shellward_event::Event;
-use shellward_hunt::{Correlated, Finding};
+use shellward_hunt::Finding;
 use std::collections::BTreeMap;
 use std::io::{self, Write};
 
@@ -23,26 +23,9 @@ pub(crate) use table::TableWriter;
 
 /// Receives alerts as they are found, and the totals at the end.
 pub(crate) trait AlertWriter {
-    /// Writes one alert.
-    fn alert(&mut self, event: &Event, rule: &RuleInfo) -> io::Result<()>;
-    /// Writes one correlation alert: `event` is the firing's (see [`Correlated`]). By default,
-    /// as an alert.
-    fn correlation(
-        &mut self,
-        event: &Event,
-        rule: &RuleInfo,
-        correlated: &Correlated,
-    ) -> io::Result<()> {
-        let _ = correlated;
-        self.alert(event, rule)
-    }
-    /// Writes one finding: a correlation alert or an alert.
-    fn finding(&mut self, finding: &Finding<'_>) -> io::Result<()> {
-        match &finding.correlated {
-            Some(correlated) => self.correlation(&finding.event, finding.rule, correlated),
-            None => self.alert(&finding.event, finding.rule),
-        }
-    }
+    /// Writes one finding: an alert, or a correlation alert (whose event is the firing's, see
+    /// [`shellward_hunt::Correlated`]).
+    fn finding(&mut self, finding: &Finding<'_>) -> io::Result<()>;
     /// Shows the incident view (after [`AlertWriter::finish`]). By default on standard error,
     /// so that machine-readable output stays alerts only.
     fn incidents(&mut self, incidents: &[Incident], gap: i64) -> io::Result<()> {

@@ -3,9 +3,7 @@
 
 use super::details;
 use super::{AlertWriter, Out, Summary};
-use shellward_engine::RuleInfo;
-use shellward_event::Event;
-use shellward_hunt::{Correlated, ocsf_finding};
+use shellward_hunt::{Finding, ocsf_finding};
 use std::io::{self, Write};
 
 /// Writes alerts as OCSF Detection Findings.
@@ -25,19 +23,14 @@ impl OcsfWriter {
 }
 
 impl AlertWriter for OcsfWriter {
-    fn alert(&mut self, event: &Event, rule: &RuleInfo) -> io::Result<()> {
-        let message = details::one_line(&details::details(event, rule));
-        self.write(&ocsf_finding(event, rule, &message, None))
-    }
-
-    fn correlation(
-        &mut self,
-        event: &Event,
-        rule: &RuleInfo,
-        correlated: &Correlated,
-    ) -> io::Result<()> {
-        let finding = ocsf_finding(event, rule, &correlated.line(), Some(&correlated.json));
-        self.write(&finding)
+    fn finding(&mut self, finding: &Finding<'_>) -> io::Result<()> {
+        let (event, rule) = (&finding.event, finding.rule);
+        let message = match &finding.correlated {
+            Some(correlated) => correlated.line(),
+            None => details::one_line(&details::details(event, rule)),
+        };
+        let correlation = finding.correlated.as_ref().map(|c| &c.json);
+        self.write(&ocsf_finding(event, rule, &message, correlation))
     }
 
     fn flush(&mut self) -> io::Result<()> {

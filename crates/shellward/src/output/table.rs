@@ -13,7 +13,7 @@ use super::{AlertWriter, Out, Summary};
 use crate::report::escape;
 use shellward_engine::{Level, RuleInfo};
 use shellward_event::{Event, Timestamp};
-use shellward_hunt::Correlated;
+use shellward_hunt::Finding;
 use std::io::{self, Write};
 
 /// The width of a time ([`details::time`]).
@@ -93,9 +93,7 @@ pub(crate) struct TableWriter {
     out: Out,
     color: bool,
     layout: Layout,
-    /// Whether the cells are cut to fit a terminal.
-    cut: bool,
-    /// The terminal's width, if writing to one.
+    /// The terminal's width, if writing to one (the cells are then cut to fit it).
     terminal: Option<usize>,
     header: bool,
     /// The lines of the current batch, in first-seen order.
@@ -109,7 +107,6 @@ impl TableWriter {
             out,
             color,
             layout: Layout::for_width(width),
-            cut: width.is_some(),
             terminal: width.map(|w| w.max(MIN_WIDTH)),
             header: false,
             rows: Vec::new(),
@@ -170,7 +167,7 @@ impl TableWriter {
             let mut details = escape(&one_line(&row.details));
             if row.count > 1 {
                 // The last time, where the details have room for it.
-                details = match layout.details.filter(|&w| self.cut && w < 60) {
+                details = match layout.details.filter(|&w| self.terminal.is_some() && w < 60) {
                     Some(_) => format!("×{} {details}", row.count),
                     None => format!("×{} to {}  {details}", row.count, details::time(row.last)),
                 };
@@ -186,7 +183,7 @@ impl TableWriter {
                 line.push_str(&fit(&escape(&row.source), width));
                 line.push_str("  ");
             }
-            match layout.details.filter(|_| self.cut) {
+            match layout.details.filter(|_| self.terminal.is_some()) {
                 Some(width) => line.push_str(fit(&details, width).trim_end()),
                 None => line.push_str(&details),
             }
@@ -232,20 +229,12 @@ fn paint(level: Level, color: bool) -> String {
 }
 
 impl AlertWriter for TableWriter {
-    fn alert(&mut self, event: &Event, rule: &RuleInfo) -> io::Result<()> {
-        let details = details::details(event, rule);
-        let key = group_key(event, rule, &details);
-        self.add(event, rule, details, Some(key));
-        Ok(())
-    }
-
-    fn correlation(
-        &mut self,
-        event: &Event,
-        rule: &RuleInfo,
-        correlated: &Correlated,
-    ) -> io::Result<()> {
-        self.add(event, rule, correlated.line(), None);
+    fn finding(&mut self, finding: &Finding<'_>) -> io::Result<()> {
+        let (event, rule) = (&finding.event, finding.rule);
+        let details = details::finding_details(finding);
+        // A correlation alert is never one of a group.
+        let key = finding.correlated.is_none().then(|| group_key(event, rule, &details));
+        self.add(event, rule, details, key);
         Ok(())
     }
 
