@@ -80,12 +80,8 @@ pub fn combine(
         }
     }
     let mut query = header(target, rules.len(), &skipped);
-    let mut notes: Vec<&str> = Vec::new();
-    for note in rules.iter().flat_map(|rule| crate::notes(rule, target)) {
-        if !notes.contains(&note) {
-            notes.push(note);
-            query.push_str(&target.comment_line(note));
-        }
+    for note in crate::notes_of(rules.iter().copied(), target) {
+        query.push_str(&target.comment_line(note));
     }
     if blocks.is_empty() {
         return Err(RenderError::unsupported(target.name(), "any of the selected rules"));

@@ -116,6 +116,21 @@ pub fn notes(rule: &CompiledRule, target: Target) -> Vec<&'static str> {
     notes
 }
 
+/// The notes of a query of several rules (combined, or a correlation's members): each rule's
+/// [`notes`], once.
+pub fn notes_of<'r>(
+    rules: impl IntoIterator<Item = &'r CompiledRule>,
+    target: Target,
+) -> Vec<&'static str> {
+    let mut notes = Vec::new();
+    for note in rules.into_iter().flat_map(|rule| crate::notes(rule, target)) {
+        if !notes.contains(&note) {
+            notes.push(note);
+        }
+    }
+    notes
+}
+
 /// `rule` as a query in `target`. `text` is the rule's YAML document (the Sigma target prints it
 /// normalized; the others do not need it).
 pub fn render(rule: &CompiledRule, target: Target, text: &str) -> Result<String, RenderError> {

@@ -31,13 +31,7 @@ pub fn render(
 
 /// The notes of a correlation query's header: those of its members' queries.
 pub fn notes(target: Target, members: &[(&str, &CompiledRule)]) -> Vec<&'static str> {
-    let mut notes = Vec::new();
-    for note in members.iter().flat_map(|(_, rule)| crate::notes(rule, target)) {
-        if !notes.contains(&note) {
-            notes.push(note);
-        }
-    }
-    notes
+    crate::notes_of(members.iter().map(|(_, rule)| *rule), target)
 }
 
 use rsigma_parser::{ConditionOperator, CorrelationCondition, CorrelationRule};
