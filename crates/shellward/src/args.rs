@@ -208,6 +208,13 @@ pub(crate) struct HuntArgs {
     #[arg(long)]
     pub(crate) no_lineage: bool,
 
+    /// Decode every record. By default a Windows record (EVTX, or JSON of a Windows shape) is
+    /// first searched, undecoded, for the texts the rules of its channel and event ID need, and
+    /// skipped unread when it holds none of them (`--verbose` reports what was skipped and why the
+    /// rest was not). The alerts are the same either way.
+    #[arg(long)]
+    pub(crate) decode_all: bool,
+
     /// Do not show the incident view after the alerts.
     #[arg(long)]
     pub(crate) no_incidents: bool,

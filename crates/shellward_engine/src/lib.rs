@@ -61,6 +61,7 @@ pub use compile::level::Level;
 pub use compile::logsource::RuleLogSource;
 pub use compile::lower::{GlobUnit, Query, RefPosition, ValueTest};
 pub use compile::rule::{CompiledRule, RuleInfo};
+pub use prefilter::raw::{RawMatcher, RawPlan, RouteFacts};
 pub use ruleset::RuleSet;
 pub use scratch::Scratch;
 pub use state::correlation::{self, Correlation, Correlator};

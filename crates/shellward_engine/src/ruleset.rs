@@ -13,6 +13,7 @@ use crate::compile::logsource::RuleLogSource;
 use crate::compile::rule::CompiledRule;
 use crate::evaluate::binding::{Bound, Folded};
 use crate::prefilter::Prefilter;
+use crate::prefilter::raw::{RawPlan, RouteFacts};
 use crate::scratch::Scratch;
 use crate::state::correlation::{Correlation, Correlator, Resolution};
 use crate::state::lineage::ANCESTOR_FIELDS;
@@ -296,6 +297,23 @@ impl RuleSet {
     pub fn reads_lineage(&self, logsource: &LogSource) -> bool {
         let rules = &self.rules;
         self.index.lineage_rules.iter().any(|&i| rules[i as usize].logsource().matches(logsource))
+    }
+
+    /// How a decoder may test the raw text of the records of one route before decoding them
+    /// ([`RawPlan`]), given what it knows of them ([`RouteFacts`]). Built anew on each call: a
+    /// decoder keeps it per route.
+    pub fn raw_plan(&self, facts: &RouteFacts<'_>) -> RawPlan {
+        RawPlan::new(self, facts)
+    }
+
+    /// Per field id: its name.
+    pub(crate) fn field_names(&self) -> Vec<&str> {
+        self.fields.names()
+    }
+
+    /// Per field id: whether it selects little.
+    pub(crate) fn weak_fields(&self) -> Vec<bool> {
+        self.fields.weak_fields()
     }
 
     /// Whether an event of this log source can match any rule of the set: `false` lets a decoder

@@ -10,9 +10,10 @@
 //! rule order.
 
 use crate::novelty::Novelty;
+use crate::raw_skip::{RawSkips, RouteSkips, Wanted};
 use shellward_engine::{Lineage, RuleSet, Scratch};
 use shellward_event::{Event, LogSource, Timestamp};
-use shellward_sources::{Marks, Screen};
+use shellward_sources::{Marks, RawRoute, Screen};
 use std::cell::RefCell;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -45,6 +46,8 @@ pub struct RuleScreen {
     /// Pass on, matched or not, what lineage needs ([`shellward_engine::Lineage::wants`]).
     lineage: bool,
     out_of_window: AtomicU64,
+    /// Records skipped unread, per route; `None`: every record is decoded.
+    raw: Option<RawSkips>,
 }
 
 thread_local! {
@@ -57,7 +60,31 @@ impl RuleScreen {
     /// Screens with `rules` within `window`; with `lineage`, every event lineage needs and every
     /// event a rule on ancestor fields reads is passed on, matched or not.
     pub fn new(rules: Arc<RuleSet>, window: Window, lineage: bool) -> Self {
-        RuleScreen { rules, window, lineage, out_of_window: AtomicU64::new(0) }
+        let raw = Some(RawSkips::new());
+        RuleScreen { rules, window, lineage, out_of_window: AtomicU64::new(0), raw }
+    }
+
+    /// The same screen, skipping records unread where their text shows that no rule can match
+    /// ([`Screen::skips_raw`]) or not (`false`: every record is decoded).
+    pub fn with_raw_skips(mut self, skip: bool) -> Self {
+        self.raw = skip.then(RawSkips::new);
+        self
+    }
+
+    /// The same screen, building a route's search once the route has had `records` records (by
+    /// default 32: a search over thousands of rules costs about as much to build as decoding a
+    /// few dozen records). Tests use 1, to search every record.
+    pub fn with_raw_search_after(mut self, records: u64) -> Self {
+        if let Some(raw) = &mut self.raw {
+            raw.search_after = records.max(1);
+        }
+        self
+    }
+
+    /// Per route met: the records tested before decoding, how many were skipped unread, and why
+    /// the others were decoded (most records first).
+    pub fn skip_report(&self) -> Vec<RouteSkips> {
+        self.raw.as_ref().map_or_else(Vec::new, RawSkips::report)
     }
 
     /// Whether lineage may need events of this log source whether they match or not: what builds
@@ -70,6 +97,13 @@ impl RuleScreen {
     /// add the ancestor fields a rule reads.
     fn for_lineage_event(&self, event: &Event) -> bool {
         self.lineage && (Lineage::wants(event) || self.rules.reads_lineage(&event.logsource))
+    }
+
+    /// Runs `f` with what the screen wants, for the plans of the records skipped unread.
+    fn with_wanted<T>(&self, f: impl FnOnce(&Wanted<'_>) -> T) -> T {
+        let wants = |logsource: &LogSource| self.wants(logsource);
+        let lineage = |logsource: &LogSource| self.for_lineage(logsource);
+        f(&Wanted { wants: &wants, lineage: &lineage })
     }
 
     /// How many events were outside the time window.
@@ -94,6 +128,16 @@ impl Screen for RuleScreen {
     fn wants(&self, logsource: &LogSource) -> bool {
         self.for_lineage(logsource)
             || SCRATCH.with_borrow_mut(|(scratch, _)| self.rules.can_match(logsource, scratch))
+    }
+
+    fn may_skip(&self, route: &RawRoute<'_>) -> bool {
+        let Some(raw) = &self.raw else { return false };
+        self.with_wanted(|wanted| raw.may_skip(&self.rules, route, wanted))
+    }
+
+    fn skips_raw(&self, route: &RawRoute<'_>, text: &[u8]) -> bool {
+        let Some(raw) = &self.raw else { return false };
+        self.with_wanted(|wanted| raw.skips(route, text, wanted))
     }
 }
 

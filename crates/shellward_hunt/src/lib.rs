@@ -32,6 +32,7 @@ mod hunt;
 mod live;
 mod novelty;
 mod ocsf;
+mod raw_skip;
 mod store;
 pub mod tuning;
 
@@ -44,6 +45,7 @@ pub use hunt::{Alert, Hunt, RuleScreen, Window};
 pub use live::Live;
 pub use novelty::{Novelty, NoveltyState};
 pub use ocsf::{OCSF_VERSION, ocsf_finding};
+pub use raw_skip::RouteSkips;
 pub use store::{Checkpoint, Store, StoreError};
 
 use shellward_engine::{Lineage, RuleSet};

@@ -8,7 +8,9 @@
 //! out.
 
 use crate::json::evtx_json;
+use crate::json::route;
 use crate::problem::{DecodeError, Location, Problem, Severity};
+use crate::raw;
 use crate::screen::{self, Screened};
 use crate::{ReadOptions, Screen, Sink, windows};
 use evtx::err::EvtxError;
@@ -49,6 +51,12 @@ pub(crate) fn read<R: Read + Seek + Send + 'static>(
         let record = record?;
         let id = record.event_record_id;
         let rendered = record.into_json_bytes()?;
+        if let Some(screen) = screen.as_deref()
+            && let Ok(text) = std::str::from_utf8(&rendered.data)
+            && raw::skips(screen, text, Some(Format::EvtxJson), route::Read::SystemOnly)
+        {
+            return Ok(Ok((None, None)));
+        }
         Ok(build(&rendered.data, &record_path, id, screen.as_deref()).map(|screened| {
             let replaced = screened.as_ref().and_then(|(event, _)| replaced_utf16(event));
             (replaced, screened)

@@ -43,6 +43,7 @@ mod json;
 mod lines;
 mod mapping;
 mod problem;
+mod raw;
 mod reader;
 mod screen;
 mod sniff;
@@ -64,6 +65,7 @@ pub mod mappings {
 pub use follow::{Follower, FollowerState, Polled, Tail};
 pub use inputs::{InputFile, Source, expand};
 pub use problem::{DecodeError, Location, Problem, Severity};
+pub use raw::RawRoute;
 pub use reader::{ReadOptions, Sink, read_all, read_bytes, read_input};
 pub use screen::{Marks, Screen};
 pub use shellward_event::Format;

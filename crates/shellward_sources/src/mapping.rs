@@ -145,6 +145,14 @@ pub(crate) fn parse_template(text: &str) -> Result<Vec<TemplatePart>, String> {
     Ok(parts)
 }
 
+impl FieldSpec {
+    /// Whether the field's value is one source field's value as the record holds it (so that any
+    /// text it contains is in the record's text too).
+    pub fn verbatim(&self) -> bool {
+        matches!(self, FieldSpec::Copy(_) | FieldSpec::Data(_) | FieldSpec::First(_))
+    }
+}
+
 /// Computes one taxonomy field; `None` when the source lacks what it needs.
 pub(crate) fn compute(spec: &FieldSpec, event: &Event) -> Option<Value> {
     let text = |name: &str| present(event, name);

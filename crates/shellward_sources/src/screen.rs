@@ -7,6 +7,7 @@
 //! rest ([`crate::Sink::dropped`]).
 
 use crate::Sink;
+use crate::raw::RawRoute;
 use shellward_event::{Event, LogSource};
 use std::ops::ControlFlow;
 
@@ -25,6 +26,22 @@ pub trait Screen: Send + Sync {
     fn wants(&self, logsource: &LogSource) -> bool {
         let _ = logsource;
         true
+    }
+
+    /// Whether records of this route may be skipped unread at all ([`crate::raw`]): asked once
+    /// per record, as soon as its route is read; `false` has it decoded without reading the rest
+    /// of its text first. The default decodes everything.
+    fn may_skip(&self, route: &RawRoute<'_>) -> bool {
+        let _ = route;
+        false
+    }
+
+    /// Whether a record of this route, whose JSON text is `text` (valid, and read to its end),
+    /// can be skipped unread: `true` only if [`Screen::screen`] would drop any event the decoder
+    /// could build from it. Asked only where [`Screen::may_skip`] said yes.
+    fn skips_raw(&self, route: &RawRoute<'_>, text: &[u8]) -> bool {
+        let _ = (route, text);
+        false
     }
 }
 

@@ -49,7 +49,10 @@ pub(crate) fn run(args: &HuntArgs, threads: Option<usize>) -> anyhow::Result<Exi
     let set = Arc::new(rules.set);
     let tuner = tuning.map(|t| super::tune::Tuner::new(t, &set, args.tuning.explain_suppressed));
     let lineage = !args.no_lineage;
-    let screen = Arc::new(RuleScreen::new(Arc::clone(&set), Window { since, until }, lineage));
+    let screen = Arc::new(
+        RuleScreen::new(Arc::clone(&set), Window { since, until }, lineage)
+            .with_raw_skips(!args.decode_all),
+    );
     let stats = args.stats.then(|| {
         Arc::new(StatsScreen::new(Arc::clone(&screen) as Arc<dyn shellward_sources::Screen>))
     });
@@ -94,6 +97,14 @@ pub(crate) fn run(args: &HuntArgs, threads: Option<usize>) -> anyhow::Result<Exi
     if rule_errors > 0 {
         line.push_str(&format!(", {rule_errors} rule(s) could not be loaded"));
     }
+    let skips = screen.skip_report();
+    let skipped: u64 = skips.iter().map(|route| route.skipped).sum();
+    if skipped > 0 {
+        line.push_str(&format!(", {skipped} record(s) skipped unread"));
+    }
+    if args.verbose {
+        report::note(&skip_table(&skips));
+    }
     let out_of_window = screen.out_of_window();
     if out_of_window > 0 {
         line.push_str(&format!(", {out_of_window} event(s) outside --since/--until"));
@@ -111,6 +122,27 @@ pub(crate) fn run(args: &HuntArgs, threads: Option<usize>) -> anyhow::Result<Exi
         status.fail_on(fail_on, summary.at_or_above(fail_on));
     }
     Ok(status.finish())
+}
+
+/// `--verbose`'s account of the records skipped unread: per route, how many were tested, how
+/// many skipped, and why a route's records were all decoded.
+fn skip_table(skips: &[shellward_hunt::RouteSkips]) -> String {
+    let (records, skipped) =
+        skips.iter().fold((0, 0), |(r, s), route| (r + route.records, s + route.skipped));
+    let mut out = format!(
+        "records skipped unread: {skipped} of {records} routed (Windows channel and event ID)"
+    );
+    for route in skips {
+        let why = match &route.because {
+            Some(because) => because.clone(),
+            None => format!("{} atom(s) searched", route.atoms),
+        };
+        out.push_str(&format!(
+            "\n  {:>9} of {:>9} skipped  {}  ({why})",
+            route.skipped, route.records, route.route
+        ));
+    }
+    out
 }
 
 /// The alert writer `--format` and `--output` ask for.

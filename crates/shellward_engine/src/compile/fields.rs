@@ -43,6 +43,15 @@ impl FieldIds {
         self.ids.get(name).copied()
     }
 
+    /// Per field id: its name.
+    pub(crate) fn names(&self) -> Vec<&str> {
+        let mut names = vec![""; self.ids.len()];
+        for (name, &id) in &self.ids {
+            names[id as usize] = name;
+        }
+        names
+    }
+
     /// Per field id: whether it is a field that selects little ([`weak_field`]).
     pub(crate) fn weak_fields(&self) -> Vec<bool> {
         let mut weak = vec![false; self.ids.len()];

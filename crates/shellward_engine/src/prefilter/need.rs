@@ -15,6 +15,10 @@
 //!
 //! The atoms are a necessary condition, never a sufficient one: the exact evaluation still runs on
 //! every candidate, so a weak choice costs time, not correctness.
+//!
+//! A [`Judge`] says which fields select little and, for the raw-text filter
+//! ([`crate::prefilter::raw`]), what each atom becomes there or that it cannot be used (the
+//! derivation then treats it as needing nothing, and an AND picks another part).
 
 use crate::compile::condition::Cond;
 use crate::compile::detection::Det;
@@ -37,12 +41,39 @@ pub(crate) const ANY_FIELD: u32 = u32::MAX;
 /// At least one atom holds whenever the expression is true; `None`: nothing is known.
 pub(crate) type Needs = Option<Vec<Atom>>;
 
+/// How atoms are judged while a rule's needs are derived.
+pub(crate) struct Judge<'a> {
+    /// Whether a field selects little ([`crate::compile::fields::weak_field`]).
+    pub(crate) weak: &'a (dyn Fn(u32) -> bool + Sync),
+    /// What becomes of an atom.
+    pub(crate) atom: &'a (dyn Fn(Atom) -> AtomUse + Sync),
+}
+
+/// What a [`Judge`] makes of an atom.
+#[derive(Debug)]
+pub(crate) enum AtomUse {
+    /// Searched for, in this form.
+    Search(Atom),
+    /// Cannot be searched for: the part needs nothing.
+    Unknown,
+    /// Known never to hold (a field whose value is known, and is not this): the part cannot
+    /// match, and needs the empty set, which an AND prefers and an OR adds nothing from.
+    Never,
+}
+
+impl Judge<'_> {
+    /// Every atom as it is.
+    pub(crate) fn keep(atom: Atom) -> AtomUse {
+        AtomUse::Search(atom)
+    }
+}
+
 /// How selective a set of atoms is (larger is better): its weakest atom, then fewer atoms.
-fn score(atoms: &[Atom], weak: &dyn Fn(u32) -> bool) -> (usize, std::cmp::Reverse<usize>) {
+fn score(atoms: &[Atom], judge: &Judge<'_>) -> (usize, std::cmp::Reverse<usize>) {
     let weakest = atoms
         .iter()
         .map(|atom| match &atom.need {
-            _ if weak(atom.field) => 1,
+            _ if (judge.weak)(atom.field) => 1,
             Need::Exact(text) => text.len() + 4,
             Need::Contains(text) => text.len(),
         })
@@ -62,45 +93,49 @@ fn any_of(parts: impl IntoIterator<Item = Needs>) -> Needs {
 }
 
 /// The most selective need among the parts (all of which hold).
-fn all_of(parts: impl IntoIterator<Item = Needs>, weak: &dyn Fn(u32) -> bool) -> Needs {
-    parts.into_iter().flatten().max_by_key(|atoms| score(atoms, weak))
+fn all_of(parts: impl IntoIterator<Item = Needs>, judge: &Judge<'_>) -> Needs {
+    parts.into_iter().flatten().max_by_key(|atoms| score(atoms, judge))
 }
 
 /// What a matcher needs of the value of field `field` (or of any field: [`ANY_FIELD`]).
-fn matcher(field: u32, matcher: &Matcher) -> Needs {
+fn matcher(field: u32, matcher: &Matcher, judge: &Judge<'_>) -> Needs {
     match matcher {
-        Matcher::Glob(glob) => glob.need().map(|need| vec![Atom { field, need }]),
+        Matcher::Glob(glob) => match (judge.atom)(Atom { field, need: glob.need()? }) {
+            AtomUse::Search(atom) => Some(vec![atom]),
+            AtomUse::Unknown => None,
+            AtomUse::Never => Some(Vec::new()),
+        },
         _ => None,
     }
 }
 
 /// What a detection item needs; a keyword search needs its texts in any field.
-pub(crate) fn item(item: &Item, weak: &dyn Fn(u32) -> bool) -> Needs {
+pub(crate) fn item(item: &Item, judge: &Judge<'_>) -> Needs {
     let field = item.field.as_ref().map_or(ANY_FIELD, |field| field.id);
     let Test::Values { values, all, neq: false } = &item.test else { return None };
-    let groups = values.iter().map(|group| any_of(group.iter().map(|m| matcher(field, m))));
-    if *all { all_of(groups, weak) } else { any_of(groups) }
+    let groups = values.iter().map(|group| any_of(group.iter().map(|m| matcher(field, m, judge))));
+    if *all { all_of(groups, judge) } else { any_of(groups) }
 }
 
 /// What a search identifier needs.
-pub(crate) fn detection(det: &Det, weak: &dyn Fn(u32) -> bool) -> Needs {
+pub(crate) fn detection(det: &Det, judge: &Judge<'_>) -> Needs {
     match det {
-        Det::All(items) => all_of(items.iter().map(|i| item(i, weak)), weak),
-        Det::Any(subs) => any_of(subs.iter().map(|d| detection(d, weak))),
+        Det::All(items) => all_of(items.iter().map(|i| item(i, judge)), judge),
+        Det::Any(subs) => any_of(subs.iter().map(|d| detection(d, judge))),
     }
 }
 
 /// What a condition needs, given what each search identifier needs.
-pub(crate) fn condition(cond: &Cond, dets: &[Needs], weak: &dyn Fn(u32) -> bool) -> Needs {
+pub(crate) fn condition(cond: &Cond, dets: &[Needs], judge: &Judge<'_>) -> Needs {
     let det = |i: &usize| dets.get(*i).cloned().flatten();
     match cond {
         Cond::Det(i) => det(i),
         Cond::Not(_) => None,
-        Cond::And(parts) => all_of(parts.iter().map(|p| condition(p, dets, weak)), weak),
-        Cond::Or(parts) => any_of(parts.iter().map(|p| condition(p, dets, weak))),
+        Cond::And(parts) => all_of(parts.iter().map(|p| condition(p, dets, judge)), judge),
+        Cond::Or(parts) => any_of(parts.iter().map(|p| condition(p, dets, judge))),
         Cond::AtLeast(0, _) => None,
         Cond::AtLeast(needed, indexes) if *needed >= indexes.len() => {
-            all_of(indexes.iter().map(det), weak)
+            all_of(indexes.iter().map(det), judge)
         }
         Cond::AtLeast(_, indexes) => any_of(indexes.iter().map(det)),
     }
@@ -112,17 +147,17 @@ pub(crate) fn rule(
     detections: &[Det],
     conditions: &[Cond],
     filters: &[Cond],
-    weak: &dyn Fn(u32) -> bool,
+    judge: &Judge<'_>,
 ) -> Needs {
-    let dets: Vec<Needs> = detections.iter().map(|d| detection(d, weak)).collect();
-    let conditions = any_of(conditions.iter().map(|c| condition(c, &dets, weak)));
-    let filters = filters.iter().map(|f| condition(f, &dets, weak));
-    all_of(std::iter::once(conditions).chain(filters), weak)
+    let dets: Vec<Needs> = detections.iter().map(|d| detection(d, judge)).collect();
+    let conditions = any_of(conditions.iter().map(|c| condition(c, &dets, judge)));
+    let filters = filters.iter().map(|f| condition(f, &dets, judge));
+    all_of(std::iter::once(conditions).chain(filters), judge)
 }
 
 impl CompiledRule {
     /// What the rule needs from an event (see the module documentation).
-    pub(crate) fn needs(&self, weak: &dyn Fn(u32) -> bool) -> Needs {
-        rule(&self.detections, &self.conditions, &self.filters, weak)
+    pub(crate) fn needs(&self, judge: &Judge<'_>) -> Needs {
+        rule(&self.detections, &self.conditions, &self.filters, judge)
     }
 }

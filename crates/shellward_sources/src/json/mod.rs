@@ -25,6 +25,7 @@ pub(crate) mod doc;
 pub(crate) mod evtx_json;
 mod flat;
 pub(crate) mod framer;
+pub(crate) mod route;
 mod scan_finding;
 mod winlogbeat;
 
@@ -54,7 +55,14 @@ pub(crate) fn decode(
     // Valid UTF-8 (as nearly all telemetry is) is checked in one pass over the record and parsed
     // as text, which spares serde_json checking each string on its own (1% of the instructions
     // of an OTRF hunt); the byte parser gives the error, with its position, otherwise.
-    let parsed = match std::str::from_utf8(bytes) {
+    let text = std::str::from_utf8(bytes);
+    if let (Some(screen), Ok(text)) = (screen, text)
+        && crate::raw::skips(screen, text, forced, route::Read::Validate)
+    {
+        out.push(Ok(None));
+        return;
+    }
+    let parsed = match text {
         Ok(text) => serde_json::from_str::<TopLevel>(text),
         Err(_) => serde_json::from_slice::<TopLevel>(bytes),
     };

@@ -1,0 +1,253 @@
+//! The raw-text filter: whether a record's undecoded JSON text can hold anything that a rule of its
+//! log sources needs, asked before the record is parsed and built into an event.
+//!
+//! A decoder that can tell a record's log sources cheaply (a Windows record's channel and event
+//! ID) asks for the [`RawPlan`] of those log sources once and then tests each record's text with
+//! it. The plan holds one automaton over the atoms ([`crate::prefilter::need`]) of every rule of
+//! those log sources, each atom in the form it takes in JSON text; a record in which none occurs
+//! cannot match any of the rules, and is skipped unread.
+//!
+//! This is only sound for atoms whose text the record holds verbatim, so an atom is used only if:
+//! - its field is not one the decoder computes for such records ([`RawPlan::new`]'s `computed`:
+//!   a path joined from two fields, a hex number made decimal, a hive renamed), and a keyword
+//!   search is not used where any field is computed (it may span the join);
+//! - it holds no control character and no `"` (whose escapes vary by producer), and is not a
+//!   number that a float could print otherwise (`1e3`);
+//! - it is ASCII, or else its longest ASCII run is used (at least [`MIN_ASCII_RUN`] bytes): the
+//!   automaton folds ASCII case only, and only ASCII characters keep their offsets.
+//!
+//! Its backslashes are doubled (JSON's escape). A rule with no usable atom makes the plan decode
+//! everything. Text that could hide an atom from this search is always decoded: an escape other
+//! than `\\`, `\"` or a control character's (`\u0041` is `A`; `\/` is `/`), and the two characters
+//! whose lower case is ASCII (KELVIN SIGN folds to `k`, `İ` to `i` and a combining dot).
+
+use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
+use shellward_event::LogSource;
+
+use super::need::{ANY_FIELD, Atom, AtomUse, Judge};
+use crate::compile::pattern::{Need, fold};
+use crate::ruleset::RuleSet;
+
+/// How a decoder treats the records of some log sources before decoding them.
+#[derive(Debug)]
+pub enum RawPlan {
+    /// Test each record's text ([`RawMatcher::may_match`]); skip it where that is false.
+    Test(RawMatcher),
+    /// Decode every record: some rule of these log sources has nothing to search for in raw text.
+    DecodeAll {
+        /// The title of that rule.
+        because: String,
+    },
+}
+
+/// The automaton of a [`RawPlan::Test`].
+#[derive(Debug)]
+pub struct RawMatcher {
+    automaton: Option<AhoCorasick>,
+    /// How many atoms it searches for (the characters that may hide one not counted).
+    atoms: usize,
+}
+
+/// The most texts searched for with a DFA (the fastest automaton, but one whose table, with ASCII
+/// case folded, costs more to build than a route's records save beyond this); more get a
+/// contiguous NFA.
+const SMALL_DFA: usize = 64;
+
+/// The shortest ASCII run of a non-ASCII atom that is searched for instead of it.
+pub(crate) const MIN_ASCII_RUN: usize = 3;
+
+/// Characters whose lower case is (or starts with) an ASCII letter: a value holding one may match
+/// an ASCII atom that its raw text does not hold. (Proved complete by a test over every `char`.)
+const FOLDS_TO_ASCII: [char; 2] = ['\u{0130}', '\u{212A}'];
+
+/// Field names that make [`crate::Lineage::wants`] read an event of any log source (a Falcon
+/// event's acting process): a record holding one is decoded.
+const LINEAGE_READS: [&str; 2] = ["ContextProcessId", "event_simpleName"];
+
+impl RawMatcher {
+    /// Whether a record with this JSON text may match a rule of the plan: some atom occurs in it
+    /// (ASCII case ignored), or it has text that could hide one.
+    pub fn may_match(&self, text: &[u8]) -> bool {
+        self.automaton.as_ref().is_none_or(|a| a.is_match(text)) || hides_text(text)
+    }
+
+    /// How many atoms the plan searches for.
+    pub fn atoms(&self) -> usize {
+        self.atoms
+    }
+}
+
+/// Whether JSON text has an escape that may stand for a printable character (`\uXXXX`, `\/`): the
+/// atoms are searched for with only `\\` and `\"` escaped.
+fn hides_text(text: &[u8]) -> bool {
+    let mut from = 0;
+    while let Some(at) = memchr::memchr(b'\\', &text[from..]) {
+        let escape = from + at + 1;
+        match text.get(escape) {
+            Some(b'u' | b'/') => return true,
+            Some(_) => from = escape + 1,
+            None => return false,
+        }
+    }
+    false
+}
+
+/// The JSON text of an atom's folded text, or `None` when it cannot be searched for raw (see the
+/// module documentation).
+fn json_text(text: &str) -> Option<String> {
+    if text.chars().any(|c| c.is_control() || c == '"') || float_like(text) {
+        return None;
+    }
+    let ascii = if text.is_ascii() {
+        text
+    } else {
+        let run = text.split(|c: char| !c.is_ascii()).max_by_key(|run| run.len())?;
+        if run.len() < MIN_ASCII_RUN {
+            return None;
+        }
+        run
+    };
+    (!ascii.is_empty()).then(|| ascii.replace('\\', "\\\\"))
+}
+
+/// A text that a JSON number, `true`, `false` or `null` may print (unquoted).
+fn literal_like(text: &str) -> bool {
+    matches!(text, "true" | "false" | "null")
+        || text.bytes().all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'e' | b'+' | b'-'))
+}
+
+/// A number whose text a float may print differently (`1.50`, `1e3`); whole numbers print as
+/// written.
+fn float_like(text: &str) -> bool {
+    text.bytes().all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'e' | b'+' | b'-'))
+        && text.bytes().any(|b| matches!(b, b'.' | b'e' | b'+'))
+}
+
+/// What a decoder knows of the records of one route (a Windows channel and event ID), for
+/// [`RuleSet::raw_plan`].
+pub struct RouteFacts<'a> {
+    /// Every log source such a record may get.
+    pub logsources: &'a [LogSource],
+    /// Whether the decoder computes a field (by name) rather than copying it from the record.
+    pub computed: &'a dyn Fn(&str) -> bool,
+    /// The value every such record has in a field (its channel, its event ID), if known.
+    pub known: &'a dyn Fn(&str) -> Option<String>,
+    /// Whether every copied field's value is a whole JSON string or literal of the record (not
+    /// a part of one, as the `key: value` lines of an MSSQL audit record are): then a value
+    /// that must equal a text is searched for as that text in quotes.
+    pub whole_values: bool,
+}
+
+impl RawPlan {
+    /// The plan for the records of a route (see the module documentation). An atom on a field
+    /// whose value is known is decided here, once, instead of searched for.
+    pub(crate) fn new(rules: &RuleSet, facts: &RouteFacts<'_>) -> RawPlan {
+        let names = rules.field_names();
+        let computed: Vec<bool> = names.iter().map(|name| (facts.computed)(name)).collect();
+        let known: Vec<Option<String>> =
+            names.iter().map(|name| (facts.known)(name).map(|v| fold(&v).into_owned())).collect();
+        let any_computed = computed.contains(&true);
+        let whole_values = facts.whole_values;
+        let weak = rules.weak_fields();
+        let atom = |atom: Atom| {
+            if let Some(Some(value)) = known.get(atom.field as usize) {
+                let holds = match &atom.need {
+                    Need::Exact(text) => value == text,
+                    Need::Contains(text) => value.contains(text.as_str()),
+                };
+                return if holds { AtomUse::Unknown } else { AtomUse::Never };
+            }
+            let verbatim = match atom.field {
+                ANY_FIELD => !any_computed,
+                id => computed.get(id as usize) == Some(&false),
+            };
+            let (Need::Exact(text) | Need::Contains(text)) = &atom.need;
+            let whole = whole_values
+                && matches!(atom.need, Need::Exact(_))
+                && text.is_ascii()
+                && !literal_like(text);
+            match json_text(text) {
+                Some(json) if verbatim && whole => AtomUse::Search(Atom {
+                    field: atom.field,
+                    need: Need::Contains(format!("\"{json}\"")),
+                }),
+                Some(json) if verbatim => {
+                    AtomUse::Search(Atom { field: atom.field, need: Need::Contains(json) })
+                }
+                _ => AtomUse::Unknown,
+            }
+        };
+        let weak = |id: u32| weak.get(id as usize).copied().unwrap_or(false);
+        let judge = Judge { weak: &weak, atom: &atom };
+        let mut texts: Vec<String> = Vec::new();
+        for rule in rules.rules() {
+            if !facts.logsources.iter().any(|l| rule.logsource().matches(l)) {
+                continue;
+            }
+            let Some(atoms) = rule.needs(&judge) else {
+                return RawPlan::DecodeAll { because: rule.info.title.clone() };
+            };
+            texts.extend(atoms.into_iter().map(|a| match a.need {
+                Need::Exact(t) | Need::Contains(t) => super::tail(t),
+            }));
+        }
+        texts.sort_unstable();
+        texts.dedup();
+        let atoms = texts.len();
+        texts.extend(FOLDS_TO_ASCII.iter().map(|c| c.to_string()));
+        texts.extend(LINEAGE_READS.iter().map(|name| (*name).to_owned()));
+        let kind = if texts.len() <= SMALL_DFA {
+            AhoCorasickKind::DFA
+        } else {
+            AhoCorasickKind::ContiguousNFA
+        };
+        let automaton = AhoCorasick::builder()
+            .kind(Some(kind))
+            .ascii_case_insensitive(true)
+            .match_kind(MatchKind::LeftmostFirst)
+            .build(&texts)
+            .ok();
+        match automaton {
+            Some(automaton) => RawPlan::Test(RawMatcher { automaton: Some(automaton), atoms }),
+            None => RawPlan::DecodeAll { because: "the automaton could not be built".into() },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_two_characters_fold_to_ascii() {
+        let found: Vec<char> = (0..=u32::from(char::MAX))
+            .filter_map(char::from_u32)
+            .filter(|c| !c.is_ascii() && c.to_lowercase().any(|l| l.is_ascii()))
+            .collect();
+        assert_eq!(found, FOLDS_TO_ASCII);
+    }
+
+    #[test]
+    fn atoms_in_json_form() {
+        assert_eq!(json_text("\\cmd.exe").as_deref(), Some("\\\\cmd.exe"));
+        assert_eq!(json_text("a\"b"), None);
+        assert_eq!(json_text("a\nb"), None);
+        assert_eq!(json_text("1.5"), None);
+        assert_eq!(json_text("1e3"), None);
+        assert_eq!(json_text("4688").as_deref(), Some("4688"));
+        assert_eq!(json_text("-5").as_deref(), Some("-5"));
+        assert_eq!(json_text("straße.exe").as_deref(), Some("e.exe"));
+        assert_eq!(json_text("éé"), None);
+        assert_eq!(json_text("überwachung").as_deref(), Some("berwachung"));
+    }
+
+    #[test]
+    fn escapes_that_hide_text() {
+        assert!(!hides_text(br#"{"a":"C:\\Users\\x","b":"say \"hi\"\r\n"}"#));
+        assert!(hides_text(br#"{"a":"\u0041"}"#));
+        assert!(hides_text(br#"{"a":"http:\/\/x"}"#));
+        assert!(!hides_text(br#"{"a":"C:\\users"}"#));
+        assert!(hides_text(br#"{"a":"C:\\\users"}"#));
+        assert!(!hides_text(b"trailing \\"));
+    }
+}

@@ -1,0 +1,279 @@
+//! Which records a hunt skips unread ([`shellward_sources::Screen::skips_raw`]), per route, with
+//! counts of what was tested and skipped and why the rest was decoded.
+//!
+//! A route's plan is made on first sight of the route and shared by the decoding threads (each
+//! keeps its own map of the plans it has met, so the shared map is locked once per route and
+//! thread, not per record). A search is built only once a route has had
+//! [`RECORDS_BEFORE_SEARCH`] records. The plan is one of:
+//! - skip every record, because no rule reads events of the route;
+//! - decode every record, because process lineage reads this log source whatever matches (process
+//!   creations, inbound connections, and what rules on ancestor fields read);
+//! - decode every record, because a rule of the route has nothing to search for in raw text (only
+//!   negations, regular expressions, fields the decoder computes...): its title is kept;
+//! - test each record's text for the route's atoms ([`shellward_engine::RawPlan`]).
+
+use shellward_engine::{RawMatcher, RawPlan, RouteFacts, RuleSet};
+use shellward_event::{Format, LogSource};
+use shellward_sources::RawRoute;
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+
+/// A route: rendering, channel, event ID.
+type RouteKey = (Format, Box<str>, i64);
+
+/// The plan of one route, with its counts.
+#[derive(Debug)]
+pub(crate) struct RoutePlan {
+    /// The route: rendering, channel, event ID.
+    route: RouteKey,
+    /// The log sources its records may get.
+    logsources: Vec<LogSource>,
+    /// How its records are tested, and why all are skipped or all decoded when they are: set on
+    /// first sight, or for a search once the route has had [`RECORDS_BEFORE_SEARCH`] records.
+    test: OnceLock<(Test, Option<String>)>,
+    /// Records seen (tested or not), searched, and skipped.
+    seen: AtomicU64,
+    tested: AtomicU64,
+    skipped: AtomicU64,
+    /// The search skipped too few records to pay for itself: the rest are decoded untested.
+    given_up: AtomicBool,
+}
+
+/// After this many records searched, a route's search that skipped fewer than one in
+/// [`GIVE_UP_BELOW`] is given up (the records it keeps pay for the search and then the decoding).
+const GIVE_UP_AFTER: u64 = 512;
+
+/// See [`GIVE_UP_AFTER`].
+const GIVE_UP_BELOW: u64 = 10;
+
+/// The records a route has before its search is built (and which are decoded untested), unless
+/// the screen says otherwise ([`crate::RuleScreen::with_raw_search_after`]): a
+/// search over thousands of rules takes about a millisecond to build, the time it takes to
+/// decode a few dozen records, and most routes of a collection have only a handful.
+const RECORDS_BEFORE_SEARCH: u64 = 32;
+
+impl RoutePlan {
+    /// The route's search, from the atoms of its rules.
+    fn search(&self, rules: &RuleSet) -> (Test, Option<String>) {
+        let (rendering, channel, event_id) = &self.route;
+        let route = RawRoute { rendering: *rendering, channel, event_id: *event_id };
+        let known = |name: &str| match name {
+            "EventID" => Some(event_id.to_string()),
+            "Channel" => Some(channel.to_string()),
+            _ => None,
+        };
+        let facts = RouteFacts {
+            logsources: &self.logsources,
+            computed: &|name| route.computes(name),
+            known: &known,
+            whole_values: route.whole_values(),
+        };
+        match rules.raw_plan(&facts) {
+            RawPlan::Test(matcher) => (Test::Search(matcher), None),
+            RawPlan::DecodeAll { because } => {
+                (Test::DecodeAll, Some(format!("rule \"{because}\" has nothing to search for")))
+            }
+        }
+    }
+}
+
+/// One route's figures, for the report ([`crate::RuleScreen::skip_report`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RouteSkips {
+    /// `Security/4688`, `Microsoft-Windows-Sysmon/Operational/1` (and the rendering if not EVTX).
+    pub route: String,
+    /// Records of the route that reached the test.
+    pub records: u64,
+    /// Of those, skipped unread.
+    pub skipped: u64,
+    /// Why every record was skipped, or every record decoded (`None`: each was tested).
+    pub because: Option<String>,
+    /// How many atoms the test searched for.
+    pub atoms: usize,
+}
+
+/// How the records of a route are tested.
+#[derive(Debug)]
+enum Test {
+    /// No rule reads them: all skipped.
+    SkipAll,
+    /// All decoded.
+    DecodeAll,
+    /// Each record's text is searched.
+    Search(RawMatcher),
+}
+
+/// What a screen wants, for the plans.
+pub(crate) struct Wanted<'a> {
+    /// Whether it wants events of a log source at all.
+    pub(crate) wants: &'a dyn Fn(&LogSource) -> bool,
+    /// Whether process lineage reads events of a log source whatever matches.
+    pub(crate) lineage: &'a dyn Fn(&LogSource) -> bool,
+}
+
+/// The plans of one screen.
+#[derive(Debug, Default)]
+pub(crate) struct RawSkips {
+    plans: Mutex<HashMap<RouteKey, Arc<RoutePlan>>>,
+    /// The records a route has before its search is built ([`RECORDS_BEFORE_SEARCH`]).
+    pub(crate) search_after: u64,
+    /// Tells apart the screens a thread's cache may have served.
+    id: u64,
+}
+
+/// A decoding thread's plans: (screen id, per event ID the routes met).
+type ThreadPlans = (u64, HashMap<i64, Vec<Arc<RoutePlan>>>);
+
+thread_local! {
+    static PLANS: RefCell<ThreadPlans> = RefCell::default();
+}
+
+impl RawSkips {
+    pub(crate) fn new() -> RawSkips {
+        static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+        RawSkips {
+            plans: Mutex::default(),
+            search_after: RECORDS_BEFORE_SEARCH,
+            id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
+        }
+    }
+
+    /// Whether records of `route` may be skipped (counted as a record of the route); `screen`
+    /// tells the log sources the screen wants at all, and those lineage reads whatever matches.
+    pub(crate) fn may_skip(
+        &self,
+        rules: &RuleSet,
+        route: &RawRoute<'_>,
+        screen: &Wanted<'_>,
+    ) -> bool {
+        self.with_plan(route, screen, |plan| {
+            let seen = plan.seen.fetch_add(1, Ordering::Relaxed) + 1;
+            let test = match plan.test.get() {
+                Some(test) => test,
+                None if seen >= self.search_after => plan.test.get_or_init(|| plan.search(rules)),
+                None => return false,
+            };
+            match test.0 {
+                Test::SkipAll => true,
+                Test::DecodeAll => false,
+                Test::Search(_) => !plan.given_up.load(Ordering::Relaxed),
+            }
+        })
+    }
+
+    /// Whether a record of `route` (which [`RawSkips::may_skip`] allowed) with `text` is skipped.
+    pub(crate) fn skips(&self, route: &RawRoute<'_>, text: &[u8], screen: &Wanted<'_>) -> bool {
+        self.with_plan(route, screen, |plan| {
+            let skip = match plan.test.get().map(|test| &test.0) {
+                Some(Test::SkipAll) => true,
+                Some(Test::Search(matcher)) => {
+                    let tested = plan.tested.fetch_add(1, Ordering::Relaxed) + 1;
+                    let skip = !matcher.may_match(text);
+                    if tested == GIVE_UP_AFTER
+                        && plan.skipped.load(Ordering::Relaxed) * GIVE_UP_BELOW < tested
+                    {
+                        plan.given_up.store(true, Ordering::Relaxed);
+                    }
+                    skip
+                }
+                Some(Test::DecodeAll) | None => false,
+            };
+            if skip {
+                plan.skipped.fetch_add(1, Ordering::Relaxed);
+            }
+            skip
+        })
+    }
+
+    /// Runs `f` with the plan of `route`, found in the thread's map or made.
+    fn with_plan<T>(
+        &self,
+        route: &RawRoute<'_>,
+        screen: &Wanted<'_>,
+        f: impl FnOnce(&RoutePlan) -> T,
+    ) -> T {
+        PLANS.with_borrow_mut(|(owner, plans)| {
+            if *owner != self.id {
+                *owner = self.id;
+                plans.clear();
+            }
+            let met = plans.entry(route.event_id).or_default();
+            let at = met
+                .iter()
+                .position(|p| p.route.0 == route.rendering && *p.route.1 == *route.channel);
+            let plan = match at {
+                Some(at) => &met[at],
+                None => {
+                    met.push(self.plan(route, screen));
+                    &met[met.len() - 1]
+                }
+            };
+            f(plan)
+        })
+    }
+
+    /// The shared plan of a route, made on first sight: what it needs, but not yet its search.
+    fn plan(&self, route: &RawRoute<'_>, screen: &Wanted<'_>) -> Arc<RoutePlan> {
+        let key = (route.rendering, Box::from(route.channel), route.event_id);
+        let mut plans = self.plans.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let plan = plans.entry(key.clone()).or_insert_with(|| {
+            let logsources = route.logsources();
+            let test = OnceLock::new();
+            if !logsources.iter().any(screen.wants) {
+                let _ = test.set((Test::SkipAll, Some("no rule reads these events".to_owned())));
+            } else if logsources.iter().any(screen.lineage) {
+                let because = "process lineage reads these events".to_owned();
+                let _ = test.set((Test::DecodeAll, Some(because)));
+            }
+            Arc::new(RoutePlan {
+                route: key,
+                logsources,
+                test,
+                seen: AtomicU64::new(0),
+                tested: AtomicU64::new(0),
+                skipped: AtomicU64::new(0),
+                given_up: AtomicBool::new(false),
+            })
+        });
+        Arc::clone(plan)
+    }
+
+    /// Every route met so far, most records first.
+    pub(crate) fn report(&self) -> Vec<RouteSkips> {
+        let search_after = self.search_after;
+        let plans = self.plans.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut out: Vec<RouteSkips> = plans
+            .values()
+            .map(|plan| {
+                let (rendering, channel, event_id) = &plan.route;
+                let route = match rendering {
+                    Format::EvtxJson => format!("{channel}/{event_id}"),
+                    other => format!("{channel}/{event_id} ({})", other.name()),
+                };
+                RouteSkips {
+                    route,
+                    records: plan.seen.load(Ordering::Relaxed),
+                    skipped: plan.skipped.load(Ordering::Relaxed),
+                    because: match plan.test.get() {
+                        Some(_) if plan.given_up.load(Ordering::Relaxed) => Some(format!(
+                            "the search skipped fewer than 1 in {GIVE_UP_BELOW} of the first \
+                             {GIVE_UP_AFTER}"
+                        )),
+                        Some((_, because)) => because.clone(),
+                        None => {
+                            Some(format!("fewer than {search_after} records: not worth a search"))
+                        }
+                    },
+                    atoms: match plan.test.get() {
+                        Some((Test::Search(matcher), _)) => matcher.atoms(),
+                        _ => 0,
+                    },
+                }
+            })
+            .collect();
+        out.sort_by(|a, b| b.records.cmp(&a.records).then_with(|| a.route.cmp(&b.route)));
+        out
+    }
+}

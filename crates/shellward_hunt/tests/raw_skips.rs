@@ -1,0 +1,308 @@
+//! Records skipped unread ([`RuleScreen::with_raw_skips`]) change nothing but the work done: a
+//! hunt with and without the skips gives the same alerts, with the same events (lineage's fields
+//! included), on every corpus with every rule set; and random records, built to hide the rules'
+//! texts behind JSON escapes, case, characters that fold to ASCII and record boundaries, are never
+//! skipped where a rule matches them.
+
+#![allow(clippy::unwrap_used, clippy::print_stderr)]
+
+use proptest::prelude::*;
+use shellward_engine::{Lineage, RuleSet};
+use shellward_event::Event;
+use shellward_hunt::{Hunt, RuleScreen, Window};
+use shellward_sigma::{Origin, load_paths, load_text};
+use shellward_sources::{Marks, Problem, ReadOptions, Screen, Sink, read_all, read_bytes};
+use std::ops::ControlFlow;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// A hunt's sink: screened events into the hunt, problems counted.
+struct Hunting {
+    hunt: Hunt,
+    problems: Vec<String>,
+}
+
+impl Sink for Hunting {
+    fn event(&mut self, event: Event) -> ControlFlow<()> {
+        self.hunt.push_unscreened(event);
+        ControlFlow::Continue(())
+    }
+
+    fn screened(&mut self, event: Event, rules: Marks) -> ControlFlow<()> {
+        self.hunt.push(event, rules);
+        ControlFlow::Continue(())
+    }
+
+    fn problem(&mut self, problem: Problem) {
+        self.problems.push(problem.to_string());
+    }
+}
+
+/// One alert as compared: file, record, rule, and the event's fields as the hunt saw them.
+type Seen = (String, u64, usize, String);
+
+/// What a hunt over `input` (files, or one named text) gave: alerts, problems and records skipped.
+struct Outcome {
+    alerts: Vec<Seen>,
+    problems: Vec<String>,
+    skipped: u64,
+}
+
+enum Input<'a> {
+    Paths(&'a [PathBuf]),
+    Text(&'a str, &'a [u8]),
+}
+
+fn hunt(set: &Arc<RuleSet>, input: &Input<'_>, lineage: bool, skips: bool) -> Outcome {
+    let screen = Arc::new(
+        RuleScreen::new(Arc::clone(set), Window::default(), lineage)
+            .with_raw_skips(skips)
+            .with_raw_search_after(1),
+    );
+    let options = ReadOptions {
+        screen: Some(Arc::clone(&screen) as Arc<dyn Screen>),
+        ..ReadOptions::with_threads(2)
+    };
+    let mut sink = Hunting {
+        hunt: Hunt::new(Arc::clone(set), lineage.then(Lineage::default)),
+        problems: Vec::new(),
+    };
+    match input {
+        Input::Paths(paths) => {
+            let (files, problems) = shellward_sources::expand(paths);
+            assert!(problems.is_empty(), "{problems:?}");
+            let _ = read_all(&files, &options, &mut sink);
+        }
+        Input::Text(name, bytes) => {
+            let _ = read_bytes(name, bytes, &options, &mut sink);
+        }
+    }
+    let alerts = sink
+        .hunt
+        .finish()
+        .into_iter()
+        .map(|(event, rule)| {
+            let fields: Vec<String> = event.fields().map(|(n, v)| format!("{n}={v:?}")).collect();
+            (event.provenance.path.to_string(), event.provenance.record, rule, fields.join(" "))
+        })
+        .collect();
+    let skipped = screen.skip_report().iter().map(|route| route.skipped).sum();
+    Outcome { alerts, problems: sink.problems, skipped }
+}
+
+/// The same alerts and problems with and without the skips; returns how many were skipped.
+fn same_with_and_without(set: &Arc<RuleSet>, input: &Input<'_>, lineage: bool) -> (usize, u64) {
+    let with = hunt(set, input, lineage, true);
+    let without = hunt(set, input, lineage, false);
+    assert_eq!(without.skipped, 0);
+    assert_eq!(with.problems, without.problems);
+    if with.alerts != without.alerts {
+        let only = |a: &[Seen], b: &[Seen]| {
+            a.iter().filter(|x| !b.contains(x)).take(5).cloned().collect::<Vec<_>>()
+        };
+        panic!(
+            "{} alerts with the skips, {} without; only with: {:#?}; only without: {:#?}",
+            with.alerts.len(),
+            without.alerts.len(),
+            only(&with.alerts, &without.alerts),
+            only(&without.alerts, &with.alerts)
+        );
+    }
+    (with.alerts.len(), with.skipped)
+}
+
+#[test]
+fn every_corpus_every_rule_set_same_alerts_with_and_without_skips() {
+    let Some(sigmahq) = shellward_testdata::shared("data/sigmahq") else { return };
+    let Some(examples) = shellward_testdata::shared("reference/examples") else { return };
+    let Some(mitre) = shellward_testdata::shared("data/evtx-to-mitre") else { return };
+    let Some(samples) = shellward_testdata::shared("data/evtx-samples") else { return };
+    let Some(otrf) = shellward_testdata::shared("data/otrf") else { return };
+    let root = shellward_testdata::repo_root();
+    let corpora = [
+        vec![sigmahq.join("regression_data"), examples, root.join("samples")],
+        vec![mitre],
+        vec![samples],
+        vec![otrf],
+    ];
+    let pack = Arc::new(RuleSet::compile(&load_paths(&[root.join("rules")])).0);
+    let all = Arc::new(
+        RuleSet::compile(&load_paths(&[
+            sigmahq.join("rules"),
+            sigmahq.join("rules-emerging-threats"),
+            sigmahq.join("rules-threat-hunting"),
+            root.join("rules"),
+        ]))
+        .0,
+    );
+    let (mut alerts, mut skipped) = (0, 0);
+    for corpus in &corpora {
+        for (set, lineage) in [(&pack, true), (&pack, false), (&all, true)] {
+            let (a, s) = same_with_and_without(set, &Input::Paths(corpus), lineage);
+            eprintln!(
+                "{:?} ({} rules, lineage {lineage}): {a} alerts, {s} skipped",
+                corpus,
+                set.len()
+            );
+            alerts += a;
+            skipped += s;
+        }
+    }
+    // The comparison is worth something only where there were alerts and skips.
+    assert!(alerts > 3000 && skipped > 100_000, "{alerts} alerts, {skipped} skipped");
+}
+
+/// Rules whose texts the records hide: a field test, a keyword, an exact value, and a
+/// non-ASCII text.
+const RULES: &str = r#"title: Tool on disk
+name: tool
+logsource:
+    product: windows
+    category: file_event
+detection:
+    sel:
+        TargetFilename|contains: '\Temp\kit\'
+    condition: sel
+level: high
+---
+title: Keyword anywhere
+name: keyword
+logsource:
+    product: windows
+    service: sysmon
+detection:
+    keywords:
+        - 'mimikatz'
+    condition: keywords
+level: high
+---
+title: Exact user
+name: exact
+logsource:
+    product: windows
+    category: file_event
+detection:
+    sel:
+        User: 'Corp\Svc-web'
+    condition: sel
+level: high
+---
+title: Umlaut
+name: umlaut
+logsource:
+    product: windows
+    category: file_event
+detection:
+    sel:
+        TargetFilename|contains: 'Überwachung'
+    condition: sel
+level: high
+"#;
+
+/// A value as JSON text, disguised one way: as is, in random case, with some characters
+/// `\uXXXX`-escaped (or `/` as `\/`), or with `k` and `i` as the characters that fold to them.
+fn disguised(text: &str) -> impl Strategy<Value = String> + use<> {
+    let chars: Vec<char> = text.chars().collect();
+    (0u8..4, proptest::collection::vec(any::<bool>(), chars.len())).prop_map(move |(way, picks)| {
+        let mut out = String::new();
+        for (&c, pick) in chars.iter().zip(picks) {
+            match (c, way, pick) {
+                ('\\', _, _) => out.push_str("\\\\"),
+                ('"', _, _) => out.push_str("\\\""),
+                (c, 1, true) => out.extend(c.to_uppercase()),
+                ('/', 2, true) => out.push_str("\\/"),
+                (c, 2, true) => out.push_str(&format!("\\u{:04x}", u32::from(c))),
+                ('k' | 'K', 3, _) => out.push('\u{212A}'),
+                ('i' | 'I', 3, true) => out.push('\u{130}'),
+                (c, _, _) => out.push(c),
+            }
+        }
+        out
+    })
+}
+
+/// Values: noise around one of the rules' texts (or a near miss), disguised.
+fn value() -> impl Strategy<Value = String> {
+    let texts = prop_oneof![
+        Just("C:\\Temp\\kit\\x.exe".to_owned()),
+        Just("C:\\Temp\\ki t\\x.exe".to_owned()),
+        Just("run mimikatz now".to_owned()),
+        Just("mimi katz".to_owned()),
+        Just("Corp\\Svc-web".to_owned()),
+        Just("Corp\\Svc-web ".to_owned()),
+        Just("say \"Corp\\Svc-web\"".to_owned()),
+        Just("D:\\ÜBERWACHUNG\\log".to_owned()),
+        Just("D:\\uberwachung".to_owned()),
+        Just("a/b".to_owned()),
+        "[a-z ]{0,12}",
+    ];
+    texts.prop_flat_map(|text| disguised(&text))
+}
+
+/// A record of one of the Windows shapes, with `value`s in its fields.
+fn record() -> impl Strategy<Value = String> {
+    (0u8..3, value(), value(), prop_oneof![Just(11), Just(1), Just(4663)]).prop_map(
+        |(shape, file, user, id)| match shape {
+            0 => format!(
+                r#"{{"Channel":"Microsoft-Windows-Sysmon/Operational","EventID":{id},"TargetFilename":"{file}","User":"{user}"}}"#
+            ),
+            1 => format!(
+                r#"{{"Event":{{"System":{{"Channel":"Microsoft-Windows-Sysmon/Operational","EventID":{id}}},"EventData":{{"TargetFilename":"{file}","User":"{user}"}}}}}}"#
+            ),
+            _ => format!(
+                r#"{{"winlog":{{"channel":"Microsoft-Windows-Sysmon/Operational","event_id":"{id}","event_data":{{"TargetFilename":"{file}","User":"{user}"}}}}}}"#
+            ),
+        },
+    )
+}
+
+/// Over all the cases: alerts and skips (the property means something only if both happened).
+static ALERTS: AtomicU64 = AtomicU64::new(0);
+static SKIPPED: AtomicU64 = AtomicU64::new(0);
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 200, ..ProptestConfig::default() })]
+
+    #[test]
+    fn disguised_texts_are_never_skipped_where_a_rule_matches(
+        records in proptest::collection::vec(record(), 1..40),
+        utf16 in any::<bool>(),
+    ) {
+        let set = {
+            let loaded = load_text(Origin::Builtin("t.yml".into()), RULES.into());
+            let (set, diagnostics) = RuleSet::compile(&loaded);
+            assert!(diagnostics.is_empty(), "{diagnostics:?}");
+            Arc::new(set)
+        };
+        let text = records.join("\n");
+        let bytes: Vec<u8> = if utf16 {
+            [0xFF, 0xFE].into_iter().chain(text.encode_utf16().flat_map(u16::to_le_bytes)).collect()
+        } else {
+            text.into_bytes()
+        };
+        for lineage in [false, true] {
+            let (alerts, skipped) = same_with_and_without(&set, &Input::Text("t.json", &bytes), lineage);
+            ALERTS.fetch_add(alerts as u64, Ordering::Relaxed);
+            SKIPPED.fetch_add(skipped, Ordering::Relaxed);
+        }
+    }
+}
+
+#[test]
+fn the_property_saw_alerts_and_skips() {
+    disguised_texts_are_never_skipped_where_a_rule_matches();
+    let (alerts, skipped) = (ALERTS.load(Ordering::Relaxed), SKIPPED.load(Ordering::Relaxed));
+    assert!(alerts > 100 && skipped > 100, "{alerts} alerts, {skipped} skipped");
+}
+
+#[test]
+fn a_broken_record_is_reported_not_skipped() {
+    let set = Arc::new(RuleSet::compile(&load_text(Origin::Builtin("t".into()), RULES.into())).0);
+    let text = "{\"Channel\":\"Security\",\"EventID\":4624,\"X\":tru}\n{\"Channel\":\"Security\",\"EventID\":4624}\n";
+    let with = hunt(&set, &Input::Text("t.json", text.as_bytes()), true, true);
+    assert_eq!(with.problems.len(), 1, "{:?}", with.problems);
+    assert!(with.problems[0].contains("t.json"), "{:?}", with.problems);
+    // The valid record, of a route no rule reads, is skipped; the broken one is not.
+    assert_eq!(with.skipped, 1);
+}

@@ -1,0 +1,480 @@
+//! A Windows record's channel and event ID, read from its JSON text without building it, so that
+//! the record can be skipped unread ([`crate::raw`]).
+//!
+//! One pass of serde_json over the text that keeps only what [`super::shape`] and
+//! [`super::windows_key`] would read (the shape's members, the channel and the event ID) and
+//! skips the rest without allocating. It is a full parse, so invalid JSON is never skipped: it
+//! gets no route and goes on to be decoded and reported. Where the text's bytes are known to be
+//! valid JSON (the evtx crate's own rendering), the pass may stop once `<System>` is read.
+//!
+//! A repeated member counts with its last value, as in the decoded event. The route is `None`
+//! whenever the decoder might read the record otherwise: another shape, a channel that is not a
+//! string, an event ID that is not a number, or an object inside an array (which the decoder
+//! re-serializes, so its text is not the record's).
+
+use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde_json::Value as Json;
+use shellward_event::Format;
+use std::fmt;
+
+/// Where a Windows record goes, as the decoder will read it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Route {
+    /// The shape it has (or was forced to have): [`Format::EvtxJson`], [`Format::Winlogbeat`]
+    /// or [`Format::FlatJson`].
+    pub(crate) rendering: Format,
+    pub(crate) channel: String,
+    pub(crate) event_id: i64,
+}
+
+/// How much of the text to read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Read {
+    /// All of it: it may be invalid.
+    Validate,
+    /// Up to the end of `Event.System`: the text is valid JSON of the evtx_dump shape.
+    SystemOnly,
+}
+
+/// The route of a record that has one of the Windows shapes (`forced`: the format the user
+/// named), if `ask` says that records of that route may be skipped. `ask` is called as soon as the
+/// route is known (often half-way through the text), so that a record whose route is always
+/// decoded is not read to its end; otherwise the text is read to its end, to be sure it is valid
+/// JSON and that its route stays the same (see the module documentation).
+pub(crate) fn read(
+    text: &str,
+    forced: Option<Format>,
+    read: Read,
+    ask: &mut dyn FnMut(&Route) -> bool,
+) -> Option<Route> {
+    let mut seen = Seen {
+        forced,
+        stop_after_system: read == Read::SystemOnly,
+        ask,
+        asked: None,
+        refused: false,
+        event: None,
+        system: Keys::default(),
+        winlog: Keys::default(),
+        flat: Keys::default(),
+        has_event_id: false,
+        object_in_array: false,
+        stopped: false,
+    };
+    let mut de = serde_json::Deserializer::from_str(text);
+    let parsed = TopSeed(&mut seen).deserialize(&mut de);
+    if seen.refused {
+        return None;
+    }
+    if seen.stopped {
+        return seen.asked.take();
+    }
+    if parsed.is_err() || de.end().is_err() || seen.object_in_array {
+        return None;
+    }
+    let route = seen.route()?;
+    match seen.asked.take() {
+        Some(asked) => (asked == route).then_some(route),
+        None => (seen.ask)(&route).then_some(route),
+    }
+}
+
+/// What the pass kept.
+struct Seen<'a> {
+    forced: Option<Format>,
+    stop_after_system: bool,
+    /// Whether records of a route may be skipped.
+    ask: &'a mut dyn FnMut(&Route) -> bool,
+    /// The route `ask` said yes to.
+    asked: Option<Route>,
+    /// `ask` said no: the pass stopped, the record is decoded.
+    refused: bool,
+    /// The last `Event` member: whether it was an object.
+    event: Option<EventSeen>,
+    /// `Event.System` (of the last `Event`).
+    system: Keys,
+    /// `winlog`.
+    winlog: Keys,
+    /// Top-level `Channel` and `EventID`.
+    flat: Keys,
+    has_event_id: bool,
+    object_in_array: bool,
+    stopped: bool,
+}
+
+impl Seen<'_> {
+    /// The route of what was read so far, as the decoder would read it.
+    fn route(&self) -> Option<Route> {
+        let evtx = self.event.is_some_and(|event| event.object);
+        let rendering = match self.forced {
+            Some(format @ (Format::EvtxJson | Format::Winlogbeat | Format::FlatJson)) => format,
+            Some(_) => return None,
+            None if evtx && self.system.present => Format::EvtxJson,
+            None if self.winlog.object => Format::Winlogbeat,
+            None if self.flat.present && self.has_event_id => Format::FlatJson,
+            None => return None,
+        };
+        let keys = match rendering {
+            Format::EvtxJson if evtx => &self.system,
+            Format::Winlogbeat => &self.winlog,
+            Format::FlatJson => &self.flat,
+            _ => return None,
+        };
+        let event_id = super::event_id_of(keys.event_id.as_ref()?)?;
+        Some(Route { rendering, channel: keys.channel.clone()?, event_id })
+    }
+
+    /// Asks about the route once it is known; `false`: stop reading (the record is decoded).
+    fn checkpoint(&mut self) -> bool {
+        if self.asked.is_some() {
+            return true;
+        }
+        let Some(route) = self.route() else { return true };
+        if (self.ask)(&route) {
+            self.asked = Some(route);
+            true
+        } else {
+            self.refused = true;
+            false
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+struct EventSeen {
+    object: bool,
+}
+
+/// A channel and an event ID read from one object.
+#[derive(Debug, Default, Clone)]
+struct Keys {
+    /// Whether the member holding them was present (`System`, `Channel`) ...
+    present: bool,
+    /// ... and an object (`winlog`).
+    object: bool,
+    /// The channel, if its last value is a string.
+    channel: Option<String>,
+    event_id: Option<Json>,
+}
+
+/// The error that stops a pass early (never reported: the pass's result says what happened).
+const DECODE: &str = "route read";
+
+/// The member names a [`KeysSeed`] reads: (channel, event ID).
+type Names = (&'static str, &'static str);
+
+struct TopSeed<'s, 'a>(&'s mut Seen<'a>);
+
+impl<'de> DeserializeSeed<'de> for TopSeed<'_, '_> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, de: D) -> Result<(), D::Error> {
+        de.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for TopSeed<'_, '_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let seen = self.0;
+        while let Some(name) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+            match name.as_ref() {
+                "Event" => {
+                    seen.system = Keys::default();
+                    let object = map.next_value_seed(EventSeed(seen));
+                    let stopped = seen.stopped;
+                    seen.event =
+                        Some(EventSeen { object: object.as_ref().map_or(stopped, |o| *o) });
+                    object?;
+                    if !seen.checkpoint() {
+                        return Err(de::Error::custom(DECODE));
+                    }
+                }
+                "winlog" => {
+                    seen.winlog = Keys::default();
+                    let flag = &mut seen.object_in_array;
+                    map.next_value_seed(KeysSeed(&mut seen.winlog, ("channel", "event_id"), flag))?;
+                }
+                "Channel" => {
+                    seen.flat.present = true;
+                    seen.flat.channel = map.next_value::<Text>()?.0;
+                }
+                "EventID" => {
+                    seen.has_event_id = true;
+                    seen.flat.event_id = Some(map.next_value::<Json>()?);
+                }
+                _ => {
+                    map.next_value_seed(Skip { in_array: false, flag: &mut seen.object_in_array })?;
+                    continue;
+                }
+            }
+            if !seen.checkpoint() {
+                return Err(de::Error::custom(DECODE));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The value of `Event`: whether it is an object; its `System` is read into [`Seen::system`].
+struct EventSeed<'s, 'a>(&'s mut Seen<'a>);
+
+impl<'de> DeserializeSeed<'de> for EventSeed<'_, '_> {
+    type Value = bool;
+    fn deserialize<D: Deserializer<'de>>(self, de: D) -> Result<bool, D::Error> {
+        de.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for EventSeed<'_, '_> {
+    type Value = bool;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<bool, A::Error> {
+        let seen = self.0;
+        while let Some(name) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+            if name == "System" {
+                seen.system = Keys { present: true, ..Keys::default() };
+                let flag = &mut seen.object_in_array;
+                map.next_value_seed(KeysSeed(&mut seen.system, ("Channel", "EventID"), flag))?;
+                if seen.stop_after_system {
+                    seen.event = Some(EventSeen { object: true });
+                    seen.checkpoint();
+                    seen.stopped = true;
+                    return Err(de::Error::custom(DECODE));
+                }
+            } else {
+                map.next_value_seed(Skip { in_array: false, flag: &mut seen.object_in_array })?;
+            }
+        }
+        Ok(true)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<bool, A::Error> {
+        Skip { in_array: false, flag: &mut self.0.object_in_array }.visit_seq(seq).map(|()| false)
+    }
+
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<bool, E> {
+        Ok(false)
+    }
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<bool, E> {
+        Ok(false)
+    }
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<bool, E> {
+        Ok(false)
+    }
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<bool, E> {
+        Ok(false)
+    }
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<bool, E> {
+        Ok(false)
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<bool, E> {
+        Ok(false)
+    }
+}
+
+/// An object's channel and event ID members (by the given names) into a [`Keys`].
+struct KeysSeed<'s>(&'s mut Keys, Names, &'s mut bool);
+
+impl<'de> DeserializeSeed<'de> for KeysSeed<'_> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, de: D) -> Result<(), D::Error> {
+        de.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for KeysSeed<'_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let KeysSeed(keys, (channel, event_id), flag) = self;
+        keys.object = true;
+        while let Some(name) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+            if name == channel {
+                keys.channel = map.next_value::<Text>()?.0;
+            } else if name == event_id {
+                keys.event_id = Some(map.next_value::<Json>()?);
+            } else {
+                map.next_value_seed(Skip { in_array: false, flag: &mut *flag })?;
+            }
+        }
+        Ok(())
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<(), A::Error> {
+        Skip { in_array: false, flag: self.2 }.visit_seq(seq)
+    }
+
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<(), E> {
+        Ok(())
+    }
+}
+
+/// A value that is kept only if it is a string.
+struct Text(Option<String>);
+
+impl<'de> de::Deserialize<'de> for Text {
+    fn deserialize<D: Deserializer<'de>>(de: D) -> Result<Text, D::Error> {
+        Ok(Text(match Json::deserialize(de)? {
+            Json::String(text) => Some(text),
+            _ => None,
+        }))
+    }
+}
+
+/// Any value, read and dropped; an object inside an array sets `flag`.
+struct Skip<'f> {
+    in_array: bool,
+    flag: &'f mut bool,
+}
+
+impl<'de> DeserializeSeed<'de> for Skip<'_> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, de: D) -> Result<(), D::Error> {
+        de.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Skip<'_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        *self.flag |= self.in_array;
+        while map.next_key::<IgnoredAny>()?.is_some() {
+            map.next_value_seed(Skip { in_array: false, flag: &mut *self.flag })?;
+        }
+        Ok(())
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        while seq.next_element_seed(Skip { in_array: true, flag: &mut *self.flag })?.is_some() {}
+        Ok(())
+    }
+
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<(), E> {
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn route(text: &str) -> Option<(Format, String, i64)> {
+        read(text, None, Read::Validate, &mut |_| true)
+            .map(|r| (r.rendering, r.channel, r.event_id))
+    }
+
+    #[test]
+    fn each_windows_shape() {
+        let evtx = r##"{"Event":{"#attributes":{"x":1},"System":{"Provider":{"#attributes":{"Name":"P"}},"EventID":{"#attributes":{"Qualifiers":0},"#text":4625},"Channel":"Security"},"EventData":{"A":[1,2]}}}"##;
+        assert_eq!(route(evtx), Some((Format::EvtxJson, "Security".into(), 4625)));
+        let stopped = read(evtx, None, Read::SystemOnly, &mut |_| true).unwrap();
+        assert_eq!((stopped.channel.as_str(), stopped.event_id), ("Security", 4625));
+        let beat = r#"{"@timestamp":"x","winlog":{"channel":"Microsoft-Windows-Sysmon/Operational","event_id":"1"}}"#;
+        assert_eq!(
+            route(beat),
+            Some((Format::Winlogbeat, "Microsoft-Windows-Sysmon/Operational".into(), 1))
+        );
+        let flat = r#"{"Channel":"Application","EventID":412,"Message":"a \"b\" C:\\x"}"#;
+        assert_eq!(route(flat), Some((Format::FlatJson, "Application".into(), 412)));
+    }
+
+    #[test]
+    fn no_route_where_the_decoder_might_read_otherwise() {
+        for text in [
+            r#"{"Channel":"Application","EventID":412"#,
+            r#"{"Channel":"Application","EventID":412} x"#,
+            r#"{"Channel":7,"EventID":412}"#,
+            r#"{"Channel":"A","EventID":"four"}"#,
+            r#"{"Channel":"A","EventID":1,"List":[{"a":1}]}"#,
+            r#"{"Channel":"A"}"#,
+            r#"{"ActionType":"ProcessCreated"}"#,
+            "[1]",
+        ] {
+            assert_eq!(route(text), None, "{text}");
+        }
+        // The last of a repeated member counts.
+        assert_eq!(route(r#"{"Channel":"A","EventID":1,"Channel":2}"#), None);
+        assert_eq!(
+            route(r#"{"Channel":2,"EventID":1,"Channel":"B"}"#),
+            Some((Format::FlatJson, "B".into(), 1))
+        );
+        // A forced shape is read as such.
+        let flat = r#"{"Channel":"A","EventID":1,"winlog":{}}"#;
+        let forced = |format| read(flat, Some(format), Read::Validate, &mut |_| true);
+        assert_eq!(forced(Format::FlatJson).unwrap().channel, "A");
+        assert_eq!(forced(Format::Defender), None);
+    }
+
+    #[test]
+    fn asked_once_as_soon_as_the_route_is_known() {
+        let text = r#"{"Channel":"A","EventID":1,"Message":"long"}"#;
+        let mut asked = Vec::new();
+        let no = read(text, None, Read::Validate, &mut |r| {
+            asked.push(r.event_id);
+            false
+        });
+        assert_eq!((no, asked), (None, vec![1]));
+        // Said yes, and read to the end: a later member that changes the route undoes it.
+        let mut calls = 0;
+        let changed = r#"{"Channel":"A","EventID":1,"EventID":2}"#;
+        assert_eq!(
+            read(changed, None, Read::Validate, &mut |_| {
+                calls += 1;
+                true
+            }),
+            None
+        );
+        assert_eq!(calls, 1);
+        // And invalid JSON after the route is never a candidate.
+        let broken = r#"{"Channel":"A","EventID":1,"Message":tru}"#;
+        assert_eq!(read(broken, None, Read::Validate, &mut |_| true), None);
+    }
+}

@@ -1,0 +1,88 @@
+//! Records skipped unread: a decoder that can read a record's route cheaply (a Windows record's
+//! channel and event ID, [`crate::json::route`]) asks the screen whether a record of that route,
+//! with that raw text, could pass at all ([`Screen::skips_raw`]) before it parses and builds it.
+//!
+//! The screen decides; the decoder only tells it what it knows and what it will compute
+//! ([`RawRoute`]): the log sources such a record may get, and the fields whose values it computes
+//! rather than copies (so that a rule's text on them need not be in the record's text). The text is
+//! JSON: a record from a JSON file, or the evtx crate's rendering of a binary record.
+
+use crate::json::route::{self, Read, Route};
+use crate::windows::tables::Tables;
+use crate::{Format, Screen};
+use shellward_event::LogSource;
+
+/// A Windows record's route, as the decoder reads it before decoding the record.
+#[derive(Debug, Clone, Copy)]
+pub struct RawRoute<'a> {
+    /// The rendering the record is in ([`Format::EvtxJson`] for binary records, which are tested
+    /// in that rendering; [`Format::Winlogbeat`]; [`Format::FlatJson`]).
+    pub rendering: Format,
+    /// The channel (`Security`, `Microsoft-Windows-Sysmon/Operational`).
+    pub channel: &'a str,
+    /// The event ID.
+    pub event_id: i64,
+}
+
+impl RawRoute<'_> {
+    /// Every log source the decoder may give such a record: the channel's, and each category the
+    /// mapping table may pick for the event ID (whichever of its conditions hold).
+    pub fn logsources(&self) -> Vec<LogSource> {
+        let tables = Tables::get();
+        let base = LogSource {
+            product: Some(tables.product(self.channel)),
+            category: None,
+            service: tables.service(self.channel),
+        };
+        let categories =
+            tables.rules(self.channel, self.event_id).iter().filter_map(|r| r.category);
+        let mut all = vec![base];
+        for category in categories {
+            let logsource = LogSource { category: Some(category), ..base };
+            if !all.contains(&logsource) {
+                all.push(logsource);
+            }
+        }
+        all
+    }
+
+    /// Whether the decoder may compute field `name` of such a record from other values (a path
+    /// joined, a number converted, a hive renamed) instead of copying it: then the field's text
+    /// need not be in the record's text.
+    pub fn computes(&self, name: &str) -> bool {
+        let tables = Tables::get();
+        let mapped = tables
+            .rules(self.channel, self.event_id)
+            .iter()
+            .flat_map(|rule| &rule.fields)
+            .any(|(field, spec)| *field == name && !spec.verbatim());
+        mapped
+            || (self.rendering == Format::Winlogbeat
+                && tables.ecs_templates.iter().any(|(field, _)| *field == name))
+    }
+}
+
+impl RawRoute<'_> {
+    /// Whether every field the decoder copies from such a record is a whole JSON value of it:
+    /// not so where the mapping table splits a text into `key: value` lines (MSSQL audit
+    /// records).
+    pub fn whole_values(&self) -> bool {
+        !Tables::get().rules(self.channel, self.event_id).iter().any(|rule| rule.key_values)
+    }
+}
+
+/// Whether a JSON record of a Windows shape may be skipped unread, as the screen says: asked
+/// first of its route ([`Screen::may_skip`], before the text is read to its end), then of the
+/// record ([`Screen::skips_raw`]). A record without a route, or whose text is not valid JSON, is
+/// decoded.
+pub(crate) fn skips(screen: &dyn Screen, text: &str, forced: Option<Format>, read: Read) -> bool {
+    let mut ask = |route: &Route| screen.may_skip(&route.raw());
+    let Some(route) = route::read(text, forced, read, &mut ask) else { return false };
+    screen.skips_raw(&route.raw(), text.as_bytes())
+}
+
+impl Route {
+    fn raw(&self) -> RawRoute<'_> {
+        RawRoute { rendering: self.rendering, channel: &self.channel, event_id: self.event_id }
+    }
+}
