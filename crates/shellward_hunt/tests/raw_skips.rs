@@ -240,15 +240,19 @@ fn value() -> impl Strategy<Value = String> {
     texts.prop_flat_map(|text| disguised(&text))
 }
 
-/// A record of one of the Windows shapes, with `value`s in its fields.
+/// A record of one of the Windows shapes, with `value`s in its fields (one inside an object in an
+/// array, which the decoder re-serializes).
 fn record() -> impl Strategy<Value = String> {
-    (0u8..3, value(), value(), prop_oneof![Just(11), Just(1), Just(4663)]).prop_map(
+    (0u8..4, value(), value(), prop_oneof![Just(11), Just(1), Just(4663)]).prop_map(
         |(shape, file, user, id)| match shape {
             0 => format!(
                 r#"{{"Channel":"Microsoft-Windows-Sysmon/Operational","EventID":{id},"TargetFilename":"{file}","User":"{user}"}}"#
             ),
             1 => format!(
                 r#"{{"Event":{{"System":{{"Channel":"Microsoft-Windows-Sysmon/Operational","EventID":{id}}},"EventData":{{"TargetFilename":"{file}","User":"{user}"}}}}}}"#
+            ),
+            2 => format!(
+                r#"{{"Channel":"Microsoft-Windows-Sysmon/Operational","EventID":{id},"List":[1, {{"x": "{file}"}}],"User":"{user}"}}"#
             ),
             _ => format!(
                 r#"{{"winlog":{{"channel":"Microsoft-Windows-Sysmon/Operational","event_id":"{id}","event_data":{{"TargetFilename":"{file}","User":"{user}"}}}}}}"#

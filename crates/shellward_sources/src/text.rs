@@ -194,38 +194,48 @@ impl Decoder<'_> {
         let mut columns = None;
         let mut batch = cut(&mut next, &mut columns);
         while !batch.is_empty() {
+            // The batch is dropped here, on the thread that framed (allocated) it, not on the
+            // pool's: its memory is then reused for the next batch instead of fresh pages.
+            let mut current = std::mem::take(&mut batch);
             let decoded = if self.parallel {
                 let mut decoded = Vec::new();
-                let current = std::mem::take(&mut batch);
                 batch = rayon::in_place_scope(|scope| {
-                    scope.spawn(|_| decoded = self.decode_all(current));
+                    scope.spawn(|_| decoded = self.decode_all(&mut current));
                     cut(&mut next, &mut columns)
                 });
                 decoded
             } else {
-                let decoded = self.decode_all(std::mem::take(&mut batch));
+                let decoded = self.decode_all(&mut current);
                 batch = cut(&mut next, &mut columns);
                 decoded
             };
+            drop(current);
             self.deliver(decoded, sink)?;
         }
         ControlFlow::Continue(())
     }
 
-    fn decode_all(&self, batch: Vec<Item>) -> Vec<Decoded> {
+    fn decode_all(&self, batch: &mut [Item]) -> Vec<Decoded> {
         if self.parallel && batch.len() > 1 {
-            batch.into_par_iter().flat_map_iter(|frame| self.decode(frame)).collect()
+            batch.par_iter_mut().flat_map_iter(|frame| self.decode(frame)).collect()
         } else {
-            batch.into_iter().flat_map(|frame| self.decode(frame)).collect()
+            batch.iter_mut().flat_map(|frame| self.decode(frame)).collect()
         }
     }
 
     /// Decodes one frame (one record, or several when a JSON message wraps them) and screens its
     /// events (framing problems pass through).
-    fn decode(&self, (frame, columns): Item) -> Vec<Decoded> {
+    /// A framing problem is taken out of the batch; the record's bytes stay, to be freed with it.
+    fn decode(&self, (frame, columns): &mut Item) -> Vec<Decoded> {
         let (line, bytes) = match frame {
-            Ok(record) => record,
-            Err((line, error)) => return vec![(line, Err(error))],
+            Ok((line, bytes)) => (*line, &*bytes),
+            Err((line, _)) => {
+                let line = *line;
+                let Err((_, error)) = std::mem::replace(frame, Ok((line, Vec::new()))) else {
+                    return Vec::new();
+                };
+                return vec![(line, Err(error))];
+            }
         };
         let event = match self.kind {
             TextKind::Xml => xml::decode(&bytes, self.name, line),

@@ -58,6 +58,7 @@ pub(crate) fn read(
         winlog: Keys::default(),
         flat: Keys::default(),
         has_event_id: false,
+        arrays: memchr::memchr(b'[', text.as_bytes()).is_some(),
         object_in_array: false,
         stopped: false,
     };
@@ -98,6 +99,9 @@ struct Seen<'a> {
     /// Top-level `Channel` and `EventID`.
     flat: Keys,
     has_event_id: bool,
+    /// Whether the text has a `[` anywhere (else no value is an array, and values are skipped
+    /// without looking inside).
+    arrays: bool,
     object_in_array: bool,
     stopped: bool,
 }
@@ -197,7 +201,9 @@ impl<'de> Visitor<'de> for TopSeed<'_, '_> {
                 "winlog" => {
                     seen.winlog = Keys::default();
                     let flag = &mut seen.object_in_array;
-                    map.next_value_seed(KeysSeed(&mut seen.winlog, ("channel", "event_id"), flag))?;
+                    let seed =
+                        KeysSeed(&mut seen.winlog, ("channel", "event_id"), flag, seen.arrays);
+                    map.next_value_seed(seed)?;
                 }
                 "Channel" => {
                     seen.flat.present = true;
@@ -208,7 +214,11 @@ impl<'de> Visitor<'de> for TopSeed<'_, '_> {
                     seen.flat.event_id = Some(map.next_value::<Json>()?);
                 }
                 _ => {
-                    map.next_value_seed(Skip { in_array: false, flag: &mut seen.object_in_array })?;
+                    map.next_value_seed(Skip {
+                        in_array: false,
+                        arrays: seen.arrays,
+                        flag: &mut seen.object_in_array,
+                    })?;
                     continue;
                 }
             }
@@ -243,7 +253,8 @@ impl<'de> Visitor<'de> for EventSeed<'_, '_> {
             if name == "System" {
                 seen.system = Keys { present: true, ..Keys::default() };
                 let flag = &mut seen.object_in_array;
-                map.next_value_seed(KeysSeed(&mut seen.system, ("Channel", "EventID"), flag))?;
+                let seed = KeysSeed(&mut seen.system, ("Channel", "EventID"), flag, seen.arrays);
+                map.next_value_seed(seed)?;
                 if seen.stop_after_system {
                     seen.event = Some(EventSeen { object: true });
                     seen.checkpoint();
@@ -251,14 +262,20 @@ impl<'de> Visitor<'de> for EventSeed<'_, '_> {
                     return Err(de::Error::custom(DECODE));
                 }
             } else {
-                map.next_value_seed(Skip { in_array: false, flag: &mut seen.object_in_array })?;
+                map.next_value_seed(Skip {
+                    in_array: false,
+                    arrays: seen.arrays,
+                    flag: &mut seen.object_in_array,
+                })?;
             }
         }
         Ok(true)
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<bool, A::Error> {
-        Skip { in_array: false, flag: &mut self.0.object_in_array }.visit_seq(seq).map(|()| false)
+        Skip { in_array: false, arrays: true, flag: &mut self.0.object_in_array }
+            .visit_seq(seq)
+            .map(|()| false)
     }
 
     fn visit_bool<E: de::Error>(self, _: bool) -> Result<bool, E> {
@@ -282,7 +299,7 @@ impl<'de> Visitor<'de> for EventSeed<'_, '_> {
 }
 
 /// An object's channel and event ID members (by the given names) into a [`Keys`].
-struct KeysSeed<'s>(&'s mut Keys, Names, &'s mut bool);
+struct KeysSeed<'s>(&'s mut Keys, Names, &'s mut bool, bool);
 
 impl<'de> DeserializeSeed<'de> for KeysSeed<'_> {
     type Value = ();
@@ -299,7 +316,7 @@ impl<'de> Visitor<'de> for KeysSeed<'_> {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        let KeysSeed(keys, (channel, event_id), flag) = self;
+        let KeysSeed(keys, (channel, event_id), flag, arrays) = self;
         keys.object = true;
         while let Some(name) = map.next_key::<std::borrow::Cow<'de, str>>()? {
             if name == channel {
@@ -307,14 +324,14 @@ impl<'de> Visitor<'de> for KeysSeed<'_> {
             } else if name == event_id {
                 keys.event_id = Some(map.next_value::<Json>()?);
             } else {
-                map.next_value_seed(Skip { in_array: false, flag: &mut *flag })?;
+                map.next_value_seed(Skip { in_array: false, arrays, flag: &mut *flag })?;
             }
         }
         Ok(())
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<(), A::Error> {
-        Skip { in_array: false, flag: self.2 }.visit_seq(seq)
+        Skip { in_array: false, arrays: true, flag: self.2 }.visit_seq(seq)
     }
 
     fn visit_bool<E: de::Error>(self, _: bool) -> Result<(), E> {
@@ -349,16 +366,22 @@ impl<'de> de::Deserialize<'de> for Text {
     }
 }
 
-/// Any value, read and dropped; an object inside an array sets `flag`.
+/// Any value, read and dropped; an object inside an array sets `flag`. Where the text has no
+/// array at all (`arrays` false), values are skipped the quickest way, without unescaping.
 struct Skip<'f> {
     in_array: bool,
+    arrays: bool,
     flag: &'f mut bool,
 }
 
 impl<'de> DeserializeSeed<'de> for Skip<'_> {
     type Value = ();
     fn deserialize<D: Deserializer<'de>>(self, de: D) -> Result<(), D::Error> {
-        de.deserialize_any(self)
+        if self.arrays {
+            de.deserialize_any(self)
+        } else {
+            de.deserialize_ignored_any(IgnoredAny).map(|_| ())
+        }
     }
 }
 
@@ -372,13 +395,16 @@ impl<'de> Visitor<'de> for Skip<'_> {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
         *self.flag |= self.in_array;
         while map.next_key::<IgnoredAny>()?.is_some() {
-            map.next_value_seed(Skip { in_array: false, flag: &mut *self.flag })?;
+            map.next_value_seed(Skip { in_array: false, arrays: true, flag: &mut *self.flag })?;
         }
         Ok(())
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        while seq.next_element_seed(Skip { in_array: true, flag: &mut *self.flag })?.is_some() {}
+        while seq
+            .next_element_seed(Skip { in_array: true, arrays: true, flag: &mut *self.flag })?
+            .is_some()
+        {}
         Ok(())
     }
 
