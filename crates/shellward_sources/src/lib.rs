@@ -25,6 +25,11 @@
 //! - **Screened where decoded.** A caller may pass a [`Screen`] ([`ReadOptions::screen`]): it runs on
 //!   the decoding thread right after each event is built, and an event it rejects is dropped there
 //!   (the sink only counts it), so the events no rule matches never cross threads or queue in memory.
+//! - **Skipped unread.** A Windows record's route (channel and event ID) is read in a light pass
+//!   before it is built ([`RawRoute`]); the screen may then skip it without parsing or building it
+//!   ([`Screen::may_skip`], [`Screen::skips_raw`]): a hunt does when no rule reads the route, or when
+//!   the record's JSON text (EVTX records: the evtx crate's rendering) holds none of the texts the
+//!   route's rules need. Invalid JSON is never skipped: it is decoded and reported.
 //! - **Parallel, in order.** Small files are decoded several at a time, large files by chunks or
 //!   batches of records, and the sink receives everything in input order, so output is deterministic.
 
