@@ -5,8 +5,9 @@
 //!
 //! Derivation, from the compiled rule (never from its source, so the two cannot disagree):
 //! - a glob needs its longest literal run ([`crate::compile::pattern::Glob::need`]) in its field (a keyword
-//!   search: in any field); a regex, network, comparison, `null`, `fieldref`, `exists` or `neq`
-//!   needs nothing we can index;
+//!   search: in any field); a regex needs one of the literals all its matches start (or end)
+//!   with, when `regex-syntax` finds a finite set; a network, comparison, `null`, `fieldref`,
+//!   `exists` or `neq` needs nothing we can index;
 //! - an OR (values of an item, a list of maps, `or`, `1 of`) needs the union of its parts' atoms,
 //!   and nothing if any part needs nothing;
 //! - an AND (`|all`, a map, `and`, `all of`) needs the atoms of any one part: the most selective
@@ -100,12 +101,56 @@ fn all_of(parts: impl IntoIterator<Item = Needs>, judge: &Judge<'_>) -> Needs {
 /// What a matcher needs of the value of field `field` (or of any field: [`ANY_FIELD`]).
 fn matcher(field: u32, matcher: &Matcher, judge: &Judge<'_>) -> Needs {
     match matcher {
-        Matcher::Glob(glob) => match (judge.atom)(Atom { field, need: glob.need()? }) {
-            AtomUse::Search(atom) => Some(vec![atom]),
-            AtomUse::Unknown => None,
-            AtomUse::Never => Some(Vec::new()),
-        },
+        Matcher::Glob(glob) => {
+            judged(judge, Atom { field, need: glob.need()? }).map(|a| a.into_iter().collect())
+        }
+        Matcher::Regex(regex) => {
+            let mut atoms = Vec::new();
+            for text in regex_literals(regex.as_str())? {
+                atoms.extend(judged(judge, Atom { field, need: Need::Contains(text) })?);
+            }
+            Some(atoms)
+        }
         _ => None,
+    }
+}
+
+/// What an atom needs, as the judge makes it: itself (or its new form), nothing, or the empty set.
+fn judged(judge: &Judge<'_>, atom: Atom) -> Option<Option<Atom>> {
+    match (judge.atom)(atom) {
+        AtomUse::Search(atom) => Some(Some(atom)),
+        AtomUse::Unknown => None,
+        AtomUse::Never => Some(None),
+    }
+}
+
+/// Texts one of which every match of a regular expression contains, folded: the literals every
+/// match starts with, or those it ends with (whichever set's shortest is longer), as `regex-syntax`
+/// extracts them. `None` when there is no such finite set of non-empty texts, or a text could fold
+/// otherwise in context (`Σ`).
+fn regex_literals(pattern: &str) -> Option<Vec<String>> {
+    use regex_syntax::hir::literal::{ExtractKind, Extractor};
+    let hir = regex_syntax::Parser::new().parse(pattern).ok()?;
+    let set = |kind| {
+        let seq = Extractor::new().kind(kind).extract(&hir);
+        let literals = seq.literals()?;
+        let texts: Option<Vec<String>> = literals
+            .iter()
+            .map(|literal| {
+                let text = std::str::from_utf8(literal.as_bytes()).ok()?;
+                (!text.is_empty() && !text.contains('Σ'))
+                    .then(|| crate::compile::pattern::fold(text).into_owned())
+            })
+            .collect();
+        let mut texts = texts.filter(|t| !t.is_empty())?;
+        texts.sort_unstable();
+        texts.dedup();
+        Some(texts)
+    };
+    let shortest = |texts: &Vec<String>| texts.iter().map(String::len).min().unwrap_or(0);
+    match (set(ExtractKind::Prefix), set(ExtractKind::Suffix)) {
+        (Some(p), Some(s)) => Some(if shortest(&s) > shortest(&p) { s } else { p }),
+        (p, s) => p.or(s),
     }
 }
 
@@ -159,5 +204,24 @@ impl CompiledRule {
     /// What the rule needs from an event (see the module documentation).
     pub(crate) fn needs(&self, judge: &Judge<'_>) -> Needs {
         rule(&self.detections, &self.conditions, &self.filters, judge)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::regex_literals;
+
+    #[test]
+    fn regex_literals_every_match_contains() {
+        let lits = |p: &str| regex_literals(p);
+        assert_eq!(lits(r"\\pipe\\msagent_[0-9a-f]{2}"), Some(vec!["\\pipe\\msagent_".into()]));
+        assert_eq!(lits(r"(?i)AbC|dEf"), Some(vec!["abc".into(), "def".into()]));
+        // A match may start anywhere, but ends with the suffix.
+        assert_eq!(lits(r".*\.asPx$"), Some(vec![".aspx".into()]));
+        // The Kelvin sign is among (?i)'s variants of `k`; folded, it is `k` again.
+        assert_eq!(lits(r"(?i)kit"), Some(vec!["kit".into()]));
+        assert_eq!(lits(r"\d+"), None);
+        assert_eq!(lits(r"a?"), None);
+        assert_eq!(lits(r"ΑΣ"), None);
     }
 }
