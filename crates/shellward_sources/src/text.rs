@@ -238,13 +238,13 @@ impl Decoder<'_> {
             }
         };
         let event = match self.kind {
-            TextKind::Xml => xml::decode(&bytes, self.name, line),
-            TextKind::Esxi => esxi::decode(&bytes, self.name, line),
-            TextKind::W3c => w3c::decode(&bytes, self.name, line, columns.as_deref()),
-            TextKind::AccessLog => clf::decode(&bytes, self.name, line),
-            TextKind::Csv => csv_rows::decode(&bytes, self.name, line, columns.as_deref()),
+            TextKind::Xml => xml::decode(bytes, self.name, line),
+            TextKind::Esxi => esxi::decode(bytes, self.name, line),
+            TextKind::W3c => w3c::decode(bytes, self.name, line, columns.as_deref()),
+            TextKind::AccessLog => clf::decode(bytes, self.name, line),
+            TextKind::Csv => csv_rows::decode(bytes, self.name, line, columns.as_deref()),
             TextKind::Auditd => {
-                return match auditd::decode(&bytes, self.name, line, None) {
+                return match auditd::decode(bytes, self.name, line, None) {
                     Ok(events) => events
                         .into_iter()
                         .map(|e| (line, Ok(screen::apply(self.screen, e))))
@@ -254,7 +254,7 @@ impl Decoder<'_> {
             }
             _ => {
                 let mut records = Vec::with_capacity(1);
-                json::decode(&bytes, self.name, line, self.forced, self.screen, &mut records);
+                json::decode(bytes, self.name, line, self.forced, self.screen, &mut records);
                 return records.into_iter().map(|r| (line, r)).collect();
             }
         };
