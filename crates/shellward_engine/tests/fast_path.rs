@@ -15,11 +15,8 @@ use shellward_sigma::load_paths;
 
 #[test]
 fn fast_and_reference_evaluators_agree_everywhere() {
-    let Some(sigmahq) = shellward_testdata::shared("data/sigmahq") else { return };
-    let Some(examples) = shellward_testdata::shared("reference/examples") else { return };
-    let Some(mitre) = shellward_testdata::shared("data/evtx-to-mitre") else { return };
-    let Some(samples) = shellward_testdata::shared("data/evtx-samples") else { return };
-    let Some(otrf) = shellward_testdata::shared("data/otrf") else { return };
+    let Some(corpora) = shellward_testdata::corpora() else { return };
+    let shellward_testdata::Corpora { sigmahq, examples, mitre, samples, otrf } = corpora;
     let root = shellward_testdata::repo_root();
     let loaded = load_paths(&[
         sigmahq.join("rules"),

@@ -114,11 +114,8 @@ fn same_with_and_without(set: &Arc<RuleSet>, input: &Input<'_>, lineage: bool) -
 
 #[test]
 fn every_corpus_every_rule_set_same_alerts_with_and_without_skips() {
-    let Some(sigmahq) = shellward_testdata::shared("data/sigmahq") else { return };
-    let Some(examples) = shellward_testdata::shared("reference/examples") else { return };
-    let Some(mitre) = shellward_testdata::shared("data/evtx-to-mitre") else { return };
-    let Some(samples) = shellward_testdata::shared("data/evtx-samples") else { return };
-    let Some(otrf) = shellward_testdata::shared("data/otrf") else { return };
+    let Some(corpora) = shellward_testdata::corpora() else { return };
+    let shellward_testdata::Corpora { sigmahq, examples, mitre, samples, otrf } = corpora;
     let root = shellward_testdata::repo_root();
     let corpora = [
         vec![sigmahq.join("regression_data"), examples, root.join("samples")],

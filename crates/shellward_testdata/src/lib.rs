@@ -32,3 +32,29 @@ pub fn shared(relative: &str) -> Option<PathBuf> {
     }
     None
 }
+
+/// The shared corpora the whole-pipeline tests run over, each a [`shared`] path.
+#[derive(Debug, Clone)]
+pub struct Corpora {
+    /// SigmaHQ's repository (rules and `regression_data`).
+    pub sigmahq: PathBuf,
+    /// The reference examples of every format.
+    pub examples: PathBuf,
+    /// evtx-to-mitre (EVTX).
+    pub mitre: PathBuf,
+    /// evtx-samples (EVTX).
+    pub samples: PathBuf,
+    /// The OTRF dataset (zipped JSON lines).
+    pub otrf: PathBuf,
+}
+
+/// Every corpus of [`Corpora`], or `None` (with [`shared`]'s message) if one is missing.
+pub fn corpora() -> Option<Corpora> {
+    Some(Corpora {
+        sigmahq: shared("data/sigmahq")?,
+        examples: shared("reference/examples")?,
+        mitre: shared("data/evtx-to-mitre")?,
+        samples: shared("data/evtx-samples")?,
+        otrf: shared("data/otrf")?,
+    })
+}
