@@ -114,7 +114,7 @@ pub(crate) struct Wanted<'a> {
 }
 
 /// The plans of one screen.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct RawSkips {
     plans: Mutex<HashMap<RouteKey, Arc<RoutePlan>>>,
     /// The records a route has before its search is built ([`RECORDS_BEFORE_SEARCH`]).

@@ -8,7 +8,7 @@
 //! JSON: a record from a JSON file, or the evtx crate's rendering of a binary record.
 
 use crate::json::route::{self, Read, Route};
-use crate::windows::tables::Tables;
+use crate::windows::{self, tables::Tables};
 use crate::{Format, Screen};
 use shellward_event::LogSource;
 
@@ -25,20 +25,10 @@ pub struct RawRoute<'a> {
 }
 
 impl RawRoute<'_> {
-    /// Every log source the decoder may give such a record: the channel's, and each category the
-    /// mapping table may pick for the event ID (whichever of its conditions hold).
+    /// Every log source the decoder may give such a record ([`windows::logsources`]), each once.
     pub fn logsources(&self) -> Vec<LogSource> {
-        let tables = Tables::get();
-        let base = LogSource {
-            product: Some(tables.product(self.channel)),
-            category: None,
-            service: tables.service(self.channel),
-        };
-        let categories =
-            tables.rules(self.channel, self.event_id).iter().filter_map(|r| r.category);
-        let mut all = vec![base];
-        for category in categories {
-            let logsource = LogSource { category: Some(category), ..base };
+        let mut all: Vec<LogSource> = Vec::new();
+        for logsource in windows::logsources(self.channel, self.event_id) {
             if !all.contains(&logsource) {
                 all.push(logsource);
             }
@@ -60,9 +50,7 @@ impl RawRoute<'_> {
             || (self.rendering == Format::Winlogbeat
                 && tables.ecs_templates.iter().any(|(field, _)| *field == name))
     }
-}
 
-impl RawRoute<'_> {
     /// Whether every field the decoder copies from such a record is a whole JSON value of it:
     /// not so where the mapping table splits a text into `key: value` lines (MSSQL audit
     /// records).

@@ -224,8 +224,8 @@ impl Decoder<'_> {
     }
 
     /// Decodes one frame (one record, or several when a JSON message wraps them) and screens its
-    /// events (framing problems pass through).
-    /// A framing problem is taken out of the batch; the record's bytes stay, to be freed with it.
+    /// events. A framing problem passes through, taken out of the batch; a record's bytes stay in
+    /// it, to be freed with it.
     fn decode(&self, (frame, columns): &mut Item) -> Vec<Decoded> {
         let (line, bytes) = match frame {
             Ok((line, bytes)) => (*line, &*bytes),

@@ -43,7 +43,7 @@ pub enum RawPlan {
 /// The automaton of a [`RawPlan::Test`].
 #[derive(Debug)]
 pub struct RawMatcher {
-    automaton: Option<AhoCorasick>,
+    automaton: AhoCorasick,
     /// How many atoms it searches for (the characters that may hide one not counted).
     atoms: usize,
 }
@@ -68,7 +68,7 @@ impl RawMatcher {
     /// Whether a record with this JSON text may match a rule of the plan: some atom occurs in it
     /// (ASCII case ignored), or it has text that could hide one.
     pub fn may_match(&self, text: &[u8]) -> bool {
-        self.automaton.as_ref().is_none_or(|a| a.is_match(text)) || hides_text(text)
+        self.automaton.is_match(text) || hides_text(text)
     }
 
     /// How many atoms the plan searches for.
@@ -112,15 +112,18 @@ fn json_text(text: &str) -> Option<String> {
 
 /// A text that a JSON number, `true`, `false` or `null` may print (unquoted).
 fn literal_like(text: &str) -> bool {
-    matches!(text, "true" | "false" | "null")
-        || text.bytes().all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'e' | b'+' | b'-'))
+    matches!(text, "true" | "false" | "null") || number_like(text)
+}
+
+/// A text made only of the characters a JSON number prints.
+fn number_like(text: &str) -> bool {
+    text.bytes().all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'e' | b'+' | b'-'))
 }
 
 /// A number whose text a float may print differently (`1.50`, `1e3`); whole numbers print as
 /// written.
 fn float_like(text: &str) -> bool {
-    text.bytes().all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'e' | b'+' | b'-'))
-        && text.bytes().any(|b| matches!(b, b'.' | b'e' | b'+'))
+    number_like(text) && text.bytes().any(|b| matches!(b, b'.' | b'e' | b'+'))
 }
 
 /// What a decoder knows of the records of one route (a Windows channel and event ID), for
@@ -208,7 +211,7 @@ impl RawPlan {
             .build(&texts)
             .ok();
         match automaton {
-            Some(automaton) => RawPlan::Test(RawMatcher { automaton: Some(automaton), atoms }),
+            Some(automaton) => RawPlan::Test(RawMatcher { automaton, atoms }),
             None => RawPlan::DecodeAll { because: "the automaton could not be built".into() },
         }
     }

@@ -19,22 +19,28 @@ use crate::Screen;
 use shellward_event::LogSource;
 
 /// Whether `screen` wants a Windows record of `channel` and `event_id` (as [`finish`] will read
-/// them), asked before the record is built: every log source [`finish`] could give it is offered,
-/// whichever categories the table's conditions (provider, event data values) would pick.
+/// them), asked before the record is built: every log source [`finish`] could give it is offered
+/// ([`logsources`]).
 pub(crate) fn wanted(screen: &dyn Screen, channel: &str, event_id: i64) -> bool {
+    logsources(channel, event_id).any(|logsource| screen.wants(&logsource))
+}
+
+/// Every log source [`finish`] could give a record of `channel` and `event_id`: the channel's,
+/// then one per category the table may pick for the event ID, whichever of its conditions
+/// (provider, event data values) hold. The table's rules are looked up only if the first is not
+/// enough.
+pub(crate) fn logsources(channel: &str, event_id: i64) -> impl Iterator<Item = LogSource> + '_ {
     let tables = tables::Tables::get();
-    let mut logsource = LogSource {
+    let base = LogSource {
         product: Some(tables.product(channel)),
         category: None,
         service: tables.service(channel),
     };
-    if screen.wants(&logsource) {
-        return true;
-    }
-    tables.rules(channel, event_id).iter().filter_map(|rule| rule.category).any(|category| {
-        logsource.category = Some(category);
-        screen.wants(&logsource)
-    })
+    let categories = std::iter::once(()).flat_map(move |()| {
+        tables.rules(channel, event_id).iter().filter_map(|rule| rule.category)
+    });
+    std::iter::once(base)
+        .chain(categories.map(move |category| LogSource { category: Some(category), ..base }))
 }
 
 /// The field name of attribute `attr` of `<System>` element `element`: `Element_Attr`, except the
