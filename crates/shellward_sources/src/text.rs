@@ -51,14 +51,16 @@ pub(crate) fn read(
     };
     match kind {
         TextKind::Json => {
+            use json::framer::{Block, Frame};
             let mut framer = json::framer::Framer::new(reader);
             decoder.run(
                 || {
-                    framer.next_frame().map(|frame| match frame {
-                        json::framer::Frame::Record { line, bytes } => {
+                    framer.next_block().map(|block| match block {
+                        Block::Lines(lines) => Framed::Lines(lines),
+                        Block::Frame(Frame::Record { line, bytes }) => {
                             Framed::Frame(Ok((line, bytes)))
                         }
-                        json::framer::Frame::Problem { line, error } => {
+                        Block::Frame(Frame::Problem { line, error }) => {
                             Framed::Frame(Err((line, error)))
                         }
                     })
@@ -89,10 +91,18 @@ pub(crate) fn read(
     }
 }
 
-/// What framing gives: a record (or a problem at a line), or the columns of the lines after it.
+/// What framing gives: a record (or a problem at a line), whole JSON lines to frame on the pool,
+/// or the columns of the lines after it.
 enum Framed {
     Frame(LineFrame),
+    Lines(json::framer::Lines),
     Columns(Arc<Columns>),
+}
+
+/// What a batch holds: a record (or a problem), or whole JSON lines.
+enum Unit {
+    Frame(LineFrame),
+    Lines(json::framer::Lines),
 }
 
 /// The next W3C frame: a `#Fields:` directive gives columns, other directives are passed over.
@@ -170,7 +180,7 @@ impl<R: Read> CsvFramer<R> {
 }
 
 /// A frame and the columns in effect for it (W3C and CSV).
-type Item = (LineFrame, Option<Arc<Columns>>);
+type Item = (Unit, Option<Arc<Columns>>);
 
 /// How the records of one text input are decoded.
 struct Decoder<'a> {
@@ -226,7 +236,11 @@ impl Decoder<'_> {
     /// Decodes one frame (one record, or several when a JSON message wraps them) and screens its
     /// events. A framing problem passes through, taken out of the batch; a record's bytes stay in
     /// it, to be freed with it.
-    fn decode(&self, (frame, columns): &mut Item) -> Vec<Decoded> {
+    fn decode(&self, (unit, columns): &mut Item) -> Vec<Decoded> {
+        let frame = match unit {
+            Unit::Frame(frame) => frame,
+            Unit::Lines(lines) => return self.decode_lines(lines),
+        };
         let (line, bytes) = match frame {
             Ok((line, bytes)) => (*line, &*bytes),
             Err((line, _)) => {
@@ -261,6 +275,20 @@ impl Decoder<'_> {
         vec![(line, event.map(|event| screen::apply(self.screen, event)))]
     }
 
+    /// Frames and decodes whole JSON lines.
+    fn decode_lines(&self, lines: &json::framer::Lines) -> Vec<Decoded> {
+        let mut decoded = Vec::new();
+        let mut records = Vec::with_capacity(1);
+        lines.frames(|line, frame| match frame {
+            Ok(bytes) => {
+                json::decode(bytes, self.name, line, self.forced, self.screen, &mut records);
+                decoded.extend(records.drain(..).map(|r| (line, r)));
+            }
+            Err(error) => decoded.push((line, Err(error))),
+        });
+        decoded
+    }
+
     fn deliver(&self, decoded: Vec<Decoded>, sink: &mut dyn Sink) -> ControlFlow<()> {
         for (line, result) in decoded {
             match result {
@@ -287,7 +315,11 @@ fn cut(next: &mut impl FnMut() -> Option<Framed>, columns: &mut Option<Arc<Colum
                 if let Ok((_, record)) = &frame {
                     bytes += record.len();
                 }
-                batch.push((frame, columns.clone()));
+                batch.push((Unit::Frame(frame), columns.clone()));
+            }
+            Some(Framed::Lines(lines)) => {
+                bytes += lines.text().len();
+                batch.push((Unit::Lines(lines), None));
             }
         }
     }

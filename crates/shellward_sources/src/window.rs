@@ -16,6 +16,13 @@ pub(crate) struct Window<R> {
     eof: bool,
 }
 
+impl Window<std::io::Empty> {
+    /// A window holding `bytes` and nothing more to read.
+    pub(crate) fn holding(bytes: Vec<u8>) -> Self {
+        Window { reader: std::io::empty(), bytes, pos: 0, eof: true }
+    }
+}
+
 impl<R: Read> Window<R> {
     pub(crate) fn new(reader: R) -> Self {
         Window { reader, bytes: Vec::new(), pos: 0, eof: false }
@@ -47,6 +54,18 @@ impl<R: Read> Window<R> {
         self.bytes.truncate(start + n);
         self.eof = n == 0;
         Ok(n > 0)
+    }
+
+    /// Consumes the next `len` unconsumed bytes and gives them without copying them: the window's
+    /// buffer, and where in it they start (they end where the buffer ends). The window keeps a copy
+    /// of the bytes after them.
+    pub(crate) fn take(&mut self, len: usize) -> (Vec<u8>, usize) {
+        let (from, to) = (self.pos, self.pos + len);
+        let after = self.bytes[to..].to_vec();
+        let mut taken = std::mem::replace(&mut self.bytes, after);
+        taken.truncate(to);
+        self.pos = 0;
+        (taken, from)
     }
 
     /// The unconsumed bytes.

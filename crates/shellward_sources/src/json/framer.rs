@@ -39,6 +39,10 @@ const SAMPLE: usize = 64 << 10;
 /// How deep the framer tracks nesting (deeper records are left to the parser, which refuses them).
 const MAX_TRACKED_DEPTH: usize = 4096;
 
+/// The longest line [`Framer::next_block`] takes into a block; a longer one is framed on its own,
+/// with memory bounded as for any record.
+const MAX_BLOCK_LINE: usize = 8 << 20;
+
 /// What the framer found next.
 #[derive(Debug)]
 pub(crate) enum Frame {
@@ -46,6 +50,25 @@ pub(crate) enum Frame {
     Record { line: u64, bytes: Vec<u8> },
     /// Something that is not a record, at a 1-based line.
     Problem { line: u64, error: DecodeError },
+}
+
+/// Whole lines of a JSON-lines stream, cut in one piece by [`Framer::next_block`] and framed where
+/// they are decoded ([`Lines::frames`]): on the pool, not record by record on the reading thread.
+#[derive(Debug)]
+pub(crate) struct Lines {
+    /// The 1-based line number of the first line.
+    first_line: u64,
+    /// The lines, each ending with its line break, from `from` on (the read window's buffer,
+    /// taken whole rather than copied).
+    buffer: Vec<u8>,
+    from: usize,
+}
+
+/// What [`Framer::next_block`] found next.
+#[derive(Debug)]
+pub(crate) enum Block {
+    Lines(Lines),
+    Frame(Frame),
 }
 
 /// How records are laid out in a stream (see the module documentation).
@@ -119,6 +142,41 @@ impl<R: Read> Framer<R> {
                 Ok(false) => return None,
                 Err(e) => {
                     return Some(Frame::Problem { line: self.line, error: e.into() });
+                }
+            }
+        }
+    }
+
+    /// The next block of input: in JSON lines, every whole line the read window holds, in one
+    /// piece; otherwise (a document, a line too long for a block, the last line when it has no
+    /// line break) the next frame. Expanding a block with [`Lines::frames`] gives exactly the
+    /// frames [`Framer::next_frame`] would have given, so the two may be mixed.
+    pub(crate) fn next_block(&mut self) -> Option<Block> {
+        if self.layout == Layout::Undecided
+            && let Err(e) = self.decide_layout()
+        {
+            return Some(Block::Frame(Frame::Problem { line: self.line, error: e.into() }));
+        }
+        if self.layout != Layout::Lines {
+            return self.next_frame().map(Block::Frame);
+        }
+        loop {
+            let rest = self.win.rest();
+            if let Some(end) = memchr::memrchr(b'\n', rest) {
+                let (buffer, from) = self.win.take(end + 1);
+                let first_line = self.line;
+                self.line += memchr::memchr_iter(b'\n', &buffer[from..]).count() as u64;
+                self.column = 0;
+                return Some(Block::Lines(Lines { first_line, buffer, from }));
+            }
+            if rest.len() > MAX_BLOCK_LINE {
+                return self.next_frame().map(Block::Frame);
+            }
+            match self.win.fill() {
+                Ok(true) => {}
+                Ok(false) => return self.next_frame().map(Block::Frame),
+                Err(e) => {
+                    return Some(Block::Frame(Frame::Problem { line: self.line, error: e.into() }));
                 }
             }
         }
@@ -356,6 +414,59 @@ impl<R: Read> Framer<R> {
     }
 }
 
+impl Framer<std::io::Empty> {
+    /// A framer over one line of JSON lines (with its line break, if it has one), numbered `line`.
+    fn over_line(text: &[u8], line: u64) -> Self {
+        Framer {
+            win: Window::holding(text.to_vec()),
+            line,
+            column: 0,
+            layout: Layout::Lines,
+            resync: None,
+        }
+    }
+}
+
+impl Lines {
+    /// The lines' text.
+    pub(crate) fn text(&self) -> &[u8] {
+        &self.buffer[self.from..]
+    }
+
+    /// Each record (its bytes) or problem of the lines, in order, with the line it starts on: the
+    /// frames [`Framer::next_frame`] gives for them. A line that is one whole object is taken as
+    /// it is; any other line goes through a framer of its own.
+    pub(crate) fn frames(&self, mut each: impl FnMut(u64, Result<&[u8], DecodeError>)) {
+        let bytes = self.text();
+        let (mut start, mut line) = (0, self.first_line);
+        while start < bytes.len() {
+            let end = memchr::memchr(b'\n', &bytes[start..]).map_or(bytes.len(), |i| start + i + 1);
+            let text = &bytes[start..end];
+            match whole_record(text) {
+                Some(record) => each(line, Ok(record)),
+                None => {
+                    let mut framer = Framer::over_line(text, line);
+                    while let Some(frame) = framer.next_frame() {
+                        match frame {
+                            Frame::Record { line, bytes } => each(line, Ok(&bytes)),
+                            Frame::Problem { line, error } => each(line, Err(error)),
+                        }
+                    }
+                }
+            }
+            (start, line) = (end, line + 1);
+        }
+    }
+}
+
+/// A line that is one whole object, as [`Framer::next_frame`]'s fast path takes it: it starts
+/// with `{`, ends with `}` (trailing whitespace aside) and cannot hold two objects.
+fn whole_record(line: &[u8]) -> Option<&[u8]> {
+    let text = line.trim_ascii_end();
+    let inner = text.strip_prefix(b"{")?.strip_suffix(b"}")?;
+    (text.len() <= MAX_RECORD && !maybe_several(inner)).then_some(text)
+}
+
 /// What the framer tracks of a record's structure, outside strings: the open objects and arrays,
 /// and the last significant character, enough to tell where an object may start.
 struct Shape {
@@ -432,18 +543,89 @@ fn push_bounded(text: &mut Vec<u8>, bytes: &[u8]) {
 mod tests {
     use super::*;
 
+    fn show(line: u64, frame: Result<&[u8], DecodeError>) -> String {
+        match frame {
+            Ok(bytes) => format!("{line}:{}", String::from_utf8_lossy(bytes)),
+            Err(error) => format!("{line}!{error}"),
+        }
+    }
+
+    fn show_frame(frame: Frame) -> String {
+        match frame {
+            Frame::Record { line, bytes } => show(line, Ok(&bytes)),
+            Frame::Problem { line, error } => show(line, Err(error)),
+        }
+    }
+
     fn frames(input: &str) -> Vec<String> {
         let mut framer = Framer::new(input.as_bytes());
+        std::iter::from_fn(|| framer.next_frame()).map(show_frame).collect()
+    }
+
+    /// The frames of `input` through [`Framer::next_block`] and [`Lines::frames`].
+    fn block_frames(input: &[u8]) -> Vec<String> {
+        let mut framer = Framer::new(input);
         let mut out = Vec::new();
-        while let Some(frame) = framer.next_frame() {
-            out.push(match frame {
-                Frame::Record { line, bytes } => {
-                    format!("{line}:{}", String::from_utf8_lossy(&bytes))
-                }
-                Frame::Problem { line, error } => format!("{line}!{error}"),
-            });
+        while let Some(block) = framer.next_block() {
+            match block {
+                Block::Lines(lines) => lines.frames(|line, frame| out.push(show(line, frame))),
+                Block::Frame(frame) => out.push(show_frame(frame)),
+            }
         }
         out
+    }
+
+    /// Lines of every kind the framer tells apart.
+    const LINES: [&str; 16] = [
+        "{\"a\":1}",
+        "{\"b\":\"}\"}",
+        "  {\"c\":2}  ",
+        "{\"d\":3}\r",
+        "{\"e\":1},{\"f\":2}",
+        "{\"g\":1}{\"h\":2}",
+        "[{\"i\":1},{\"j\":2}]",
+        "",
+        "   ",
+        "Record 7",
+        "not json",
+        "{\"k\":",
+        "{\"l\":\"x",
+        "\u{feff}{\"m\":1}",
+        "{\"n\":\"a}, {b\"}",
+        "}",
+    ];
+
+    #[test]
+    fn blocks_of_lines_give_the_frames_records_give() {
+        let mut seed = 0x2545_f491_4f6c_dd1d_u64;
+        for case in 0..300 {
+            let mut input = String::new();
+            // Mostly whole objects, so that the layout is JSON lines.
+            for _ in 0..(case % 9) + 1 {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                let pick = (seed % 24) as usize;
+                input.push_str(LINES[if pick < LINES.len() { pick } else { 0 }]);
+                input.push('\n');
+            }
+            if case % 3 == 0 {
+                input.pop();
+            }
+            assert_eq!(block_frames(input.as_bytes()), frames(&input), "{input:?}");
+        }
+    }
+
+    #[test]
+    fn blocks_span_reads_and_long_lines_are_framed_alone() {
+        let filler = format!("{{\"pad\":\"{}\"}}\n", "x".repeat(1000));
+        let mut input = filler.repeat(3000);
+        input.push_str(&format!("{{\"long\":\"{}\"}}\n", "y".repeat(MAX_BLOCK_LINE + 10)));
+        input.push_str("{\"cut\":\n");
+        input.push_str(&filler);
+        let blocks = block_frames(input.as_bytes());
+        assert_eq!(blocks.len(), 3003);
+        assert_eq!(blocks, frames(&input));
     }
 
     #[test]
