@@ -17,7 +17,7 @@
 //!   named anything. `--input-format` ([`ReadOptions::format`]) overrides it.
 //! - **One normalizer per source family.** Every rendering of a Windows event (binary, JSON, XML,
 //!   Winlogbeat, flattened) is built into the same raw field names and then completed by
-//!   [`windows`] from a mapping table (`mappings/windows.toml`, data not code): Sigma log source,
+//!   `windows` from a mapping table (`mappings/windows.toml`, data not code): Sigma log source,
 //!   taxonomy field names (Security 4688 `NewProcessName` is also `Image`), host and time.
 //! - **Bad input is reported, never fatal.** Every decoder hands a [`Problem`] (file, and record,
 //!   chunk or line) to the [`Sink`] and goes on with the next record; framers bound what they keep

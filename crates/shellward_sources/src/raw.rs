@@ -25,7 +25,7 @@ pub struct RawRoute<'a> {
 }
 
 impl RawRoute<'_> {
-    /// Every log source the decoder may give such a record ([`windows::logsources`]), each once.
+    /// Every log source the decoder may give such a record (`windows::logsources`), each once.
     pub fn logsources(&self) -> Vec<LogSource> {
         let mut all: Vec<LogSource> = Vec::new();
         for logsource in windows::logsources(self.channel, self.event_id) {

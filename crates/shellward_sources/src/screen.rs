@@ -28,7 +28,7 @@ pub trait Screen: Send + Sync {
         true
     }
 
-    /// Whether records of this route may be skipped unread at all ([`crate::raw`]): asked once
+    /// Whether records of this route may be skipped unread at all (`crate::raw`): asked once
     /// per record, as soon as its route is read; `false` has it decoded without reading the rest
     /// of its text first. The default decodes everything.
     fn may_skip(&self, route: &RawRoute<'_>) -> bool {

@@ -4,7 +4,9 @@
 //! Framing (finding where each record ends) is sequential by nature; decoding and screening a
 //! record needs nothing but its bytes. So the reading thread cuts a batch of records and hands it
 //! to the pool, then cuts the next batch while the pool decodes the first: framing and decoding
-//! overlap, and a single large file keeps every core busy. At most two batches exist at once
+//! overlap, and a single large file keeps every core busy. JSON lines need no sequential framing
+//! at all (a record never spans lines): the reading thread hands out the read window's whole lines
+//! as one block, without copying them, and the pool frames them ([`json::framer::Lines`]). At most two batches exist at once
 //! (the one decoding, the one being cut), so memory stays bounded whatever the input size; results
 //! reach the sink in input order.
 //!
