@@ -135,6 +135,11 @@ impl Screen for RuleScreen {
         self.with_wanted(|wanted| raw.may_skip(&self.rules, route, wanted))
     }
 
+    fn skips_route(&self, route: &RawRoute<'_>) -> bool {
+        let Some(raw) = &self.raw else { return false };
+        self.with_wanted(|wanted| raw.skips_route(route, wanted))
+    }
+
     fn skips_raw(&self, route: &RawRoute<'_>, text: &[u8]) -> bool {
         let Some(raw) = &self.raw else { return false };
         self.with_wanted(|wanted| raw.skips(route, text, wanted))

@@ -163,6 +163,19 @@ impl RawSkips {
         })
     }
 
+    /// Whether a record of `route` is skipped whatever its text (no rule reads the route); if so
+    /// it is counted, as a record of the route and as skipped.
+    pub(crate) fn skips_route(&self, route: &RawRoute<'_>, screen: &Wanted<'_>) -> bool {
+        self.with_plan(route, screen, |plan| {
+            let skip = matches!(plan.test.get(), Some((Test::SkipAll, _)));
+            if skip {
+                plan.seen.fetch_add(1, Ordering::Relaxed);
+                plan.skipped.fetch_add(1, Ordering::Relaxed);
+            }
+            skip
+        })
+    }
+
     /// Whether a record of `route` (which [`RawSkips::may_skip`] allowed) with `text` is skipped.
     pub(crate) fn skips(&self, route: &RawRoute<'_>, text: &[u8], screen: &Wanted<'_>) -> bool {
         self.with_plan(route, screen, |plan| {

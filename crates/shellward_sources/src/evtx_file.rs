@@ -50,6 +50,11 @@ pub(crate) fn read<R: Read + Seek + Send + 'static>(
     let records = parser.serialized_records(move |record| {
         let record = record?;
         let id = record.event_record_id;
+        if let Some(screen) = screen.as_deref()
+            && raw::skips_unrendered(screen, &record)
+        {
+            return Ok(Ok((None, None)));
+        }
         let rendered = record.into_json_bytes()?;
         if let Some(screen) = screen.as_deref()
             && let Ok(text) = std::str::from_utf8(&rendered.data)

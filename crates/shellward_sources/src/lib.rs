@@ -39,6 +39,7 @@ mod csv_rows;
 mod edr;
 mod esxi;
 mod evtx_file;
+mod evtx_route;
 mod follow;
 #[cfg(feature = "fuzzing")]
 #[doc(hidden)]

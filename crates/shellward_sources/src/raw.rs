@@ -5,7 +5,9 @@
 //! The screen decides; the decoder only tells it what it knows and what it will compute
 //! ([`RawRoute`]): the log sources such a record may get, and the fields whose values it computes
 //! rather than copies (so that a rule's text on them need not be in the record's text). The text is
-//! JSON: a record from a JSON file, or the evtx crate's rendering of a binary record.
+//! JSON: a record from a JSON file, or the evtx crate's rendering of a binary record. An EVTX
+//! record's route is read before it is rendered ([`crate::evtx_route`]), so that a record of a
+//! route no rule reads is not rendered at all ([`Screen::skips_route`]).
 
 use crate::json::route::{self, Read, Route};
 use crate::windows::{self, tables::Tables};
@@ -67,6 +69,18 @@ pub(crate) fn skips(screen: &dyn Screen, text: &str, forced: Option<Format>, rea
     let mut ask = |route: &Route| screen.may_skip(&route.raw());
     let Some(route) = route::read(text, forced, read, &mut ask) else { return false };
     screen.skips_raw(&route.raw(), text.as_bytes())
+}
+
+/// Whether an EVTX record is skipped before it is rendered: its route, read from its binary XML
+/// ([`crate::evtx_route`]), is one whose records the screen skips whatever their text
+/// ([`Screen::skips_route`]).
+pub(crate) fn skips_unrendered(screen: &dyn Screen, record: &evtx::EvtxRecord<'_>) -> bool {
+    let Ok(offset) = usize::try_from(record.binxml_offset) else { return false };
+    let len = record.binxml_size as usize;
+    let Some((channel, event_id)) = crate::evtx_route::read(record.chunk.data, offset, len) else {
+        return false;
+    };
+    screen.skips_route(&RawRoute { rendering: Format::EvtxJson, channel: &channel, event_id })
 }
 
 impl Route {

@@ -36,6 +36,15 @@ pub trait Screen: Send + Sync {
         false
     }
 
+    /// Whether every record of this route is skipped unread, whatever its text: asked of a record
+    /// whose route is known before it has a text (an EVTX record, before it is rendered). `true`
+    /// counts the record as one of the route, skipped; `false` counts nothing (the record goes on
+    /// to be rendered, and [`Screen::may_skip`] is asked). The default skips nothing.
+    fn skips_route(&self, route: &RawRoute<'_>) -> bool {
+        let _ = route;
+        false
+    }
+
     /// Whether a record of this route, whose JSON text is `text` (valid, and read to its end),
     /// can be skipped unread: `true` only if [`Screen::screen`] would drop any event the decoder
     /// could build from it. Asked only where [`Screen::may_skip`] said yes.

@@ -1,0 +1,498 @@
+//! An EVTX record's channel and event ID, read from its binary XML before the evtx crate renders it,
+//! so that a record no rule reads is skipped without being rendered ([`crate::raw`]).
+//!
+//! A record is a template instance: a reference to a template definition (elsewhere in its chunk,
+//! or inline) and an array of substitution values. The template says which substitution is the
+//! text of `<Event><System><EventID>` and which is `<Channel>`; the record's array gives their
+//! values. Only the two values are read, in place: nothing is decoded or allocated but the channel.
+//!
+//! The reading is exact or nothing. Anything but the plain shape (a fragment header and one
+//! template instance; `EventID` and `Channel` each holding exactly one substitution and nothing
+//! else; `EventID` an unsigned 16-bit value, `Channel` a non-empty string; every token of the
+//! template one this reader knows) gives no route, and the record is rendered and routed from its
+//! JSON as before. Every read is bounds-checked: hostile bytes give no route, never a panic. A test
+//! holds the route read here to the route of the rendered JSON on every record of the shared EVTX
+//! corpora.
+//!
+//! What a template gives is kept per thread, keyed by its offset in the chunk and checked against a
+//! copy of its bytes (so a chunk reusing an address or an offset cannot be given another chunk's
+//! answer).
+
+use std::cell::RefCell;
+
+/// Where a template puts a record's route.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Template {
+    /// The substitution holding the event ID.
+    event_id: u16,
+    /// The channel: a substitution, or the template's own text ([`Slot::One`] or [`Slot::Text`]).
+    channel: Slot,
+}
+
+/// Binary XML tokens (MS-EVEN6 2.2.12); `| 0x40` marks "more data follows" on some of them.
+mod token {
+    pub(super) const EOF: u8 = 0x00;
+    pub(super) const OPEN_START: u8 = 0x01;
+    pub(super) const CLOSE_START: u8 = 0x02;
+    pub(super) const CLOSE_EMPTY: u8 = 0x03;
+    pub(super) const END_ELEMENT: u8 = 0x04;
+    pub(super) const VALUE: u8 = 0x05;
+    pub(super) const ATTRIBUTE: u8 = 0x06;
+    pub(super) const CDATA: u8 = 0x07;
+    pub(super) const CHAR_REF: u8 = 0x08;
+    pub(super) const ENTITY_REF: u8 = 0x09;
+    pub(super) const PI_TARGET: u8 = 0x0a;
+    pub(super) const PI_DATA: u8 = 0x0b;
+    pub(super) const TEMPLATE_INSTANCE: u8 = 0x0c;
+    pub(super) const SUBSTITUTION: u8 = 0x0d;
+    pub(super) const OPTIONAL_SUBSTITUTION: u8 = 0x0e;
+    pub(super) const FRAGMENT_HEADER: u8 = 0x0f;
+    pub(super) const MORE: u8 = 0x40;
+}
+
+/// Substitution value types this reader reads.
+const STRING: u8 = 0x01;
+const UINT16: u8 = 0x06;
+
+/// A template definition's header: next template offset, GUID, data size.
+const TEMPLATE_HEADER: usize = 4 + 16 + 4;
+
+/// The templates a thread has read: (offset in chunk, the definition's bytes, what it gave).
+type Seen = Vec<(u32, Box<[u8]>, Option<Template>)>;
+
+/// How many templates a thread keeps (a chunk rarely has more than a few dozen).
+const KEPT: usize = 256;
+
+thread_local! {
+    static TEMPLATES: RefCell<Seen> = const { RefCell::new(Vec::new()) };
+}
+
+/// The channel and event ID of the record whose binary XML is `chunk[offset..offset + len]`, if
+/// it has the plain shape (see the module documentation).
+pub(crate) fn read(chunk: &[u8], offset: usize, len: usize) -> Option<(String, i64)> {
+    let record = chunk.get(offset..offset.checked_add(len)?)?;
+    // A fragment header, then the template instance.
+    let [token::FRAGMENT_HEADER, _, _, _, token::TEMPLATE_INSTANCE, ..] = record else {
+        return None;
+    };
+    let mut at = Cursor { bytes: chunk, pos: offset + 5 };
+    at.skip(1)?;
+    let _template_id = at.u32()?;
+    let definition = at.u32()?;
+    let template = template_bytes(chunk, definition)?;
+    if at.pos == definition as usize {
+        at.skip(template.len())?;
+    }
+    let template = template_of(chunk, definition, template)?;
+    let count = at.u32()? as usize;
+    let descriptors = at.pos;
+    at.skip(count.checked_mul(4)?)?;
+    // Where each value starts: the sizes of the values before it.
+    let (mut event_id, mut channel) = (None, None);
+    let mut value = at.pos;
+    for index in 0..count {
+        let d = descriptors + index * 4;
+        let size = usize::from(u16::from_le_bytes([*chunk.get(d)?, *chunk.get(d + 1)?]));
+        let kind = *chunk.get(d + 2)?;
+        let bytes = chunk.get(value..value.checked_add(size)?)?;
+        if index == usize::from(template.event_id) {
+            event_id = Some((kind, bytes));
+        }
+        if template.channel == Slot::One(index as u16) {
+            channel = Some((kind, bytes));
+        }
+        value += size;
+    }
+    let event_id = match event_id? {
+        (UINT16, &[lo, hi]) => i64::from(u16::from_le_bytes([lo, hi])),
+        _ => return None,
+    };
+    let channel = match (template.channel, channel) {
+        (Slot::Text(text), _) => text,
+        (_, Some((STRING, bytes))) if !bytes.is_empty() && bytes.len() % 2 == 0 => utf16(bytes)?,
+        _ => return None,
+    };
+    Some((channel, event_id))
+}
+
+/// A string value: UTF-16LE, without trailing NULs; `None` if invalid, empty or holding a NUL.
+fn utf16(bytes: &[u8]) -> Option<String> {
+    let units = bytes.chunks_exact(2).map(|pair| u16::from_le_bytes([pair[0], pair[1]]));
+    let text = char::decode_utf16(units).collect::<Result<String, _>>().ok()?;
+    let text = text.trim_end_matches('\0');
+    (!text.is_empty() && !text.contains('\0')).then(|| text.to_owned())
+}
+
+/// The bytes of the template definition at `offset`: its header and data.
+fn template_bytes(chunk: &[u8], offset: u32) -> Option<&[u8]> {
+    let start = offset as usize;
+    let size = chunk.get(start + 20..start + 24)?;
+    let size = u32::from_le_bytes(size.try_into().ok()?) as usize;
+    chunk.get(start..start.checked_add(TEMPLATE_HEADER)?.checked_add(size)?)
+}
+
+/// What the template at `offset` (whose bytes are `template`) gives, read once per thread.
+fn template_of(chunk: &[u8], offset: u32, template: &[u8]) -> Option<Template> {
+    TEMPLATES.with_borrow_mut(|seen| {
+        if let Some((_, _, known)) =
+            seen.iter().find(|(at, bytes, _)| *at == offset && **bytes == *template)
+        {
+            return known.clone();
+        }
+        let known = walk_template(chunk, offset as usize + TEMPLATE_HEADER, template.len());
+        if seen.len() == KEPT {
+            seen.clear();
+        }
+        seen.push((offset, template.into(), known.clone()));
+        known
+    })
+}
+
+/// Which element a template's tokens are in, for [`walk_template`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Target {
+    EventId,
+    Channel,
+}
+
+/// Reads a template definition's tokens (from `start`, `len` bytes with its header) for the
+/// substitutions that are the whole text of `Event/System/EventID` and `Event/System/Channel`
+/// (or, for the channel, the template's own text).
+fn walk_template(chunk: &[u8], start: usize, len: usize) -> Option<Template> {
+    let end = (start - TEMPLATE_HEADER).checked_add(len)?;
+    let mut at = Cursor { bytes: chunk.get(..end)?, pos: start };
+    // Open elements (whether each is a target, and its path is Event/System so far), and whether a
+    // start tag is open (its attributes are being read).
+    let mut path: Vec<Option<&[u8]>> = Vec::new();
+    let mut in_start_tag = false;
+    let (mut event_id, mut channel) = (Slot::Empty, Slot::Empty);
+    loop {
+        let byte = at.u8()?;
+        let (kind, more) = (byte & !token::MORE, byte & token::MORE != 0);
+        let target = || match path.as_slice() {
+            [Some(b"Event"), Some(b"System"), Some(name)] if !in_start_tag => match *name {
+                b"EventID" => Some(Target::EventId),
+                b"Channel" => Some(Target::Channel),
+                _ => None,
+            },
+            _ => None,
+        };
+        match kind {
+            token::EOF if !more => break,
+            token::FRAGMENT_HEADER if !more => at.skip(3)?,
+            token::OPEN_START => {
+                let _dependency = at.u16()?;
+                let _size = at.u32()?;
+                let name = at.name()?;
+                if more {
+                    let _attributes = at.u32()?;
+                }
+                // Only the names on the way to the targets matter.
+                let known = match (path.as_slice(), name) {
+                    ([], b"Event") | ([Some(b"Event")], b"System") => Some(name),
+                    ([Some(b"Event"), Some(b"System")], b"EventID" | b"Channel") => Some(name),
+                    _ => None,
+                };
+                path.push(known);
+                in_start_tag = true;
+            }
+            token::CLOSE_START if !more => in_start_tag = false,
+            token::CLOSE_EMPTY | token::END_ELEMENT if !more => {
+                path.pop()?;
+                in_start_tag = false;
+            }
+            token::ATTRIBUTE => {
+                at.name()?;
+            }
+            token::SUBSTITUTION | token::OPTIONAL_SUBSTITUTION if !more => {
+                let index = at.u16()?;
+                let _kind = at.u8()?;
+                match target() {
+                    Some(Target::EventId) => event_id.fill(index),
+                    Some(Target::Channel) => channel.fill(index),
+                    None => {}
+                }
+            }
+            token::VALUE if at.u8()? == STRING => {
+                let text = at.utf16_text()?;
+                match target() {
+                    Some(Target::EventId) => event_id = Slot::Mixed,
+                    Some(Target::Channel) => channel.text(text),
+                    None => {}
+                }
+            }
+            // A value of another type: its size is not read here.
+            token::VALUE => return None,
+            token::CDATA | token::CHAR_REF | token::ENTITY_REF => {
+                match target() {
+                    Some(Target::EventId) => event_id = Slot::Mixed,
+                    Some(Target::Channel) => channel = Slot::Mixed,
+                    None => {}
+                }
+                match kind {
+                    token::CDATA => {
+                        at.utf16_text()?;
+                    }
+                    token::CHAR_REF => at.skip(2)?,
+                    _ => {
+                        at.name()?;
+                    }
+                }
+            }
+            token::PI_TARGET if !more => {
+                at.name()?;
+            }
+            token::PI_DATA if !more => {
+                at.utf16_text()?;
+            }
+            // A template instance inside a template, or a token this reader does not know.
+            _ => return None,
+        }
+    }
+    match (event_id, channel) {
+        (Slot::One(event_id), channel @ (Slot::One(_) | Slot::Text(_))) => {
+            Some(Template { event_id, channel })
+        }
+        _ => None,
+    }
+}
+
+/// What a target element holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Slot {
+    Empty,
+    /// Exactly one substitution, this one.
+    One(u16),
+    /// Exactly one text, this one (valid, without NUL).
+    Text(String),
+    /// Anything else (more than one token, or a text that is not valid).
+    Mixed,
+}
+
+impl Slot {
+    fn fill(&mut self, index: u16) {
+        *self = match self {
+            Slot::Empty => Slot::One(index),
+            _ => Slot::Mixed,
+        };
+    }
+
+    /// A text (UTF-16LE bytes).
+    fn text(&mut self, utf16_bytes: &[u8]) {
+        *self = match (&self, utf16(utf16_bytes)) {
+            (Slot::Empty, Some(text)) => Slot::Text(text),
+            _ => Slot::Mixed,
+        };
+    }
+}
+
+/// A bounds-checked reader over a chunk's bytes.
+struct Cursor<'a> {
+    bytes: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> Cursor<'a> {
+    fn take(&mut self, n: usize) -> Option<&'a [u8]> {
+        let bytes = self.bytes.get(self.pos..self.pos.checked_add(n)?)?;
+        self.pos += n;
+        Some(bytes)
+    }
+
+    fn skip(&mut self, n: usize) -> Option<()> {
+        self.take(n).map(drop)
+    }
+
+    fn u8(&mut self) -> Option<u8> {
+        self.take(1).map(|b| b[0])
+    }
+
+    fn u16(&mut self) -> Option<u16> {
+        self.take(2).map(|b| u16::from_le_bytes([b[0], b[1]]))
+    }
+
+    fn u32(&mut self) -> Option<u32> {
+        self.take(4).map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+    }
+
+    /// A length-prefixed UTF-16 text: its bytes.
+    fn utf16_text(&mut self) -> Option<&'a [u8]> {
+        let units = usize::from(self.u16()?);
+        self.take(units * 2)
+    }
+
+    /// A name reference: its offset in the chunk, and the name stored inline when the offset is
+    /// here. Gives the name's ASCII bytes, or an empty slice for a name that is not ASCII.
+    fn name(&mut self) -> Option<&'a [u8]> {
+        let offset = self.u32()? as usize;
+        let name = name_at(self.bytes, offset)?;
+        if offset == self.pos {
+            // Next-name offset, hash, length, the characters (UTF-16) and their NUL.
+            self.skip(4 + 2 + 2 + name.len() + 2)?;
+        }
+        Some(name_ascii(name))
+    }
+}
+
+/// The UTF-16LE characters of the name stored at `offset` (after its next-name offset and hash,
+/// and its length).
+fn name_at(chunk: &[u8], offset: usize) -> Option<&[u8]> {
+    let len = chunk.get(offset + 6..offset + 8)?;
+    let units = usize::from(u16::from_le_bytes([len[0], len[1]]));
+    chunk.get(offset + 8..offset + 8 + units * 2)
+}
+
+/// A UTF-16LE name as ASCII bytes if it is ASCII, else empty: the target names are ASCII, so only
+/// their own spelling must compare equal. The bytes are taken from the even positions when every
+/// odd one is zero.
+fn name_ascii(utf16: &[u8]) -> &'static [u8] {
+    const NAMES: [&[u8]; 4] = [b"Event", b"System", b"EventID", b"Channel"];
+    NAMES
+        .into_iter()
+        .find(|name| {
+            name.len() * 2 == utf16.len()
+                && name.iter().zip(utf16.chunks_exact(2)).all(|(&c, unit)| unit == [c, 0])
+        })
+        .unwrap_or(b"")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::json::route::{self, Read};
+    use evtx::{EvtxParser, ParserSettings};
+    use shellward_event::Format;
+
+    /// Every EVTX file under `dir`.
+    fn evtx_files(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+        let mut files = Vec::new();
+        let mut dirs = vec![dir.to_path_buf()];
+        while let Some(dir) = dirs.pop() {
+            for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+                let path = entry.path();
+                if path.is_dir() {
+                    dirs.push(path);
+                } else if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("evtx")) {
+                    files.push(path);
+                }
+            }
+        }
+        files
+    }
+
+    /// (records, records with a route read here); panics where a route read here differs from the
+    /// rendered record's.
+    fn check(path: &std::path::Path) -> (u64, u64) {
+        let Ok(mut parser) = EvtxParser::from_path(path) else { return (0, 0) };
+        let (mut records, mut read_here) = (0, 0);
+        let settings = ParserSettings::default().num_threads(1);
+        let mut chunks = parser.chunks();
+        while let Some(Ok(mut chunk)) = chunks.next() {
+            let Ok(mut chunk) = chunk.parse(std::sync::Arc::new(settings.clone())) else {
+                continue;
+            };
+            for record in chunk.iter().flatten() {
+                records += 1;
+                let offset = usize::try_from(record.binxml_offset).expect("offset");
+                let early = read(record.chunk.data, offset, record.binxml_size as usize);
+                let Ok(json) = record.into_json() else { continue };
+                let Some((channel, event_id)) = early else { continue };
+                read_here += 1;
+                let rendered =
+                    route::read(&json.data, Some(Format::EvtxJson), Read::SystemOnly, &mut |_| {
+                        true
+                    });
+                let rendered = rendered.map(|r| (r.channel, r.event_id));
+                assert_eq!(
+                    Some((channel, event_id)),
+                    rendered,
+                    "{} record {}",
+                    path.display(),
+                    json.event_record_id
+                );
+            }
+        }
+        (records, read_here)
+    }
+
+    #[test]
+    fn the_route_read_from_binary_xml_is_the_rendered_records() {
+        let Some(corpora) = shellward_testdata::corpora() else { return };
+        for dir in [&corpora.mitre, &corpora.samples] {
+            let (mut records, mut read_here) = (0, 0);
+            for file in evtx_files(dir) {
+                let (r, h) = check(&file);
+                records += r;
+                read_here += h;
+            }
+            eprintln!(
+                "{}: {read_here} of {records} records routed before rendering",
+                dir.display()
+            );
+            assert!(read_here * 10 > records * 8, "{read_here} of {records}");
+        }
+    }
+
+    /// The first chunk of a fixture, and where its records' binary XML is.
+    fn fixture_chunk() -> (Vec<u8>, Vec<(usize, usize)>) {
+        let path = shellward_testdata::repo_root()
+            .join("crates/shellward_sources/tests/fixtures/mssql_15457_xp_cmdshell_enabled.evtx");
+        let file = std::fs::read(path).expect("fixture");
+        let mut data = evtx::EvtxChunkData::new(file[4096..4096 + 65536].to_vec(), false).unwrap();
+        let settings = std::sync::Arc::new(ParserSettings::default());
+        let mut chunk = data.parse(settings).unwrap();
+        let records: Vec<_> = chunk
+            .iter()
+            .flatten()
+            .map(|r| (r.binxml_offset as usize, r.binxml_size as usize))
+            .collect();
+        (file[4096..4096 + 65536].to_vec(), records)
+    }
+
+    #[test]
+    fn a_fixture_chunk_is_routed() {
+        let (chunk, records) = fixture_chunk();
+        assert!(!records.is_empty());
+        for (offset, len) in records {
+            assert!(read(&chunk, offset, len).is_some());
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(300))]
+        /// Bytes changed anywhere in a real chunk (its templates, names, values, sizes) give a
+        /// route or none, never a panic.
+        #[test]
+        fn changed_bytes_never_panic(
+            changes in proptest::collection::vec(
+                (proptest::prelude::any::<proptest::sample::Index>(), proptest::num::u8::ANY),
+                1..12,
+            )
+        ) {
+            let (mut chunk, records) = fixture_chunk();
+            // Within the chunk's header (its string and template tables) and records.
+            let used = records.iter().map(|(offset, len)| offset + len).max().unwrap_or(512);
+            for (at, byte) in changes {
+                chunk[at.index(used)] = byte;
+            }
+            for (offset, len) in records {
+                let _ = read(&chunk, offset, len);
+            }
+        }
+    }
+
+    #[test]
+    fn hostile_bytes_give_no_route_and_no_panic() {
+        // A chunk's worth of bytes of every value at every offset a reader would look at.
+        let mut bytes = vec![0u8; 4096];
+        for (i, b) in bytes.iter_mut().enumerate() {
+            *b = (i as u8).wrapping_mul(31).wrapping_add(7);
+        }
+        bytes[100..105].copy_from_slice(&[0x0f, 1, 1, 0, 0x0c]);
+        for len in [0, 1, 5, 10, 50, 4000, usize::MAX] {
+            for offset in [0, 100, 4095, 4096, usize::MAX] {
+                assert_eq!(read(&bytes, offset, len), None);
+            }
+        }
+    }
+}
