@@ -7,6 +7,7 @@
 //! before its event is built. A chunk or record the crate refuses becomes a [`Problem`] naming the chunk or record, and the records around it still come
 //! out.
 
+use crate::evtx_extent::{self, CHUNK, FILE_HEADER};
 use crate::json::evtx_json;
 use crate::json::route;
 use crate::problem::{DecodeError, Location, Problem, Severity};
@@ -28,14 +29,15 @@ pub(crate) fn read<R: Read + Seek + Send + 'static>(
     sink: &mut dyn Sink,
 ) -> ControlFlow<()> {
     // The evtx crate silently ignores a partial last chunk; a truncated log should say so.
-    let partial = source.seek(SeekFrom::End(0)).ok().and_then(|len| {
-        let body = len.checked_sub(FILE_HEADER)?;
-        (body % CHUNK != 0).then_some((body / CHUNK, body % CHUNK))
-    });
+    let Ok(len) = source.seek(SeekFrom::End(0)) else { return ControlFlow::Continue(()) };
+    let partial = len
+        .checked_sub(FILE_HEADER)
+        .and_then(|body| (body % CHUNK != 0).then_some((body / CHUNK, body % CHUNK)));
+    let live = evtx_extent::live_len(&mut source, len);
     if source.rewind().is_err() {
         return ControlFlow::Continue(());
     }
-    let parser = match EvtxParser::from_read_seek(source) {
+    let parser = match EvtxParser::from_read_seek(evtx_extent::Bounded::new(source, live)) {
         Ok(p) => p,
         Err(e) => {
             let (location, message) = describe(&e);
@@ -92,9 +94,6 @@ pub(crate) fn read<R: Read + Seek + Send + 'static>(
     }
     ControlFlow::Continue(())
 }
-
-const FILE_HEADER: u64 = 4096;
-const CHUNK: u64 = 65536;
 
 /// A record whose text held invalid UTF-16 (the event is kept, with U+FFFD in its place).
 fn warn_replaced(path: &Arc<str>, record: u64, field: &str, sink: &mut dyn Sink) {

@@ -38,6 +38,7 @@ mod collect;
 mod csv_rows;
 mod edr;
 mod esxi;
+mod evtx_extent;
 mod evtx_file;
 mod evtx_route;
 mod follow;
