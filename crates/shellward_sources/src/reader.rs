@@ -175,8 +175,20 @@ fn read_stream(
     sink: &mut dyn Sink,
     nesting: u8,
 ) -> ControlFlow<()> {
+    // An EVTX file says so in its first bytes, and is read again from its start: its sample stops
+    // there, so that the first chunk is not read twice.
     let mut head = Vec::with_capacity(sniff::SAMPLE);
-    if let Err(e) = (&mut *reader).take(sniff::SAMPLE as u64).read_to_end(&mut head) {
+    let sampled =
+        (&mut *reader).take(sniff::EVTX_SIGNATURE as u64).read_to_end(&mut head).and_then(|_| {
+            if sniff::kind(&head) == Kind::Evtx
+                && matches!(options.format, None | Some(Format::Evtx))
+            {
+                return Ok(0);
+            }
+            let rest = (sniff::SAMPLE - head.len()) as u64;
+            (&mut *reader).take(rest).read_to_end(&mut head)
+        });
+    if let Err(e) = sampled {
         sink.problem(Problem::error(name, None, e.into()));
         return ControlFlow::Continue(());
     }

@@ -68,6 +68,9 @@ impl TextKind {
 /// How much of a stream's start is read to recognize it.
 pub(crate) const SAMPLE: usize = 64 << 10;
 
+/// How many bytes tell an EVTX file ([`Kind::Evtx`]).
+pub(crate) const EVTX_SIGNATURE: usize = 8;
+
 /// How many of the sample's lines vote on a line-oriented format.
 const VOTING_LINES: usize = 512;
 
