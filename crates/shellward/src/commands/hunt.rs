@@ -121,6 +121,9 @@ pub(crate) fn run(args: &HuntArgs, threads: Option<usize>) -> anyhow::Result<Exi
     if let Some(fail_on) = args.fail_on {
         status.fail_on(fail_on, summary.at_or_above(fail_on));
     }
+    // The rules are freed with the process rather than piece by piece: dropping 2,400 compiled
+    // SigmaHQ rules and their parsed YAML took 5% of the time of a hunt with them.
+    std::mem::forget((rules.loaded, options, screen, stats, set));
     Ok(status.finish())
 }
 
