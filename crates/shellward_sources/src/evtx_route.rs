@@ -73,7 +73,7 @@ thread_local! {
 /// it has the plain shape (see the module documentation).
 pub(crate) fn read(chunk: &[u8], offset: usize, len: usize) -> Option<(String, i64)> {
     let record = chunk.get(offset..offset.checked_add(len)?)?;
-    // A fragment header, then the template instance.
+    // A fragment header, then the record's element or its template instance.
     let [token::FRAGMENT_HEADER, _, _, _, next, ..] = record else { return None };
     if *next & !token::MORE == token::OPEN_START {
         return walk_record(chunk, offset + 4, offset + len);
@@ -91,23 +91,21 @@ pub(crate) fn read(chunk: &[u8], offset: usize, len: usize) -> Option<(String, i
     }
     let template = template_of(chunk, definition, template)?;
     let count = at.u32()? as usize;
-    let descriptors = at.pos;
-    at.skip(count.checked_mul(4)?)?;
-    // Where each value starts: the sizes of the values before it.
+    // Each value's size and type, then the values one after another.
+    let mut descriptors = Cursor { bytes: chunk, pos: at.pos };
+    let mut values = Cursor { bytes: chunk, pos: at.pos.checked_add(count.checked_mul(4)?)? };
     let (mut event_id, mut channel) = (None, None);
-    let mut value = at.pos;
     for index in 0..count {
-        let d = descriptors + index * 4;
-        let size = usize::from(u16::from_le_bytes([*chunk.get(d)?, *chunk.get(d + 1)?]));
-        let kind = *chunk.get(d + 2)?;
-        let bytes = chunk.get(value..value.checked_add(size)?)?;
+        let size = usize::from(descriptors.u16()?);
+        let kind = descriptors.u8()?;
+        descriptors.skip(1)?;
+        let bytes = values.take(size)?;
         if index == usize::from(template.event_id) {
             event_id = Some((kind, bytes));
         }
         if template.channel == Slot::One(index as u16) {
             channel = Some((kind, bytes));
         }
-        value += size;
     }
     let event_id = match event_id? {
         (UINT16, &[lo, hi]) => i64::from(u16::from_le_bytes([lo, hi])),
@@ -145,7 +143,8 @@ fn template_of(chunk: &[u8], offset: u32, template: &[u8]) -> Option<Template> {
         {
             return known.clone();
         }
-        let known = walk_template(chunk, offset as usize + TEMPLATE_HEADER, template.len());
+        let start = offset as usize;
+        let known = walk_template(chunk, start + TEMPLATE_HEADER, start + template.len());
         if seen.len() == KEPT {
             seen.clear();
         }
@@ -154,18 +153,17 @@ fn template_of(chunk: &[u8], offset: u32, template: &[u8]) -> Option<Template> {
     })
 }
 
-/// Which element a template's tokens are in, for [`walk_template`].
+/// Which element the tokens are in, for [`walk`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Target {
     EventId,
     Channel,
 }
 
-/// Reads a template definition's tokens (from `start`, `len` bytes with its header) for the
+/// Reads a template definition's tokens (`chunk[start..end]`, after its header) for the
 /// substitutions that are the whole text of `Event/System/EventID` and `Event/System/Channel`
 /// (or, for the channel, the template's own text).
-fn walk_template(chunk: &[u8], start: usize, len: usize) -> Option<Template> {
-    let end = (start - TEMPLATE_HEADER).checked_add(len)?;
+fn walk_template(chunk: &[u8], start: usize, end: usize) -> Option<Template> {
     match walk(chunk, start, end, true)? {
         (Slot::One(event_id), channel @ (Slot::One(_) | Slot::Text(_))) => {
             Some(Template { event_id, channel })

@@ -6,9 +6,9 @@
 //! to the pool, then cuts the next batch while the pool decodes the first: framing and decoding
 //! overlap, and a single large file keeps every core busy. JSON lines need no sequential framing
 //! at all (a record never spans lines): the reading thread hands out the read window's whole lines
-//! as one block, without copying them, and the pool frames them ([`json::framer::Lines`]). At most two batches exist at once
-//! (the one decoding, the one being cut), so memory stays bounded whatever the input size; results
-//! reach the sink in input order.
+//! as one block, without copying them, and the pool frames them ([`json::framer::Lines`]). At most
+//! two batches exist at once (the one decoding, the one being cut), so memory stays bounded
+//! whatever the input size; results reach the sink in input order.
 //!
 //! What is not self-contained is handled in the sequential passes around the pool:
 //! - column headers (IIS W3C `#Fields:` directives, the header line of a CSV export) are read by
@@ -269,9 +269,9 @@ impl Decoder<'_> {
                 };
             }
             _ => {
-                let mut records = Vec::with_capacity(1);
-                json::decode(bytes, self.name, line, self.forced, self.screen, &mut records);
-                return records.into_iter().map(|r| (line, r)).collect();
+                let mut decoded = Vec::with_capacity(1);
+                self.decode_json(bytes, line, &mut Vec::new(), &mut decoded);
+                return decoded;
             }
         };
         vec![(line, event.map(|event| screen::apply(self.screen, event)))]
@@ -282,13 +282,23 @@ impl Decoder<'_> {
         let mut decoded = Vec::new();
         let mut records = Vec::with_capacity(1);
         lines.frames(|line, frame| match frame {
-            Ok(bytes) => {
-                json::decode(bytes, self.name, line, self.forced, self.screen, &mut records);
-                decoded.extend(records.drain(..).map(|r| (line, r)));
-            }
+            Ok(bytes) => self.decode_json(bytes, line, &mut records, &mut decoded),
             Err(error) => decoded.push((line, Err(error))),
         });
         decoded
+    }
+
+    /// Decodes one JSON record starting on `line` (or each record its envelope wraps) into
+    /// `decoded`, through `records` (left empty).
+    fn decode_json(
+        &self,
+        bytes: &[u8],
+        line: u64,
+        records: &mut Vec<Result<Screened, DecodeError>>,
+        decoded: &mut Vec<Decoded>,
+    ) {
+        json::decode(bytes, self.name, line, self.forced, self.screen, records);
+        decoded.extend(records.drain(..).map(|r| (line, r)));
     }
 
     fn deliver(&self, decoded: Vec<Decoded>, sink: &mut dyn Sink) -> ControlFlow<()> {

@@ -14,8 +14,8 @@
 //! - it holds no control character and no `"` (whose escapes vary by producer), and is not a
 //!   number that a float could print otherwise (`1e3`);
 //! - it is ASCII, or else its longest ASCII run is used (at least [`MIN_ASCII_RUN`] bytes): the
-//!   search folds ASCII case only (atoms and text are lowered), and only ASCII characters keep
-//!   their offsets.
+//!   search folds ASCII case only (the atoms are folded, the text is lowered), and only ASCII
+//!   characters keep their offsets.
 //!
 //! Its backslashes are doubled (JSON's escape). A rule with no usable atom makes the plan decode
 //! everything. Text that could hide an atom from this search is always decoded: an escape other
@@ -219,11 +219,9 @@ impl RawPlan {
         texts.sort_unstable();
         texts.dedup();
         let atoms = texts.len();
+        // The atoms are folded already; the automaton is searched over lowered text.
         texts.extend(FOLDS_TO_ASCII.iter().map(|c| c.to_string()));
-        texts.extend(LINEAGE_READS.iter().map(|name| (*name).to_owned()));
-        for text in &mut texts {
-            text.make_ascii_lowercase();
-        }
+        texts.extend(LINEAGE_READS.iter().map(|name| name.to_ascii_lowercase()));
         let kind = if texts.len() <= SMALL_DFA {
             AhoCorasickKind::DFA
         } else {
