@@ -140,6 +140,11 @@ impl Screen for RuleScreen {
         self.with_wanted(|wanted| raw.skips_route(route, wanted))
     }
 
+    fn skipped_route(&self, route: &RawRoute<'_>, records: u64) {
+        let Some(raw) = &self.raw else { return };
+        self.with_wanted(|wanted| raw.skipped_route(route, records, wanted))
+    }
+
     fn skips_raw(&self, route: &RawRoute<'_>, text: &[u8]) -> bool {
         let Some(raw) = &self.raw else { return false };
         self.with_wanted(|wanted| raw.skips(route, text, wanted))

@@ -163,16 +163,17 @@ impl RawSkips {
         })
     }
 
-    /// Whether a record of `route` is skipped whatever its text (no rule reads the route); if so
-    /// it is counted, as a record of the route and as skipped.
+    /// Whether records of `route` are skipped whatever their text (no rule reads the route).
     pub(crate) fn skips_route(&self, route: &RawRoute<'_>, screen: &Wanted<'_>) -> bool {
+        self.with_plan(route, screen, |plan| matches!(plan.test.get(), Some((Test::SkipAll, _))))
+    }
+
+    /// Counts `records` records of `route` that [`RawSkips::skips_route`] let be skipped, as
+    /// records of the route and as skipped.
+    pub(crate) fn skipped_route(&self, route: &RawRoute<'_>, records: u64, screen: &Wanted<'_>) {
         self.with_plan(route, screen, |plan| {
-            let skip = matches!(plan.test.get(), Some((Test::SkipAll, _)));
-            if skip {
-                plan.seen.fetch_add(1, Ordering::Relaxed);
-                plan.skipped.fetch_add(1, Ordering::Relaxed);
-            }
-            skip
+            plan.seen.fetch_add(records, Ordering::Relaxed);
+            plan.skipped.fetch_add(records, Ordering::Relaxed);
         })
     }
 

@@ -7,7 +7,7 @@
 //! before its event is built. A chunk or record the crate refuses becomes a [`Problem`] naming the chunk or record, and the records around it still come
 //! out.
 
-use crate::evtx_extent::{self, CHUNK, FILE_HEADER};
+use crate::evtx_extent::{self, CHUNK, Chunks, FILE_HEADER, View};
 use crate::json::evtx_json;
 use crate::json::route;
 use crate::problem::{DecodeError, Location, Problem, Severity};
@@ -33,14 +33,15 @@ pub(crate) fn read<R: Read + Seek + Send + 'static>(
     let partial = len
         .checked_sub(FILE_HEADER)
         .and_then(|body| (body % CHUNK != 0).then_some((body / CHUNK, body % CHUNK)));
-    let live = evtx_extent::live_len(&mut source, len);
-    if source.rewind().is_err() {
-        return ControlFlow::Continue(());
+    let choice = evtx_extent::choose(&mut source, len, options.screen.as_deref());
+    if choice.skipped_records > 0 {
+        sink.dropped(choice.skipped_records);
     }
-    let parser = match EvtxParser::from_read_seek(evtx_extent::Bounded::new(source, live)) {
+    let chunks = choice.chunks;
+    let parser = match EvtxParser::from_read_seek(View::new(source, len, chunks.clone())) {
         Ok(p) => p,
         Err(e) => {
-            let (location, message) = describe(&e);
+            let (location, message) = describe(e, &chunks);
             sink.problem(Problem::error(path, location, DecodeError::Evtx(message)));
             return ControlFlow::Continue(());
         }
@@ -81,7 +82,7 @@ pub(crate) fn read<R: Read + Seek + Send + 'static>(
                 sink.problem(Problem::error(path, Some(Location::Record(id)), error))
             }
             Err(e) => {
-                let (location, message) = describe(&e);
+                let (location, message) = describe(e, &chunks);
                 sink.problem(Problem::error(path, location, DecodeError::Evtx(message)));
             }
         }
@@ -143,8 +144,17 @@ fn build(
     Ok(screen::apply(screen, event))
 }
 
-/// Where an evtx error is, and its chain of causes as one line.
-fn describe(error: &EvtxError) -> (Option<Location>, String) {
+/// Where an evtx error is, and its chain of causes as one line; the crate's chunk numbers (in the
+/// view it was given) are turned into numbers in the file.
+fn describe(mut error: EvtxError, chunks: &Chunks) -> (Option<Location>, String) {
+    match &mut error {
+        EvtxError::FailedToParseChunk { chunk_id, .. } => *chunk_id = chunks.in_file(*chunk_id),
+        EvtxError::FailedToReadRecordAt { chunk: Some(chunk), .. } => {
+            *chunk = chunks.in_file(*chunk)
+        }
+        _ => {}
+    }
+    let error = &error;
     let location = match error {
         EvtxError::FailedToParseRecord { record_id, .. } => Some(Location::Record(*record_id)),
         EvtxError::FailedToParseChunk { chunk_id, .. } => Some(Location::Chunk(*chunk_id)),

@@ -119,6 +119,35 @@ pub(crate) fn read(chunk: &[u8], offset: usize, len: usize) -> Option<(String, i
     Some((channel, event_id))
 }
 
+/// A chunk's header, before its first record.
+const CHUNK_HEADER: usize = 512;
+/// A record's header, before its binary XML: signature, size, record ID, time written.
+const RECORD_HEADER: usize = 24;
+
+/// Walks a chunk's records as the evtx crate does (from the chunk header to the free space, or to
+/// the record the header names last) and gives `each` the route of every one, in order. Gives the
+/// number of records, or `None` as soon as `each` says no, a record has no route read here, or the
+/// chunk or a record header is one the crate would refuse (its signature, size, time or bounds).
+pub(crate) fn chunk_routes(chunk: &[u8], mut each: impl FnMut(&str, i64) -> bool) -> Option<u64> {
+    let header = evtx::EvtxChunkHeader::from_bytes(chunk).ok()?;
+    let live_end = (header.free_space_offset as usize).min(chunk.len());
+    let (mut at, mut records) = (CHUNK_HEADER, 0);
+    while at < live_end {
+        let record = evtx::EvtxRecordHeader::from_bytes_at(chunk, at).ok()?;
+        let size = record.record_data_size().ok()? as usize;
+        let (channel, event_id) = read(chunk, at + RECORD_HEADER, size)?;
+        if !each(&channel, event_id) {
+            return None;
+        }
+        records += 1;
+        if record.event_record_id == header.last_event_record_id {
+            break;
+        }
+        at += record.data_size as usize;
+    }
+    Some(records)
+}
+
 /// A string value: UTF-16LE, without trailing NULs; `None` if invalid, empty or holding a NUL.
 fn utf16(bytes: &[u8]) -> Option<String> {
     let units = bytes.chunks_exact(2).map(|pair| u16::from_le_bytes([pair[0], pair[1]]));
@@ -416,10 +445,22 @@ mod tests {
             let Ok(mut chunk) = chunk.parse(std::sync::Arc::new(settings.clone())) else {
                 continue;
             };
-            for record in chunk.iter().flatten() {
+            let mut walked = Vec::new();
+            let walk = chunk_routes(chunk.data, |channel, event_id| {
+                walked.push((channel.to_owned(), event_id));
+                true
+            });
+            let mut early_routes = Vec::new();
+            let mut failed = false;
+            for record in chunk.iter() {
+                let Ok(record) = record else {
+                    failed = true;
+                    continue;
+                };
                 records += 1;
                 let offset = usize::try_from(record.binxml_offset).expect("offset");
                 let early = read(record.chunk.data, offset, record.binxml_size as usize);
+                early_routes.push(early.clone());
                 let Ok(json) = record.into_json() else { continue };
                 let Some((channel, event_id)) = early else { continue };
                 read_here += 1;
@@ -435,6 +476,21 @@ mod tests {
                     path.display(),
                     json.event_record_id
                 );
+            }
+            // A chunk walked whole gives the routes of the crate's records, in order; one with a
+            // record the crate refuses, or without a route read here, is not walked whole.
+            match walk {
+                Some(n) => {
+                    assert!(!failed, "{}: a chunk walked whole has a bad record", path.display());
+                    assert_eq!(n as usize, walked.len());
+                    let walked: Vec<_> = walked.into_iter().map(Some).collect();
+                    assert_eq!(walked, early_routes, "{}", path.display());
+                }
+                None => assert!(
+                    failed || early_routes.iter().any(Option::is_none),
+                    "{}: a chunk not walked whole has every route",
+                    path.display()
+                ),
             }
         }
         (records, read_here)
@@ -478,9 +534,22 @@ mod tests {
     fn a_fixture_chunk_is_routed() {
         let (chunk, records) = fixture_chunk();
         assert!(!records.is_empty());
-        for (offset, len) in records {
-            assert!(read(&chunk, offset, len).is_some());
+        let mut routes = Vec::new();
+        for &(offset, len) in &records {
+            routes.push(read(&chunk, offset, len).expect("a route"));
         }
+        let mut walked = Vec::new();
+        let walk = chunk_routes(&chunk, |channel, event_id| {
+            walked.push((channel.to_owned(), event_id));
+            true
+        });
+        assert_eq!(walk, Some(records.len() as u64));
+        assert_eq!(walked, routes);
+        // `each` saying no stops the walk; a chunk without its signature is not walked.
+        assert_eq!(chunk_routes(&chunk, |_, _| false), None);
+        let mut unsigned = chunk.clone();
+        unsigned[0] = b'X';
+        assert_eq!(chunk_routes(&unsigned, |_, _| true), None);
     }
 
     proptest::proptest! {
@@ -503,6 +572,7 @@ mod tests {
             for (offset, len) in records {
                 let _ = read(&chunk, offset, len);
             }
+            let _ = chunk_routes(&chunk, |_, _| true);
         }
     }
 

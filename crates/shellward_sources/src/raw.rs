@@ -73,14 +73,47 @@ pub(crate) fn skips(screen: &dyn Screen, text: &str, forced: Option<Format>, rea
 
 /// Whether an EVTX record is skipped before it is rendered: its route, read from its binary XML
 /// ([`crate::evtx_route`]), is one whose records the screen skips whatever their text
-/// ([`Screen::skips_route`]).
+/// ([`Screen::skips_route`]). A skipped record is counted.
 pub(crate) fn skips_unrendered(screen: &dyn Screen, record: &evtx::EvtxRecord<'_>) -> bool {
     let Ok(offset) = usize::try_from(record.binxml_offset) else { return false };
     let len = record.binxml_size as usize;
     let Some((channel, event_id)) = crate::evtx_route::read(record.chunk.data, offset, len) else {
         return false;
     };
-    screen.skips_route(&RawRoute { rendering: Format::EvtxJson, channel: &channel, event_id })
+    let route = RawRoute { rendering: Format::EvtxJson, channel: &channel, event_id };
+    let skip = screen.skips_route(&route);
+    if skip {
+        screen.skipped_route(&route, 1);
+    }
+    skip
+}
+
+/// The number of records of an EVTX chunk (its bytes) if every one of them is skipped before the
+/// chunk is parsed: each has a route read from its binary XML ([`crate::evtx_route::chunk_routes`])
+/// that the screen skips whatever the text ([`Screen::skips_route`]). They are then counted. `None`
+/// (nothing counted) if any record is wanted or has no route read there, or the chunk is damaged.
+pub(crate) fn skips_chunk(screen: &dyn Screen, chunk: &[u8]) -> Option<u64> {
+    // Runs of records of one route, asked once a run.
+    let mut runs: Vec<(String, i64, u64)> = Vec::new();
+    let records = crate::evtx_route::chunk_routes(chunk, |channel, event_id| {
+        if let Some((last, id, n)) = runs.last_mut()
+            && *id == event_id
+            && last == channel
+        {
+            *n += 1;
+            return true;
+        }
+        let skip = screen.skips_route(&RawRoute { rendering: Format::EvtxJson, channel, event_id });
+        if skip {
+            runs.push((channel.to_owned(), event_id, 1));
+        }
+        skip
+    })?;
+    for (channel, event_id, n) in &runs {
+        let route = RawRoute { rendering: Format::EvtxJson, channel, event_id: *event_id };
+        screen.skipped_route(&route, *n);
+    }
+    Some(records)
 }
 
 impl Route {

@@ -37,12 +37,18 @@ pub trait Screen: Send + Sync {
     }
 
     /// Whether every record of this route is skipped unread, whatever its text: asked of a record
-    /// whose route is known before it has a text (an EVTX record, before it is rendered). `true`
-    /// counts the record as one of the route, skipped; `false` counts nothing (the record goes on
-    /// to be rendered, and [`Screen::may_skip`] is asked). The default skips nothing.
+    /// whose route is known before it has a text (an EVTX record, before it is rendered, and every
+    /// record of an EVTX chunk before the chunk is parsed). Asking counts nothing: the decoder
+    /// tells the records it did skip to [`Screen::skipped_route`]. The default skips nothing.
     fn skips_route(&self, route: &RawRoute<'_>) -> bool {
         let _ = route;
         false
+    }
+
+    /// `records` records of this route were skipped unread, as [`Screen::skips_route`] allowed:
+    /// counted as records of the route, skipped.
+    fn skipped_route(&self, route: &RawRoute<'_>, records: u64) {
+        let _ = (route, records);
     }
 
     /// Whether a record of this route, whose JSON text is `text` (valid, and read to its end),
