@@ -9,6 +9,7 @@
 
 use crate::evtx_extent::{self, CHUNK, Chunks, FILE_HEADER, View};
 use crate::json::evtx_json;
+use crate::json::evtx_stream::{self, Built};
 use crate::json::route;
 use crate::problem::{DecodeError, Location, Problem, Severity};
 use crate::raw;
@@ -119,18 +120,39 @@ fn replaced_utf16(event: &Event) -> Option<(u64, String)> {
     Some((event.provenance.record, field.to_owned()))
 }
 
-/// Builds the event from a record's JSON rendering and screens it; a record whose log source the
-/// screen does not want is dropped before its event is built.
+/// Builds the event from a record's JSON rendering, in one pass over the text
+/// ([`evtx_stream`]) or, for a record of another shape, from its tree; and screens it. A record
+/// whose log source the screen does not want is dropped.
 fn build(
     json: &[u8],
     path: &Arc<str>,
     id: u64,
     screen: Option<&dyn Screen>,
 ) -> Result<Screened, (u64, DecodeError)> {
+    let provenance = || Provenance { path: Arc::clone(path), record: id, format: Format::Evtx };
+    let mut event = Event::new(provenance());
+    if let Built::Event(key) = evtx_stream::build(json, &mut event) {
+        if let Some(screen) = screen
+            && let Some((channel, event_id)) = key
+            && !windows::wanted(screen, &channel, event_id)
+        {
+            return Ok(None);
+        }
+        return Ok(screen::apply(screen, event));
+    }
+    build_from_tree(json, provenance(), screen).map_err(|error| (id, error))
+}
+
+/// [`build`] from the record's `serde_json` tree.
+fn build_from_tree(
+    json: &[u8],
+    provenance: Provenance,
+    screen: Option<&dyn Screen>,
+) -> Result<Screened, DecodeError> {
     let mut root: serde_json::Map<String, serde_json::Value> =
-        serde_json::from_slice(json).map_err(|e| (id, DecodeError::Json(e)))?;
+        serde_json::from_slice(json).map_err(DecodeError::Json)?;
     let Some(serde_json::Value::Object(inner)) = root.remove("Event") else {
-        return Err((id, DecodeError::Evtx("record has no <Event> element".into())));
+        return Err(DecodeError::Evtx("record has no <Event> element".into()));
     };
     if let Some(screen) = screen
         && let Some((channel, event_id)) = evtx_json::key(&inner)
@@ -138,8 +160,7 @@ fn build(
     {
         return Ok(None);
     }
-    let mut event =
-        Event::new(Provenance { path: Arc::clone(path), record: id, format: Format::Evtx });
+    let mut event = Event::new(provenance);
     evtx_json::build(&mut event, inner);
     Ok(screen::apply(screen, event))
 }

@@ -417,23 +417,6 @@ mod tests {
     use evtx::{EvtxParser, ParserSettings};
     use shellward_event::Format;
 
-    /// Every EVTX file under `dir`.
-    fn evtx_files(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
-        let mut files = Vec::new();
-        let mut dirs = vec![dir.to_path_buf()];
-        while let Some(dir) = dirs.pop() {
-            for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
-                let path = entry.path();
-                if path.is_dir() {
-                    dirs.push(path);
-                } else if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("evtx")) {
-                    files.push(path);
-                }
-            }
-        }
-        files
-    }
-
     /// (records, records with a route read here); panics where a route read here differs from the
     /// rendered record's.
     fn check(path: &std::path::Path) -> (u64, u64) {
@@ -501,7 +484,7 @@ mod tests {
         let Some(corpora) = shellward_testdata::corpora() else { return };
         for dir in [&corpora.mitre, &corpora.samples] {
             let (mut records, mut read_here) = (0, 0);
-            for file in evtx_files(dir) {
+            for file in shellward_testdata::files_with_extension(dir, "evtx") {
                 let (r, h) = check(&file);
                 records += r;
                 read_here += h;

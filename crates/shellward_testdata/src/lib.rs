@@ -58,3 +58,22 @@ pub fn corpora() -> Option<Corpora> {
         otrf: shared("data/otrf")?,
     })
 }
+
+/// Every file under `dir` (recursively) whose extension is `extension` (ASCII case ignored), in
+/// name order.
+pub fn files_with_extension(dir: &std::path::Path, extension: &str) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    let mut dirs = vec![dir.to_path_buf()];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else if path.extension().is_some_and(|e| e.eq_ignore_ascii_case(extension)) {
+                files.push(path);
+            }
+        }
+    }
+    files.sort();
+    files
+}

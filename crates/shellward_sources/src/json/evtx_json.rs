@@ -77,7 +77,7 @@ fn event_data(event: &mut Event, data: Map<String, Json>) {
 }
 
 /// `<UserData>`: its leaf elements, by their own names (`<EventXML><Param1>` becomes `Param1`).
-fn leaves(event: &mut Event, map: Map<String, Json>) {
+pub(crate) fn leaves(event: &mut Event, map: Map<String, Json>) {
     for (key, json) in map {
         match json {
             Json::Object(mut inner) => {

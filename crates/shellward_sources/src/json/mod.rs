@@ -23,6 +23,7 @@
 pub(crate) mod convert;
 pub(crate) mod doc;
 pub(crate) mod evtx_json;
+pub(crate) mod evtx_stream;
 mod flat;
 pub(crate) mod framer;
 pub(crate) mod route;
