@@ -13,7 +13,7 @@
 //!   the crate parses it, and its records are skipped or read one by one.
 //!
 //! The crate is given a [`View`] of the file: the file header, then the chosen chunks one after
-//! another. The numbers of chunks in its errors are the view's; [`View::chunk_in_file`] maps them
+//! another. The numbers of chunks in its errors are the view's; [`Chunks::in_file`] maps them
 //! back. A file whose header puts its chunks elsewhere than after 4,096 bytes is given whole.
 //!
 //! What a skipped chunk is not checked for: a damaged string table, or a record damaged past its
