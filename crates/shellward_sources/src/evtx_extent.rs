@@ -1,6 +1,7 @@
 //! The part of an EVTX file the evtx crate is given: its header, and the chunks it must parse.
 //!
-//! Each chunk is read once before the crate sees the file, and left out if it is:
+//! Each chunk is read once before the crate sees the file (on the pool's threads, a few chunks at a
+//! time), and left out if it is:
 //! - **blank** (all zeros). Windows preallocates logs (a 20 MB `Security.evtx` may hold 3 MB of
 //!   records; 375 of the 809 chunks of evtx-to-mitre are blank), and the crate would read and check
 //!   each one byte by byte to pass over it in silence. A chunk with any byte that is not zero is
@@ -21,6 +22,7 @@
 //! reports everything).
 
 use crate::Screen;
+use rayon::prelude::*;
 use std::io::{self, Read, Seek, SeekFrom};
 use std::sync::Arc;
 
@@ -55,44 +57,93 @@ impl Chunks {
     }
 }
 
-/// Reads every whole chunk of `source` (`len` bytes long) and chooses those the crate is given.
-/// Leaves `source` anywhere.
-pub(crate) fn choose<R: Read + Seek>(
-    source: &mut R,
-    len: u64,
-    screen: Option<&dyn Screen>,
-) -> Choice {
-    let whole = Choice { chunks: Chunks(None), skipped_records: 0 };
+/// A source read at offsets, from several threads at once.
+pub(crate) trait ReadAt: Sync {
+    /// Fills `buf` from `offset`.
+    fn read_exact_at(&self, buf: &mut [u8], offset: u64) -> io::Result<()>;
+}
+
+impl ReadAt for std::fs::File {
+    #[cfg(unix)]
+    fn read_exact_at(&self, buf: &mut [u8], offset: u64) -> io::Result<()> {
+        std::os::unix::fs::FileExt::read_exact_at(self, buf, offset)
+    }
+
+    #[cfg(windows)]
+    fn read_exact_at(&self, mut buf: &mut [u8], mut offset: u64) -> io::Result<()> {
+        while !buf.is_empty() {
+            match std::os::windows::fs::FileExt::seek_read(self, buf, offset)? {
+                0 => return Err(io::ErrorKind::UnexpectedEof.into()),
+                n => (buf, offset) = (&mut buf[n..], offset + n as u64),
+            }
+        }
+        Ok(())
+    }
+}
+
+impl ReadAt for io::Cursor<Vec<u8>> {
+    fn read_exact_at(&self, buf: &mut [u8], offset: u64) -> io::Result<()> {
+        let start = usize::try_from(offset).map_err(|_| io::ErrorKind::UnexpectedEof)?;
+        let bytes = start.checked_add(buf.len()).and_then(|end| self.get_ref().get(start..end));
+        buf.copy_from_slice(bytes.ok_or(io::ErrorKind::UnexpectedEof)?);
+        Ok(())
+    }
+}
+
+/// What a chunk is, for [`choose`].
+enum Chunk {
+    /// Given to the crate (a chunk that cannot be read too: the crate meets the error and reports
+    /// it).
+    Kept,
+    Blank,
+    /// Skipped, with this many records (counted by the screen).
+    Skipped(u64),
+}
+
+/// Reads every whole chunk of `source` (`len` bytes long), on the pool's threads, and chooses
+/// those the crate is given.
+pub(crate) fn choose<R: ReadAt>(source: &R, len: u64, screen: Option<&dyn Screen>) -> Choice {
     let mut block_size = [0u8; 2];
-    if source.seek(SeekFrom::Start(HEADER_BLOCK_SIZE_AT)).is_err()
-        || source.read_exact(&mut block_size).is_err()
+    if source.read_exact_at(&mut block_size, HEADER_BLOCK_SIZE_AT).is_err()
         || u64::from(u16::from_le_bytes(block_size)) != FILE_HEADER
     {
-        return whole;
+        return Choice { chunks: Chunks(None), skipped_records: 0 };
     }
-    let count = len.saturating_sub(FILE_HEADER) / CHUNK;
+    let Ok(count) = usize::try_from(len.saturating_sub(FILE_HEADER) / CHUNK) else {
+        return Choice { chunks: Chunks(None), skipped_records: 0 };
+    };
+    let kinds: Vec<Chunk> = (0..count)
+        .into_par_iter()
+        .with_min_len(CHUNKS_PER_TASK)
+        .map_init(
+            || vec![0u8; CHUNK as usize],
+            |chunk, number| {
+                if source.read_exact_at(chunk, FILE_HEADER + number as u64 * CHUNK).is_err() {
+                    return Chunk::Kept;
+                }
+                if blank(chunk) {
+                    return Chunk::Blank;
+                }
+                match screen.and_then(|screen| crate::raw::skips_chunk(screen, chunk)) {
+                    Some(records) => Chunk::Skipped(records),
+                    None => Chunk::Kept,
+                }
+            },
+        )
+        .collect();
     let (mut chunks, mut skipped_records) = (Vec::new(), 0);
-    let mut chunk = vec![0u8; CHUNK as usize];
-    if source.seek(SeekFrom::Start(FILE_HEADER)).is_err() {
-        return whole;
-    }
-    for number in 0..count {
-        if source.read_exact(&mut chunk).is_err() {
-            // The crate meets the same error, and reports it.
-            chunks.extend(number..count);
-            break;
+    for (number, kind) in (0u64..).zip(kinds) {
+        match kind {
+            Chunk::Kept => chunks.push(number),
+            Chunk::Blank => {}
+            Chunk::Skipped(records) => skipped_records += records,
         }
-        if blank(&chunk) {
-            continue;
-        }
-        if let Some(records) = screen.and_then(|screen| crate::raw::skips_chunk(screen, &chunk)) {
-            skipped_records += records;
-            continue;
-        }
-        chunks.push(number);
     }
     Choice { chunks: Chunks(Some(chunks.into())), skipped_records }
 }
+
+/// The fewest chunks a thread reads at a time (1 MiB: a small log is read on one thread).
+const CHUNKS_PER_TASK: usize = 16;
 
 /// Whether every byte is zero (checked a block at a time, so that the check is vectorized).
 fn blank(bytes: &[u8]) -> bool {
@@ -198,7 +249,7 @@ mod tests {
 
     /// The chunks chosen (`None`: the whole file) and the records skipped.
     fn chosen(bytes: &[u8], screen: Option<&dyn Screen>) -> (Option<Vec<u64>>, u64) {
-        let choice = choose(&mut Cursor::new(bytes), bytes.len() as u64, screen);
+        let choice = choose(&Cursor::new(bytes.to_vec()), bytes.len() as u64, screen);
         (choice.chunks.0.map(|chunks| chunks.to_vec()), choice.skipped_records)
     }
 
@@ -211,6 +262,10 @@ mod tests {
         assert_eq!(chosen(&file(b"LDB", 0), None), (Some(vec![0, 1]), 0));
         // A partial tail is not a chunk (the crate does not read it either).
         assert_eq!(chosen(&file(b"LL", 100), None), (Some(vec![0, 1]), 0));
+        // Many chunks, read on several threads: chosen in order.
+        let many: Vec<u8> = b"LBD".iter().copied().cycle().take(100).collect();
+        let live = (0..100).filter(|n| n % 3 != 1).collect();
+        assert_eq!(chosen(&file(&many, 0), None), (Some(live), 0));
         // A header that puts its chunks elsewhere: the whole file.
         let mut odd = file(b"LB", 0);
         odd[40..42].copy_from_slice(&512u16.to_le_bytes());
@@ -220,7 +275,7 @@ mod tests {
     #[test]
     fn the_view_is_the_header_then_the_chosen_chunks() {
         let bytes = file(b"LBLDB", 123);
-        let choice = choose(&mut Cursor::new(&bytes), bytes.len() as u64, None);
+        let choice = choose(&Cursor::new(bytes.clone()), bytes.len() as u64, None);
         let chunks = choice.chunks.clone();
         assert_eq!((chunks.in_file(0), chunks.in_file(1), chunks.in_file(2)), (0, 2, 3));
         let at = |number: u64| (FILE_HEADER + number * CHUNK) as usize;

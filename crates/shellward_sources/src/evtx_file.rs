@@ -7,7 +7,7 @@
 //! before its event is built. A chunk or record the crate refuses becomes a [`Problem`] naming the chunk or record, and the records around it still come
 //! out.
 
-use crate::evtx_extent::{self, CHUNK, Chunks, FILE_HEADER, View};
+use crate::evtx_extent::{self, CHUNK, Chunks, FILE_HEADER, ReadAt, View};
 use crate::json::evtx_json;
 use crate::json::evtx_stream::{self, Built};
 use crate::json::route;
@@ -23,7 +23,7 @@ use std::ops::ControlFlow;
 use std::sync::Arc;
 
 /// Reads every record of an EVTX file into `sink`.
-pub(crate) fn read<R: Read + Seek + Send + 'static>(
+pub(crate) fn read<R: Read + Seek + ReadAt + Send + 'static>(
     mut source: R,
     path: &Arc<str>,
     options: &ReadOptions,
@@ -34,7 +34,7 @@ pub(crate) fn read<R: Read + Seek + Send + 'static>(
     let partial = len
         .checked_sub(FILE_HEADER)
         .and_then(|body| (body % CHUNK != 0).then_some((body / CHUNK, body % CHUNK)));
-    let choice = evtx_extent::choose(&mut source, len, options.screen.as_deref());
+    let choice = evtx_extent::choose(&source, len, options.screen.as_deref());
     if choice.skipped_records > 0 {
         sink.dropped(choice.skipped_records);
     }

@@ -315,7 +315,7 @@ fn seekable(on_disk: Option<&Path>, reader: &mut dyn Read) -> std::io::Result<st
 
 /// Reads an EVTX file whose first bytes are `head`, opened by `open` only when they are EVTX's
 /// (`--input-format evtx` on anything else says what it is instead).
-fn read_evtx<R: Read + Seek + Send + 'static>(
+fn read_evtx<R: Read + Seek + crate::evtx_extent::ReadAt + Send + 'static>(
     head: &[u8],
     name: &Arc<str>,
     options: &ReadOptions,
