@@ -20,6 +20,31 @@
 //! `{"Results": [..]}` from the Defender advanced hunting API) is opened and each record decoded on
 //! its own.
 
+/// A visitor's methods for every scalar JSON value, each passing over it and giving `$value`
+/// (for the one-pass readers, [`route`] and [`evtx_stream`]).
+macro_rules! scalars {
+    ($value:expr) => {
+        fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
+            Ok($value)
+        }
+        fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
+            Ok($value)
+        }
+        fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
+            Ok($value)
+        }
+        fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
+            Ok($value)
+        }
+        fn visit_str<E: de::Error>(self, _: &str) -> Result<Self::Value, E> {
+            Ok($value)
+        }
+        fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok($value)
+        }
+    };
+}
+
 pub(crate) mod convert;
 pub(crate) mod doc;
 pub(crate) mod evtx_json;

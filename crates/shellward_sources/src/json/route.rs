@@ -17,31 +17,6 @@ use serde_json::Value as Json;
 use shellward_event::Format;
 use std::fmt;
 
-/// A visitor's methods for every scalar JSON value (which the pass reads past), each giving
-/// `$value`.
-macro_rules! scalars {
-    ($value:expr) => {
-        fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
-            Ok($value)
-        }
-        fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
-            Ok($value)
-        }
-        fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
-            Ok($value)
-        }
-        fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
-            Ok($value)
-        }
-        fn visit_str<E: de::Error>(self, _: &str) -> Result<Self::Value, E> {
-            Ok($value)
-        }
-        fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
-            Ok($value)
-        }
-    };
-}
-
 /// Where a Windows record goes, as the decoder will read it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Route {
