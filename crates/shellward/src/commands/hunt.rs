@@ -43,7 +43,14 @@ pub(crate) fn run(args: &HuntArgs, threads: Option<usize>) -> anyhow::Result<Exi
 
     let (tuning, selection) = super::tune::load(&args.tuning, &args.selection)?;
     let loading = crate::progress::Spinner::new(show_progress, "loading rules");
-    let rules = ruleload::load_to_run(&selection, args.verbose, args.min_level)?;
+    // The inputs are listed while the rules load (a directory walk costs as much as loading the
+    // built-in pack).
+    let inputs: Vec<PathBuf> = args.input.paths.iter().chain(&args.scan).cloned().collect();
+    let (rules, (files, expand_problems)) = rayon::join(
+        || ruleload::load_to_run(&selection, args.verbose, args.min_level),
+        || shellward_sources::expand(&inputs),
+    );
+    let rules = rules?;
     loading.done();
     let (rule_errors, _) = rules.counts();
     let set = Arc::new(rules.set);
@@ -61,8 +68,6 @@ pub(crate) fn run(args: &HuntArgs, threads: Option<usize>) -> anyhow::Result<Exi
         None => Arc::clone(&screen) as Arc<dyn shellward_sources::Screen>,
     });
 
-    let inputs: Vec<PathBuf> = args.input.paths.iter().chain(&args.scan).cloned().collect();
-    let (files, expand_problems) = shellward_sources::expand(&inputs);
 
     let writer = writer(&args.out)?;
 
