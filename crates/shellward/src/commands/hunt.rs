@@ -68,7 +68,6 @@ pub(crate) fn run(args: &HuntArgs, threads: Option<usize>) -> anyhow::Result<Exi
         None => Arc::clone(&screen) as Arc<dyn shellward_sources::Screen>,
     });
 
-
     let writer = writer(&args.out)?;
 
     let total: u64 = files.iter().map(|f| f.size).sum();
