@@ -4,7 +4,7 @@
 //!
 //! ```text
 //! paths ─► inputs::expand ─► reader (per file: gzip/zip opened, content sniffed)
-//!            ├─ EVTX ─────────► evtx_file ─┐  (evtx crate, chunk-parallel)
+//!            ├─ EVTX ─────────► evtx_file ─┐  (chunks no rule reads left out, then the evtx crate)
 //!            ├─ JSON ─► json::framer ──────┼─► one builder per record shape ─► windows::finish ─► Sink
 //!            ├─ XML ──► xml::Framer ───────┘  (records decoded in parallel batches)
 //!            ├─ CSV ──► csv_rows (header + rows) ─► edr::defender ──────────────────────┐
@@ -29,7 +29,10 @@
 //!   before it is built ([`RawRoute`]); the screen may then skip it without parsing or building it
 //!   ([`Screen::may_skip`], [`Screen::skips_raw`]): a hunt does when no rule reads the route, or when
 //!   the record's JSON text (EVTX records: the evtx crate's rendering) holds none of the texts the
-//!   route's rules need. Invalid JSON is never skipped: it is decoded and reported.
+//!   route's rules need. Invalid JSON is never skipped: it is decoded and reported. An EVTX
+//!   record's route is read from its binary XML ([`Screen::skips_route`]): a chunk whose every
+//!   record the screen skips that way is never given to the evtx crate (`evtx_extent`), and the
+//!   records of the others are built in one pass over the crate's JSON (`json::evtx_stream`).
 //! - **Parallel, in order.** Small files are decoded several at a time, large files by chunks or
 //!   batches of records, and the sink receives everything in input order, so output is deterministic.
 
