@@ -205,7 +205,7 @@ impl RuleSet {
     /// The indexes of the rules the event matches, in rule order, into `out` (cleared first).
     ///
     /// The fast evaluator: the event is bound to the rule set's field ids in `scratch` (one per
-    /// worker, reused from event to event); the prefilter ([`crate::prefilter`]) names the
+    /// worker, reused from event to event); the prefilter (`crate::prefilter`) names the
     /// candidate rules, and only those are evaluated, reading field values folded at most once per
     /// event. Gives exactly what [`RuleSet::matching_reference`] gives.
     pub fn matching(&self, event: &Event, scratch: &mut Scratch, out: &mut Vec<usize>) {

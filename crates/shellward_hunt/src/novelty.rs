@@ -61,7 +61,7 @@ pub struct NoveltyState {
 }
 
 impl Novelty {
-    /// How many values were forgotten to stay within [`CAPACITY`] (each alerts again if seen).
+    /// How many values were forgotten to stay within the table's capacity (each alerts again if seen).
     pub fn forgotten(&self) -> u64 {
         self.forgotten
     }

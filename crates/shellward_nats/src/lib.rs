@@ -32,7 +32,7 @@
 //! - **Checkpoints** ([`checkpoint`]): a partition's state is stored in chunks under a manifest
 //!   written last, so a state larger than the server's `max_payload` is stored whole or not at
 //!   all.
-//! - **Connections** ([`connect`]): user/password, token, nkey, credentials file and TLS; the
+//! - **Connections** ([`connect()`]): user/password, token, nkey, credentials file and TLS; the
 //!   first connection is retried with backoff, and a lost one is re-established by the client.
 
 pub mod checkpoint;

@@ -17,7 +17,7 @@
 //!   runs its SQL over the same events the engine sees and requires the same matches.
 //!
 //! Where a Sigma field comes from several columns of a target's data (Defender's registry key and
-//! value name, Falcon's parent), each target's source table ([`source`]) computes it as the
+//! value name, Falcon's parent), each target's source table (`source`) computes it as the
 //! decoders do, so a query and a hunt over the same data agree. [`combine`] joins several rules
 //! into one query in the shape of the hand-written seeds: one block per signal with its detection
 //! type and severity, unioned and sorted.

@@ -127,7 +127,7 @@ fn siem_form(query: Query, windows: bool) -> Query {
     }
 }
 
-/// Whether a SIEM query takes `parent_image` for a server (what [`lowered`] states), for tests
+/// Whether a SIEM query takes `parent_image` for a server (what `lowered` states), for tests
 /// that evaluate the SIEM form with the engine.
 pub fn siem_parent_is_server(parent_image: &str, windows: bool) -> bool {
     let image: Vec<char> = parent_image.to_lowercase().chars().collect();

@@ -5,7 +5,7 @@
 //! undetected in any form.
 //!
 //! Each test runs as a hunt runs it: process lineage, then the correlation rules over the alerts
-//! ([`findings`]), so the multi-signal detections are tested too.
+//! ([`shellward_hunt::findings`]), so the multi-signal detections are tested too.
 
 use crate::args::SelftestArgs;
 use crate::commands::ruleload;

@@ -8,7 +8,7 @@
 //! holds only the signals still inside a timespan), or over a batch ([`Correlator::run`], which a
 //! hunt over files uses once its alerts are all known and sorted by time, so a window is right
 //! whatever order the input files came in). Both give the same firings. The semantics are in
-//! [`window`]'s documentation.
+//! `window`'s documentation.
 //!
 //! Not evaluated (each a compile error naming the rule, so a rule is never half-run):
 //! `value_sum`, `value_avg`, `value_median`, `value_percentile`, `tumbling` and `session`
