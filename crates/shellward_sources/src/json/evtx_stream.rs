@@ -16,7 +16,7 @@
 //!
 //! A test builds every record of the shared EVTX corpora both ways and compares the events.
 
-use super::evtx_json;
+use super::{KeySeed, evtx_json};
 use crate::windows;
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::Value as Json;
@@ -59,32 +59,6 @@ struct Key {
 /// The error that stops the pass (its text is never shown: the tree builder takes over).
 fn other<E: de::Error>() -> E {
     E::custom("not the plain shape")
-}
-
-/// Reads a map's keys, borrowed from the text where they have no escapes.
-struct KeySeed;
-
-impl<'de> DeserializeSeed<'de> for KeySeed {
-    type Value = Cow<'de, str>;
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-        d.deserialize_str(self)
-    }
-}
-
-impl<'de> Visitor<'de> for KeySeed {
-    type Value = Cow<'de, str>;
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("a key")
-    }
-    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
-        Ok(Cow::Borrowed(v))
-    }
-    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
-        Ok(Cow::Owned(v.to_owned()))
-    }
-    fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
-        Ok(Cow::Owned(v))
-    }
 }
 
 /// The keys of one object read so far, to find one that repeats.

@@ -45,6 +45,33 @@ macro_rules! scalars {
     };
 }
 
+/// Reads a map's keys, borrowed from the text where they have no escapes (serde's own `Cow`
+/// always copies), for the one-pass readers.
+pub(crate) struct KeySeed;
+
+impl<'de> DeserializeSeed<'de> for KeySeed {
+    type Value = Cow<'de, str>;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_str(self)
+    }
+}
+
+impl<'de> Visitor<'de> for KeySeed {
+    type Value = Cow<'de, str>;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a key")
+    }
+    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
+        Ok(Cow::Borrowed(v))
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(Cow::Owned(v.to_owned()))
+    }
+    fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
+        Ok(Cow::Owned(v))
+    }
+}
+
 pub(crate) mod convert;
 pub(crate) mod doc;
 pub(crate) mod evtx_json;
@@ -60,8 +87,11 @@ use crate::problem::DecodeError;
 use crate::screen::{self, Screened};
 use crate::{Screen, auditd, windows};
 use doc::{Doc, Members, TopLevel};
+use serde::de::{self, DeserializeSeed, Deserializer, Visitor};
 use serde_json::Value as Json;
 use shellward_event::{Event, Format, Provenance};
+use std::borrow::Cow;
+use std::fmt;
 use std::sync::Arc;
 
 /// Member names under which a message wraps its records.

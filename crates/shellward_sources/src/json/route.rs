@@ -185,7 +185,7 @@ impl<'de> Visitor<'de> for TopSeed<'_, '_> {
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
         let seen = self.0;
-        while let Some(name) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+        while let Some(name) = map.next_key_seed(super::KeySeed)? {
             match name.as_ref() {
                 "Event" => {
                     seen.system = Keys::default();
@@ -249,7 +249,7 @@ impl<'de> Visitor<'de> for EventSeed<'_, '_> {
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<bool, A::Error> {
         let seen = self.0;
-        while let Some(name) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+        while let Some(name) = map.next_key_seed(super::KeySeed)? {
             if name == "System" {
                 seen.system = Keys { present: true, ..Keys::default() };
                 let flag = &mut seen.object_in_array;
@@ -301,7 +301,7 @@ impl<'de> Visitor<'de> for KeysSeed<'_> {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
         let KeysSeed(keys, (channel, event_id), flag, arrays) = self;
         keys.object = true;
-        while let Some(name) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+        while let Some(name) = map.next_key_seed(super::KeySeed)? {
             if name == channel {
                 keys.channel = map.next_value::<Text>()?.0;
             } else if name == event_id {
