@@ -47,6 +47,13 @@ pub(crate) struct Choice {
 #[derive(Debug, Clone)]
 pub(crate) struct Chunks(Option<Arc<[u64]>>);
 
+impl Choice {
+    /// The whole file, as it is.
+    fn whole() -> Self {
+        Choice { chunks: Chunks(None), skipped_records: 0 }
+    }
+}
+
 impl Chunks {
     /// The number in the file of the view's chunk `number`.
     pub(crate) fn in_file(&self, number: u64) -> u64 {
@@ -107,10 +114,10 @@ pub(crate) fn choose<R: ReadAt>(source: &R, len: u64, screen: Option<&dyn Screen
     if source.read_exact_at(&mut block_size, HEADER_BLOCK_SIZE_AT).is_err()
         || u64::from(u16::from_le_bytes(block_size)) != FILE_HEADER
     {
-        return Choice { chunks: Chunks(None), skipped_records: 0 };
+        return Choice::whole();
     }
     let Ok(count) = usize::try_from(len.saturating_sub(FILE_HEADER) / CHUNK) else {
-        return Choice { chunks: Chunks(None), skipped_records: 0 };
+        return Choice::whole();
     };
     let kinds: Vec<Chunk> = (0..count)
         .into_par_iter()
