@@ -18,8 +18,8 @@
 //! back. A file whose header puts its chunks elsewhere than after 4,096 bytes is given whole.
 //!
 //! What a skipped chunk is not checked for: a damaged string table, or a record damaged past its
-//! route, in a chunk no rule reads is not reported (`--decode-all`, or `shellward events`, reads and
-//! reports everything).
+//! route, in a chunk no rule reads is not reported (`--decode-all`, or `shellward events`, reads
+//! and reports everything).
 
 use crate::Screen;
 use rayon::prelude::*;

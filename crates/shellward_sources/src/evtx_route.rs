@@ -1,5 +1,5 @@
-//! An EVTX record's channel and event ID, read from its binary XML before the evtx crate renders it,
-//! so that a record no rule reads is skipped without being rendered ([`crate::raw`]).
+//! An EVTX record's channel and event ID, read from its binary XML before the evtx crate renders
+//! it, so that a record no rule reads is skipped without being rendered ([`crate::raw`]).
 //!
 //! A record is a template instance: a reference to a template definition (elsewhere in its chunk,
 //! or inline) and an array of substitution values. The template says which substitution is the
@@ -11,10 +11,10 @@
 //! The reading is exact or nothing. Anything but the plain shapes (a fragment header and one
 //! template instance, or one element; `EventID` and `Channel` each holding exactly one
 //! substitution or text and nothing else; `EventID` an unsigned 16-bit value or its decimal text,
-//! `Channel` a non-empty string; every token one this reader knows) gives no route, and the record is rendered and routed from its
-//! JSON as before. Every read is bounds-checked: hostile bytes give no route, never a panic. A test
-//! holds the route read here to the route of the rendered JSON on every record of the shared EVTX
-//! corpora.
+//! `Channel` a non-empty string; every token one this reader knows) gives no route, and the
+//! record is rendered and routed from its JSON as before. Every read is bounds-checked: hostile
+//! bytes give no route, never a panic. A test holds the route read here to the route of the
+//! rendered JSON on every record of the shared EVTX corpora.
 //!
 //! What a template gives is kept per thread, keyed by its offset in the chunk and checked against a
 //! copy of its bytes (so a chunk reusing an address or an offset cannot be given another chunk's
