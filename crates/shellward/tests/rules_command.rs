@@ -66,6 +66,31 @@ fn rules_check_warns_of_a_rule_without_a_level() {
     assert!(stderr.contains("1 warning(s)"), "{stderr}");
 }
 
+/// A regular expression is built on first use, so one that parses but is too large to build is
+/// found late: `rules check` and `--strict` build every one, and a hunt that tries it reports it.
+#[test]
+fn a_regex_too_large_to_build_is_reported_by_check_strict_and_the_hunt() {
+    let dir = tempfile::tempdir().unwrap();
+    let huge = RULE.replace(
+        "        ParentImage|endswith: '\\tomcat9.exe'\n        Image|endswith: '\\curl.exe'\n",
+        "        CommandLine|re: '\\w{1000}\\w{1000}\\w{1000}'\n",
+    );
+    assert!(huge.contains("|re:"), "{huge}");
+    std::fs::write(dir.path().join("r.yml"), huge).unwrap();
+    std::fs::write(dir.path().join("events.jsonl"), event("C:\\x.exe") + "\n").unwrap();
+    let said = "regular expression cannot be built, so it matches nothing";
+    let check = run_in(dir.path(), &["rules", "check", "r.yml"]);
+    assert_eq!(check.status.code(), Some(2), "{}", text(&check.stderr));
+    assert!(text(&check.stderr).contains(said), "{}", text(&check.stderr));
+    let args = ["hunt", "--no-config", "--no-builtin", "-r", "r.yml", "events.jsonl"];
+    let hunt = run_in(dir.path(), &args);
+    assert_eq!(hunt.status.code(), Some(3), "{}", text(&hunt.stderr));
+    assert!(text(&hunt.stderr).contains(said), "{}", text(&hunt.stderr));
+    let strict = run_in(dir.path(), &[&args[..5], &["--strict"], &args[5..]].concat());
+    assert_eq!(strict.status.code(), Some(2), "{}", text(&strict.stderr));
+    assert!(text(&strict.stderr).contains(said), "{}", text(&strict.stderr));
+}
+
 #[test]
 fn rules_list_filters_and_shows_correlations() {
     let dir = tempfile::tempdir().unwrap();

@@ -156,6 +156,32 @@ impl RuleSet {
         (set, diagnostics)
     }
 
+    /// Error diagnostics for the rules' regular expressions that cannot be built (their automaton
+    /// would pass the size limit), which match nothing. Patterns are built on first use, so by
+    /// default only those a run has tried are known; `build_all` builds every one first (as
+    /// `rules check` does, to report them before any run).
+    pub fn regex_problems(&self, build_all: bool) -> Vec<Diagnostic> {
+        let problems: Vec<Vec<String>> = if build_all {
+            self.rules.par_iter().map(|rule| rule.regex_problems(true)).collect()
+        } else {
+            self.rules.iter().map(|rule| rule.regex_problems(false)).collect()
+        };
+        self.rules
+            .iter()
+            .zip(problems)
+            .flat_map(|(rule, problems)| {
+                problems.into_iter().map(|message| Diagnostic {
+                    origin: rule.info.origin.clone(),
+                    line: Some(rule.info.line),
+                    column: None,
+                    severity: Severity::Error,
+                    rule: Some(rule.info.title.clone()),
+                    message,
+                })
+            })
+            .collect()
+    }
+
     /// The correlation rules, in load order.
     pub fn correlations(&self) -> &[Correlation] {
         &self.correlations

@@ -81,7 +81,7 @@ pub(crate) fn run(args: &WatchArgs, url: &str) -> anyhow::Result<ExitCode> {
         .transpose()
         .context("--exit-idle")?;
     let (tuning, selection) = super::tune::load(&args.tuning, &args.selection)?;
-    let set = Arc::new(ruleload::load_to_run(&selection, args.verbose, args.min_level)?.set);
+    let set = Arc::new(ruleload::load_to_serve(&selection, args.verbose, args.min_level)?);
     let id = args
         .worker_id
         .clone()

@@ -52,7 +52,7 @@ pub(crate) fn run(args: &HuntArgs, threads: Option<usize>) -> anyhow::Result<Exi
     );
     let rules = rules?;
     loading.done();
-    let (rule_errors, _) = rules.counts();
+    let (mut rule_errors, _) = rules.counts();
     let set = Arc::new(rules.set);
     let tuner = tuning.map(|t| super::tune::Tuner::new(t, &set, args.tuning.explain_suppressed));
     let lineage = !args.no_lineage;
@@ -82,6 +82,10 @@ pub(crate) fn run(args: &HuntArgs, threads: Option<usize>) -> anyhow::Result<Exi
     }
     let _ = shellward_sources::read_all(&files, &options, &mut hunter);
     hunter.progress.clear();
+    // A regular expression too large to build is found when first tried.
+    let unbuilt = set.regex_problems(false);
+    unbuilt.iter().for_each(report::diagnostic);
+    rule_errors += unbuilt.len();
     let limits = hunter.alerts.limits();
     let mut findings = findings(&set, hunter.alerts.finish(), args.min_level);
     if let Some(tuner) = &tuner {

@@ -28,8 +28,12 @@ impl Rules {
 /// fails to load (its diagnostics are printed first).
 pub(crate) fn load(selection: &RuleSelection) -> anyhow::Result<Rules> {
     super::require_paths(&selection.rules, "--rules")?;
-    let rules = load_unchecked(selection);
+    let mut rules = load_unchecked(selection);
     if selection.strict {
+        // Regular expressions are built on first use; --strict builds them all first, so that
+        // one too large to build stops the run too.
+        let problems = rules.set.regex_problems(true);
+        rules.diagnostics.extend(problems);
         let (errors, _) = rules.counts();
         if errors > 0 {
             print_diagnostics(&rules, true);
@@ -59,6 +63,19 @@ pub(crate) fn load_to_run(
         anyhow::bail!("no rule at or above --min-level");
     }
     Ok(rules)
+}
+
+/// The rules a long-running `watch` runs: [`load_to_run`], with every regular expression built
+/// at once (they are otherwise built on first use), so that one too large to build is reported at
+/// start rather than never.
+pub(crate) fn load_to_serve(
+    selection: &RuleSelection,
+    verbose: bool,
+    min_level: Option<shellward_engine::Level>,
+) -> anyhow::Result<RuleSet> {
+    let rules = load_to_run(selection, verbose, min_level)?;
+    rules.set.regex_problems(true).iter().for_each(report::diagnostic);
+    Ok(rules.set)
 }
 
 /// [`load`] without its checks.

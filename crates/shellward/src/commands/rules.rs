@@ -233,6 +233,8 @@ fn check(args: &RulesCheckArgs) -> anyhow::Result<ExitCode> {
         })
         .collect();
     rules.diagnostics.extend(unlevelled);
+    let regex_problems = rules.set.regex_problems(true);
+    rules.diagnostics.extend(regex_problems);
     ruleload::print_diagnostics(&rules, true);
     let (errors, warnings) = rules.counts();
     report::note(&format!(

@@ -39,7 +39,7 @@ pub(crate) fn run(args: &WatchArgs, threads: Option<usize>) -> anyhow::Result<Ex
         .max(Duration::from_millis(100));
     super::require_paths(&args.paths, "input")?;
     let (tuning, selection) = super::tune::load(&args.tuning, &args.selection)?;
-    let set = Arc::new(ruleload::load_to_run(&selection, args.verbose, args.min_level)?.set);
+    let set = Arc::new(ruleload::load_to_serve(&selection, args.verbose, args.min_level)?);
     let tuner = tuning.map(|t| super::tune::Tuner::new(t, &set, args.tuning.explain_suppressed));
     let lineage = !args.no_lineage;
     let screen = Arc::new(RuleScreen::new(Arc::clone(&set), Window::default(), lineage));

@@ -60,6 +60,14 @@ impl Det {
         }
     }
 
+    /// Calls `f` with every item.
+    pub(crate) fn items(&self, f: &mut impl FnMut(&Item)) {
+        match self {
+            Det::All(items) => items.iter().for_each(&mut *f),
+            Det::Any(subs) => subs.iter().for_each(|sub| sub.items(f)),
+        }
+    }
+
     /// Whether any item is a keyword search (no field).
     pub(crate) fn has_keywords(&self) -> bool {
         match self {

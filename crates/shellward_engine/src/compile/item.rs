@@ -9,7 +9,6 @@
 
 use std::cmp::Ordering;
 
-use regex::{Regex, RegexBuilder};
 use rsigma_parser::{DetectionItem, Modifier, SigmaValue, StringPart};
 
 use crate::compile::cidr::Cidr;
@@ -17,6 +16,7 @@ use crate::compile::encode::{self, Literal, Utf16};
 use crate::compile::error::CompileError;
 use crate::compile::fields::{Field, FieldIds};
 use crate::compile::pattern::{Glob, Piece};
+use crate::compile::regex::LazyRegex;
 
 /// A compiled detection item.
 #[derive(Debug, Clone)]
@@ -57,11 +57,25 @@ impl Item {
     }
 }
 
+impl Item {
+    /// Its regular expressions.
+    pub(crate) fn regexes(&self) -> impl Iterator<Item = &LazyRegex> {
+        let values = match &self.test {
+            Test::Values { values, .. } => values.as_slice(),
+            Test::Exists(_) => &[],
+        };
+        values.iter().flatten().filter_map(|matcher| match matcher {
+            Matcher::Regex(regex) => Some(regex),
+            _ => None,
+        })
+    }
+}
+
 /// How one (expanded) value is compared with an event value.
 #[derive(Debug, Clone)]
 pub(crate) enum Matcher {
     Glob(Glob),
-    Regex(Regex),
+    Regex(LazyRegex),
     Cidr(Cidr),
     Compare(Ordering, bool, f64),
     /// `null`: the field is absent or null.
@@ -306,10 +320,8 @@ fn compile_value(
                 .filter_map(|(on, flag)| on.then_some(*flag))
                 .collect();
         let pattern = if inline.is_empty() { pattern } else { format!("(?{inline}){pattern}") };
-        let regex = RegexBuilder::new(&pattern)
-            .size_limit(1 << 22)
-            .build()
-            .map_err(|error| regex_error(key, &pattern, &error))?;
+        let regex =
+            LazyRegex::new(pattern.clone()).map_err(|error| regex_error(key, &pattern, &error))?;
         return Ok(vec![Matcher::Regex(regex)]);
     }
     if flags.cidr {

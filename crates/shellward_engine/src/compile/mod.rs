@@ -15,4 +15,5 @@ pub(crate) mod level;
 pub(crate) mod logsource;
 pub(crate) mod lower;
 pub(crate) mod pattern;
+pub(crate) mod regex;
 pub(crate) mod rule;

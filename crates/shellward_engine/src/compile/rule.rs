@@ -179,6 +179,28 @@ impl CompiledRule {
         ids
     }
 
+    /// Why a regular expression of its items (filters' included) matches nothing: each one that
+    /// cannot be built, with the reason. `build` builds those not built yet; otherwise only those
+    /// already tried are looked at (see [`crate::compile::regex`]).
+    pub(crate) fn regex_problems(&self, build: bool) -> Vec<String> {
+        let mut problems = Vec::new();
+        for det in &self.detections {
+            det.items(&mut |item| {
+                for regex in item.regexes() {
+                    let problem = if build { regex.problem() } else { regex.failed() };
+                    if let Some(why) = problem {
+                        problems.push(format!(
+                            "regular expression cannot be built, so it matches nothing: {} ({})",
+                            regex.as_str(),
+                            why.lines().last().unwrap_or(why)
+                        ));
+                    }
+                }
+            });
+        }
+        problems
+    }
+
     /// Whether it searches keywords (items with no field, which read every field).
     pub(crate) fn reads_keywords(&self) -> bool {
         self.detections.iter().any(Det::has_keywords)
