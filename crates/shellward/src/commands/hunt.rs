@@ -14,7 +14,7 @@ use shellward_engine::Lineage;
 use shellward_event::{Event, Timestamp};
 use shellward_hunt::{Finding, Hunt, RuleScreen, Window, findings};
 use shellward_sources::{Marks, Problem, Sink};
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
 use std::ops::ControlFlow;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -96,7 +96,12 @@ pub(crate) fn run(args: &HuntArgs, threads: Option<usize>) -> anyhow::Result<Exi
     let inputs = files.len() + expand_problems.len();
     hunter.problems.summary(inputs, hunter.events);
     if let Some(stats) = &stats {
-        stats.stats().write(&mut std::io::stderr().lock(), &set).context("writing --stats")?;
+        let mut err = std::io::BufWriter::new(std::io::stderr().lock());
+        stats
+            .stats()
+            .write(&mut err, &set)
+            .and_then(|()| err.flush())
+            .context("writing --stats")?;
     }
     let mut line = format!("shellward: {} rule(s) run, {} alert(s)", set.len(), summary.alerts);
     if let Some(tuner) = &tuner {
@@ -190,8 +195,8 @@ fn write_findings(
     let mut summary = Summary::default();
     for finding in findings {
         summary.add(&finding.event, finding.rule);
-        writer.finding(finding).context("writing alerts")?;
     }
+    writer.findings(findings).context("writing alerts")?;
     writer.finish(&summary).context("writing alerts")?;
     if let Some(gap) = gap {
         writer.incidents(&incidents::incidents(findings, gap), gap).context("writing incidents")?;

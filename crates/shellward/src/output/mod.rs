@@ -26,11 +26,18 @@ pub(crate) trait AlertWriter {
     /// Writes one finding: an alert, or a correlation alert (whose event is the firing's, see
     /// [`shellward_hunt::Correlated`]).
     fn finding(&mut self, finding: &Finding<'_>) -> io::Result<()>;
+    /// Writes findings in order; a writer may render them in parallel.
+    fn findings(&mut self, findings: &[Finding<'_>]) -> io::Result<()> {
+        findings.iter().try_for_each(|finding| self.finding(finding))
+    }
     /// Shows the incident view (after [`AlertWriter::finish`]). By default on standard error,
     /// so that machine-readable output stays alerts only.
     fn incidents(&mut self, incidents: &[Incident], gap: i64) -> io::Result<()> {
         let pad = |level: Level| format!("{:<8}", level.name());
-        incidents::write(&mut io::stderr().lock(), incidents, gap, &pad)
+        // Standard error is unbuffered: a write per line cost as much as finding the incidents.
+        let mut err = io::BufWriter::new(io::stderr().lock());
+        incidents::write(&mut err, incidents, gap, &pad)?;
+        err.flush()
     }
     /// Sends what was written so far on its way (a live hunt calls it after each batch).
     fn flush(&mut self) -> io::Result<()>;
