@@ -28,7 +28,8 @@ pub struct RuleSet {
     fields: FieldIds,
     /// What the fast evaluator derives from the rules. Built eagerly, not on first use: building
     /// runs on the rayon pool, and a lazy build from inside a parallel match could be re-entered by
-    /// a stolen job on the same thread.
+    /// a stolen job on the same thread. (Only the prefilter's automata are built on first use, each
+    /// group's on the calling thread: [`crate::prefilter`].)
     index: Index,
 }
 

@@ -1,18 +1,19 @@
 //! The fast evaluator's index: which rules can still match an event, found in one pass over each
 //! field that some rule needs.
 //!
-//! At compile time rules are grouped by logsource, and each group's atoms ([`crate::prefilter::need`]) are
-//! gathered per field into a *scanner*: an Aho-Corasick automaton over the folded texts the field
-//! must contain, and a hash map of the folded values it must equal. At run time an event is first
-//! routed by its log source to the groups it meets (found on first sight of each log source and
-//! cached), then those groups' scanners run over the event's folded field values; the candidates
-//! are the groups' rules without atoms plus those with an atom present. Only the candidates are
-//! evaluated, exactly. Grouping keeps each automaton to the texts that can matter for the events it
-//! sees: the keyword searches of one `product: windows` rule are not looked for in every field of
-//! every event because some `service: system` rule also has keywords.
+//! At compile time rules are grouped by logsource, and each group's atoms
+//! ([`crate::prefilter::need`]) are gathered per field; when an event first meets the group they
+//! become *scanners*, one per field: an Aho-Corasick automaton over the folded texts the field must
+//! contain, and a hash map of the folded values it must equal. At run time an event is first routed
+//! by its log source to the groups it meets (found on first sight of each log source and cached),
+//! then those groups' scanners run over the event's folded field values; the candidates are the
+//! groups' rules without atoms plus those with an atom present. Only the candidates are evaluated,
+//! exactly. Grouping keeps each automaton to the texts that can matter for the events it sees: the
+//! keyword searches of one `product: windows` rule are not looked for in every field of every event
+//! because some `service: system` rule also has keywords.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use rustc_hash::FxHashMap;
 
@@ -54,7 +55,33 @@ struct Group {
     logsource: RuleLogSource,
     /// Rules without atoms, in order: candidates whenever the group applies.
     always: Vec<u32>,
-    scanners: Vec<Scanner>,
+    /// Built when an event first meets the group ([`Group::scanners`]).
+    scanners: OnceLock<Vec<Scanner>>,
+    /// The atoms the scanners are built from, until then.
+    atoms: Mutex<Vec<FieldAtoms>>,
+}
+
+/// One field's atoms in a group: the field, its contains texts (each with its rules, in first-seen
+/// order) and its exact values.
+type FieldAtoms = (u32, Vec<(String, Vec<u32>)>, FxHashMap<String, Vec<u32>>);
+
+impl Group {
+    /// Its scanners, built on first use: building their automata was most of the time spent
+    /// indexing, and a collection rarely has every log source a large rule set reads (of the 62
+    /// groups of every SigmaHQ Windows rule, evtx-to-mitre meets 28, OTRF 26, the bundled samples
+    /// 7). The build runs on the calling thread, without the rayon pool, so that a worker waiting
+    /// for another's build cannot be handed the build's own work.
+    fn scanners(&self) -> &[Scanner] {
+        self.scanners.get_or_init(|| {
+            let atoms = std::mem::take(
+                &mut *self.atoms.lock().unwrap_or_else(|poisoned| poisoned.into_inner()),
+            );
+            atoms
+                .into_iter()
+                .map(|(field, contains, exact)| Scanner::new(field, contains, exact))
+                .collect()
+        })
+    }
 }
 
 /// The index of a rule set.
@@ -168,16 +195,15 @@ impl Prefilter {
                 }
             }
         }
-        let groups = groups
-            .into_par_iter()
+        let groups: Vec<Group> = groups
+            .into_iter()
             .map(|(logsource, always, atoms)| {
-                let mut fields: Vec<_> = atoms.into_iter().collect();
-                fields.sort_by_key(|(field, _)| *field);
-                let scanners = fields
-                    .into_par_iter()
-                    .map(|(field, (contains, _, exact))| Scanner::new(field, contains, exact))
+                let mut fields: Vec<FieldAtoms> = atoms
+                    .into_iter()
+                    .map(|(field, (contains, _, exact))| (field, contains, exact))
                     .collect();
-                Group { logsource, always, scanners }
+                fields.sort_by_key(|(field, ..)| *field);
+                Group { logsource, always, scanners: OnceLock::new(), atoms: Mutex::new(fields) }
             })
             .collect();
         let id = NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
@@ -246,7 +272,7 @@ impl Prefilter {
         for &g in plan.iter() {
             let group = &self.groups[g as usize];
             group.always.iter().for_each(|&r| mark(r));
-            for scanner in &group.scanners {
+            for scanner in group.scanners() {
                 if scanner.field == ANY_FIELD {
                     if scanner.joinable {
                         joined.fill(event, generation);
