@@ -15,8 +15,8 @@ impl JsonlWriter {
     }
 }
 
-/// Appends a finding's alert object and a newline to `out`.
-fn write_line(finding: &Finding<'_>, out: &mut Vec<u8>) -> io::Result<()> {
+/// Writes a finding's alert object and a newline to `out`.
+fn write_line(finding: &Finding<'_>, out: &mut impl Write) -> io::Result<()> {
     let mut alert = match &finding.correlated {
         Some(correlated) => {
             correlation_alert_json(&finding.event, finding.rule, correlated.json.clone())
@@ -35,8 +35,7 @@ fn write_line(finding: &Finding<'_>, out: &mut Vec<u8>) -> io::Result<()> {
         );
     }
     serde_json::to_writer(&mut *out, &alert)?;
-    out.push(b'\n');
-    Ok(())
+    out.write_all(b"\n")
 }
 
 /// How many findings [`JsonlWriter::findings`] renders at once: the lines in memory at a time.
@@ -44,16 +43,14 @@ const BLOCK: usize = 1024;
 
 impl AlertWriter for JsonlWriter {
     fn finding(&mut self, finding: &Finding<'_>) -> io::Result<()> {
-        let mut line = Vec::new();
-        write_line(finding, &mut line)?;
-        self.out.write_all(&line)
+        write_line(finding, &mut self.out)
     }
 
     /// Renders blocks of findings on every core (building and printing each alert object was a
     /// tenth of a hunt of every SigmaHQ Windows rule over evtx-to-mitre, 1,709 alerts), and
     /// writes each block in order.
     fn findings(&mut self, findings: &[Finding<'_>]) -> io::Result<()> {
-        in_blocks(findings, BLOCK, write_line, &mut self.out)
+        in_blocks(findings, BLOCK, |finding, line| write_line(finding, line), &mut self.out)
     }
 
     fn flush(&mut self) -> io::Result<()> {

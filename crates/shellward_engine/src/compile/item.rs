@@ -55,9 +55,7 @@ impl Item {
             }
         }
     }
-}
 
-impl Item {
     /// Its regular expressions.
     pub(crate) fn regexes(&self) -> impl Iterator<Item = &LazyRegex> {
         let values = match &self.test {

@@ -13,7 +13,7 @@
 //! because some `service: system` rule also has keywords.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, LazyLock, Mutex};
 
 use rustc_hash::FxHashMap;
 
@@ -55,34 +55,17 @@ struct Group {
     logsource: RuleLogSource,
     /// Rules without atoms, in order: candidates whenever the group applies.
     always: Vec<u32>,
-    /// Built when an event first meets the group ([`Group::scanners`]).
-    scanners: OnceLock<Vec<Scanner>>,
-    /// The atoms the scanners are built from, until then.
-    atoms: Mutex<Vec<FieldAtoms>>,
+    /// Its scanners, one per field, built when an event first meets the group: building their
+    /// automata was most of the time spent indexing, and a collection rarely has every log source
+    /// a large rule set reads (of the 62 groups of every SigmaHQ Windows rule, evtx-to-mitre meets
+    /// 28, OTRF 26, the bundled samples 7). The build runs on the calling thread, without the rayon
+    /// pool, so that a worker waiting for another's build cannot be handed the build's own work.
+    scanners: LazyLock<Vec<Scanner>, Box<dyn FnOnce() -> Vec<Scanner> + Send>>,
 }
 
 /// One field's atoms in a group: the field, its contains texts (each with its rules, in first-seen
 /// order) and its exact values.
 type FieldAtoms = (u32, Vec<(String, Vec<u32>)>, FxHashMap<String, Vec<u32>>);
-
-impl Group {
-    /// Its scanners, built on first use: building their automata was most of the time spent
-    /// indexing, and a collection rarely has every log source a large rule set reads (of the 62
-    /// groups of every SigmaHQ Windows rule, evtx-to-mitre meets 28, OTRF 26, the bundled samples
-    /// 7). The build runs on the calling thread, without the rayon pool, so that a worker waiting
-    /// for another's build cannot be handed the build's own work.
-    fn scanners(&self) -> &[Scanner] {
-        self.scanners.get_or_init(|| {
-            let atoms = std::mem::take(
-                &mut *self.atoms.lock().unwrap_or_else(|poisoned| poisoned.into_inner()),
-            );
-            atoms
-                .into_iter()
-                .map(|(field, contains, exact)| Scanner::new(field, contains, exact))
-                .collect()
-        })
-    }
-}
 
 /// The index of a rule set.
 #[derive(Debug)]
@@ -203,7 +186,13 @@ impl Prefilter {
                     .map(|(field, (contains, _, exact))| (field, contains, exact))
                     .collect();
                 fields.sort_by_key(|(field, ..)| *field);
-                Group { logsource, always, scanners: OnceLock::new(), atoms: Mutex::new(fields) }
+                let build = move || {
+                    fields
+                        .into_iter()
+                        .map(|(field, contains, exact)| Scanner::new(field, contains, exact))
+                        .collect()
+                };
+                Group { logsource, always, scanners: LazyLock::new(Box::new(build)) }
             })
             .collect();
         let id = NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
@@ -272,7 +261,7 @@ impl Prefilter {
         for &g in plan.iter() {
             let group = &self.groups[g as usize];
             group.always.iter().for_each(|&r| mark(r));
-            for scanner in group.scanners() {
+            for scanner in group.scanners.iter() {
                 if scanner.field == ANY_FIELD {
                     if scanner.joinable {
                         joined.fill(event, generation);
