@@ -132,10 +132,12 @@ impl RuleSet {
             let title = &loaded_correlation.rule.title;
             match Correlation::compile(loaded_correlation) {
                 Ok(correlation) => correlations.push(correlation),
-                Err(error) => diagnostics.push(Diagnostic {
-                    severity: Severity::Error,
-                    ..warning(&origin, Some(loaded_correlation.line), title, error.to_string())
-                }),
+                Err(error) => diagnostics.push(error_diagnostic(
+                    &origin,
+                    Some(loaded_correlation.line),
+                    title,
+                    error.to_string(),
+                )),
             }
         }
         let index = Index::new(&rules, &fields);
@@ -171,13 +173,9 @@ impl RuleSet {
             .iter()
             .zip(problems)
             .flat_map(|(rule, problems)| {
-                problems.into_iter().map(|message| Diagnostic {
-                    origin: rule.info.origin.clone(),
-                    line: Some(rule.info.line),
-                    column: None,
-                    severity: Severity::Error,
-                    rule: Some(rule.info.title.clone()),
-                    message,
+                let info = &rule.info;
+                problems.into_iter().map(|message| {
+                    error_diagnostic(&info.origin, Some(info.line), &info.title, message)
                 })
             })
             .collect()
@@ -408,6 +406,11 @@ fn located(text: &RuleText, line: u32, title: &str, error: &CompileError) -> Dia
         rule: Some(title.to_string()),
         message: error.to_string(),
     }
+}
+
+/// An error about a rule, as [`warning`] makes a warning.
+fn error_diagnostic(origin: &str, line: Option<u32>, title: &str, message: String) -> Diagnostic {
+    Diagnostic { severity: Severity::Error, ..warning(origin, line, title, message) }
 }
 
 fn warning(origin: &str, line: Option<u32>, title: &str, message: String) -> Diagnostic {
