@@ -3,14 +3,14 @@
 //! The crate parses chunks on its own rayon pipeline; each record is rendered to JSON there, on the
 //! worker thread, built into an [`Event`] by the same code that reads `evtx_dump` JSON
 //! ([`crate::json::evtx_json`]), so both renderings give identical events, and screened there
-//! ([`crate::screen`]); a record whose channel and event ID the screen does not want is dropped
-//! before its event is built. A chunk or record the crate refuses becomes a [`Problem`] naming the chunk or record, and the records around it still come
-//! out.
+//! ([`crate::screen`]); a record the screen skips unread is dropped before it is rendered where its
+//! route and values can be read from its binary XML ([`crate::raw::before_rendering`]), else before
+//! its event is built. A chunk or record the crate refuses becomes a [`Problem`] naming the chunk
+//! or record, and the records around it still come out.
 
 use crate::evtx_extent::{self, CHUNK, Chunks, FILE_HEADER, ReadAt, View};
 use crate::json::evtx_json;
 use crate::json::evtx_stream::{self, Built};
-use crate::json::route;
 use crate::problem::{DecodeError, Location, Problem, Severity};
 use crate::raw;
 use crate::screen::{self, Screened};
@@ -54,15 +54,14 @@ pub(crate) fn read<R: Read + Seek + ReadAt + Send + 'static>(
     let records = parser.serialized_records(move |record| {
         let record = record?;
         let id = record.event_record_id;
-        if let Some(screen) = screen.as_deref()
-            && raw::skips_unrendered(screen, &record)
-        {
+        let before = screen.as_deref().map(|screen| raw::before_rendering(screen, &record));
+        if let Some(raw::BeforeRendering::Skipped) = before {
             return Ok(Ok((None, None)));
         }
         let rendered = record.into_json_bytes()?;
-        if let Some(screen) = screen.as_deref()
+        if let (Some(screen), Some(before)) = (screen.as_deref(), &before)
             && let Ok(text) = std::str::from_utf8(&rendered.data)
-            && raw::skips(screen, text, Some(Format::EvtxJson), route::Read::SystemOnly)
+            && raw::skips_rendered(screen, before, text)
         {
             return Ok(Ok((None, None)));
         }

@@ -16,19 +16,27 @@
 //! bytes give no route, never a panic. A test holds the route read here to the route of the
 //! rendered JSON on every record of the shared EVTX corpora.
 //!
+//! The same walk of a template gives its own text (the values written in it rather than
+//! substituted: a provider's name, a schema's address), which the raw search of a record before it
+//! is rendered reads with the record's values ([`crate::evtx_search`]).
+//!
 //! What a template gives is kept per thread, keyed by its offset in the chunk and checked against a
 //! copy of its bytes (so a chunk reusing an address or an offset cannot be given another chunk's
 //! answer).
 
 use std::cell::RefCell;
+use std::sync::Arc;
 
-/// Where a template puts a record's route.
+/// Where a template puts a record's route, and its own text.
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Template {
-    /// The substitution holding the event ID.
-    event_id: u16,
-    /// The channel: a substitution, or the template's own text ([`Slot::One`] or [`Slot::Text`]).
-    channel: Slot,
+    /// The substitution holding the event ID, and the channel: a substitution or the template's
+    /// own text ([`Slot::One`] or [`Slot::Text`]). `None` for a template without both (a nested
+    /// fragment's, such as an `EventData`).
+    route: Option<(u16, Slot)>,
+    /// Its own text ([`OwnText`]), if every element and attribute of it holds at most one text or
+    /// substitution (so that each value the record renders to is one text or one substitution).
+    text: Option<Arc<str>>,
 }
 
 /// Binary XML tokens (MS-EVEN6 2.2.12); `| 0x40` marks "more data follows" on some of them.
@@ -81,7 +89,34 @@ pub(crate) fn read(chunk: &[u8], offset: usize, len: usize) -> Option<(String, i
     if *next != token::TEMPLATE_INSTANCE {
         return None;
     }
-    let mut at = Cursor { bytes: chunk, pos: offset + 5 };
+    let (template, values) = template_instance(chunk, offset + 5)?;
+    let (event_id_at, channel_at) = template.route?;
+    let (mut event_id, mut channel) = (None, None);
+    for (index, value) in values.enumerate() {
+        let (kind, _, bytes) = value?;
+        if index == usize::from(event_id_at) {
+            event_id = Some((kind, bytes));
+        }
+        if channel_at == Slot::One(index as u16) {
+            channel = Some((kind, bytes));
+        }
+    }
+    let event_id = match event_id? {
+        (UINT16, &[lo, hi]) => i64::from(u16::from_le_bytes([lo, hi])),
+        _ => return None,
+    };
+    let channel = match (channel_at, channel) {
+        (Slot::Text(text), _) => text,
+        (_, Some((STRING, bytes))) if !bytes.is_empty() && bytes.len() % 2 == 0 => utf16(bytes)?,
+        _ => return None,
+    };
+    Some((channel, event_id))
+}
+
+/// The template instance whose token is just before `chunk[at]`: its template and its
+/// substitution values.
+fn template_instance(chunk: &[u8], at: usize) -> Option<(Template, Values<'_>)> {
+    let mut at = Cursor { bytes: chunk, pos: at };
     at.skip(1)?;
     let _template_id = at.u32()?;
     let definition = at.u32()?;
@@ -92,31 +127,66 @@ pub(crate) fn read(chunk: &[u8], offset: usize, len: usize) -> Option<(String, i
     let template = template_of(chunk, definition, template)?;
     let count = at.u32()? as usize;
     // Each value's size and type, then the values one after another.
-    let mut descriptors = Cursor { bytes: chunk, pos: at.pos };
-    let mut values = Cursor { bytes: chunk, pos: at.pos.checked_add(count.checked_mul(4)?)? };
-    let (mut event_id, mut channel) = (None, None);
-    for index in 0..count {
-        let size = usize::from(descriptors.u16()?);
-        let kind = descriptors.u8()?;
-        descriptors.skip(1)?;
-        let bytes = values.take(size)?;
-        if index == usize::from(template.event_id) {
-            event_id = Some((kind, bytes));
-        }
-        if template.channel == Slot::One(index as u16) {
-            channel = Some((kind, bytes));
-        }
+    let descriptors = Cursor { bytes: chunk, pos: at.pos };
+    let values = Cursor { bytes: chunk, pos: at.pos.checked_add(count.checked_mul(4)?)? };
+    Some((template, Values { descriptors, values, left: count }))
+}
+
+/// A template instance's substitution values: each its type, offset in the chunk and bytes, or
+/// `None` (and no more) where the chunk ends first.
+pub(crate) struct Values<'a> {
+    descriptors: Cursor<'a>,
+    values: Cursor<'a>,
+    left: usize,
+}
+
+impl Values<'_> {
+    /// Where the values end (once all are read).
+    pub(crate) fn end(&self) -> usize {
+        self.values.pos
     }
-    let event_id = match event_id? {
-        (UINT16, &[lo, hi]) => i64::from(u16::from_le_bytes([lo, hi])),
+}
+
+impl<'a> Iterator for Values<'a> {
+    type Item = Option<(u8, usize, &'a [u8])>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.left == 0 {
+            return None;
+        }
+        self.left -= 1;
+        let value = (|| {
+            let size = usize::from(self.descriptors.u16()?);
+            let kind = self.descriptors.u8()?;
+            self.descriptors.skip(1)?;
+            let at = self.values.pos;
+            Some((kind, at, self.values.take(size)?))
+        })();
+        if value.is_none() {
+            self.left = 0;
+        }
+        Some(value)
+    }
+}
+
+/// A fragment (a record's binary XML, or a substitution value of type BinXML, at
+/// `chunk[offset..offset + len]`) that is one template instance (with or without a fragment
+/// header before it): its template's own text ([`Template::text`]) and its values. `None` for any
+/// other shape, or a template with mixed content.
+pub(crate) fn fragment_instance(
+    chunk: &[u8],
+    offset: usize,
+    len: usize,
+) -> Option<(Arc<str>, Values<'_>)> {
+    let fragment = chunk.get(offset..offset.checked_add(len)?)?;
+    // The template instance, after a fragment header or without one.
+    let at = match fragment {
+        [token::FRAGMENT_HEADER, _, _, _, token::TEMPLATE_INSTANCE, ..] => offset + 5,
+        [token::TEMPLATE_INSTANCE, ..] => offset + 1,
         _ => return None,
     };
-    let channel = match (template.channel, channel) {
-        (Slot::Text(text), _) => text,
-        (_, Some((STRING, bytes))) if !bytes.is_empty() && bytes.len() % 2 == 0 => utf16(bytes)?,
-        _ => return None,
-    };
-    Some((channel, event_id))
+    let (template, values) = template_instance(chunk, at)?;
+    Some((template.text?, values))
 }
 
 /// A chunk's header, before its first record.
@@ -191,20 +261,71 @@ enum Target {
 
 /// Reads a template definition's tokens (`chunk[start..end]`, after its header) for the
 /// substitutions that are the whole text of `Event/System/EventID` and `Event/System/Channel`
-/// (or, for the channel, the template's own text).
+/// (or, for the channel, the template's own text), and for its own text.
 fn walk_template(chunk: &[u8], start: usize, end: usize) -> Option<Template> {
-    match walk(chunk, start, end, true)? {
+    let mut own = OwnText::default();
+    let route = match walk(chunk, start, end, true, Some(&mut own))? {
         (Slot::One(event_id), channel @ (Slot::One(_) | Slot::Text(_))) => {
-            Some(Template { event_id, channel })
+            Some((event_id, channel))
         }
         _ => None,
+    };
+    let text = (!own.mixed).then(|| Arc::from(own.text));
+    Some(Template { route, text })
+}
+
+/// A template's own text, gathered by [`walk`]: every name and text value in it, each as the body of a JSON
+/// string (`\` and `"` escaped, as the raw search expects: [`crate::evtx_search`]) followed by
+/// `","`; and whether some element or attribute holds more than one text or substitution (whose
+/// rendering joins them, so that an atom could span two).
+#[derive(Debug, Default)]
+struct OwnText {
+    text: String,
+    mixed: bool,
+    /// Per open element, the texts and substitutions of its content so far.
+    content: Vec<u8>,
+    /// The texts and substitutions of the attribute being read.
+    attribute: u8,
+}
+
+impl OwnText {
+    /// An element starts: its name is text too (a field's name, which the screen may look for).
+    fn open(&mut self, utf16_name: &[u8]) {
+        self.content.push(0);
+        self.attribute = 0;
+        self.push(utf16_name);
+    }
+
+    /// An attribute starts.
+    fn attribute(&mut self, utf16_name: &[u8]) {
+        self.attribute = 0;
+        self.push(utf16_name);
+    }
+
+    /// A text of the template.
+    fn push(&mut self, utf16: &[u8]) {
+        crate::evtx_search::push_utf16(&mut self.text, utf16);
+        self.text.push_str(crate::evtx_search::SEPARATOR);
+    }
+
+    fn close(&mut self) {
+        self.content.pop();
+    }
+
+    /// One more text or substitution, in the start tag (an attribute's value) or the content.
+    fn piece(&mut self, in_start_tag: bool) {
+        let count = if in_start_tag { Some(&mut self.attribute) } else { self.content.last_mut() };
+        match count {
+            Some(count) if *count == 0 => *count = 1,
+            _ => self.mixed = true,
+        }
     }
 }
 
 /// The route of a record written without a template (its elements and values inline): the text
 /// of `Event/System/EventID` (a decimal number) and of `Channel`.
 fn walk_record(chunk: &[u8], start: usize, end: usize) -> Option<(String, i64)> {
-    match walk(chunk, start, end, false)? {
+    match walk(chunk, start, end, false, None)? {
         (Slot::Text(event_id), Slot::Text(channel)) => {
             let number = event_id.bytes().all(|b| b.is_ascii_digit()).then_some(event_id)?;
             Some((channel, i64::from(number.parse::<u16>().ok()?)))
@@ -215,8 +336,14 @@ fn walk_record(chunk: &[u8], start: usize, end: usize) -> Option<(String, i64)> 
 
 /// Reads binary XML tokens from `start` to `end` (a template definition's, whose elements carry a
 /// dependency identifier; or a record's own) for what `Event/System/EventID` and
-/// `Event/System/Channel` hold.
-fn walk(chunk: &[u8], start: usize, end: usize, dependency: bool) -> Option<(Slot, Slot)> {
+/// `Event/System/Channel` hold, and gathers its own text into `own` if given.
+fn walk(
+    chunk: &[u8],
+    start: usize,
+    end: usize,
+    dependency: bool,
+    mut own: Option<&mut OwnText>,
+) -> Option<(Slot, Slot)> {
     let mut at = Cursor { bytes: chunk.get(..end)?, pos: start };
     // Open elements (whether each is a target, and its path is Event/System so far), and whether a
     // start tag is open (its attributes are being read).
@@ -242,7 +369,8 @@ fn walk(chunk: &[u8], start: usize, end: usize, dependency: bool) -> Option<(Slo
                     let _dependency = at.u16()?;
                 }
                 let _size = at.u32()?;
-                let name = at.name()?;
+                let utf16_name = at.name()?;
+                let name = name_ascii(utf16_name);
                 if more {
                     let _attributes = at.u32()?;
                 }
@@ -254,18 +382,30 @@ fn walk(chunk: &[u8], start: usize, end: usize, dependency: bool) -> Option<(Slo
                 };
                 path.push(known);
                 in_start_tag = true;
+                if let Some(own) = own.as_deref_mut() {
+                    own.open(utf16_name);
+                }
             }
             token::CLOSE_START if !more => in_start_tag = false,
             token::CLOSE_EMPTY | token::END_ELEMENT if !more => {
                 path.pop()?;
                 in_start_tag = false;
+                if let Some(own) = own.as_deref_mut() {
+                    own.close();
+                }
             }
             token::ATTRIBUTE => {
-                at.name()?;
+                let name = at.name()?;
+                if let Some(own) = own.as_deref_mut() {
+                    own.attribute(name);
+                }
             }
             token::SUBSTITUTION | token::OPTIONAL_SUBSTITUTION if !more => {
                 let index = at.u16()?;
                 let _kind = at.u8()?;
+                if let Some(own) = own.as_deref_mut() {
+                    own.piece(in_start_tag);
+                }
                 match target() {
                     Some(Target::EventId) => event_id.fill(index),
                     Some(Target::Channel) => channel.fill(index),
@@ -274,6 +414,10 @@ fn walk(chunk: &[u8], start: usize, end: usize, dependency: bool) -> Option<(Slo
             }
             token::VALUE if at.u8()? == STRING => {
                 let text = at.utf16_text()?;
+                if let Some(own) = own.as_deref_mut() {
+                    own.piece(in_start_tag);
+                    own.push(text);
+                }
                 match target() {
                     Some(Target::EventId) => event_id.text(text),
                     Some(Target::Channel) => channel.text(text),
@@ -283,6 +427,10 @@ fn walk(chunk: &[u8], start: usize, end: usize, dependency: bool) -> Option<(Slo
             // A value of another type: its size is not read here.
             token::VALUE => return None,
             token::CDATA | token::CHAR_REF | token::ENTITY_REF => {
+                // Text this walk does not render: the template's own text is not known.
+                if let Some(own) = own.as_deref_mut() {
+                    own.mixed = true;
+                }
                 match target() {
                     Some(Target::EventId) => event_id = Slot::Mixed,
                     Some(Target::Channel) => channel = Slot::Mixed,
@@ -341,6 +489,7 @@ impl Slot {
 }
 
 /// A bounds-checked reader over a chunk's bytes.
+#[derive(Debug)]
 struct Cursor<'a> {
     bytes: &'a [u8],
     pos: usize,
@@ -376,7 +525,7 @@ impl<'a> Cursor<'a> {
     }
 
     /// A name reference: its offset in the chunk, and the name stored inline when the offset is
-    /// here. Gives the name's ASCII bytes, or an empty slice for a name that is not ASCII.
+    /// here. Gives the name's UTF-16LE characters.
     fn name(&mut self) -> Option<&'a [u8]> {
         let offset = self.u32()? as usize;
         let name = name_at(self.bytes, offset)?;
@@ -384,7 +533,7 @@ impl<'a> Cursor<'a> {
             // Next-name offset, hash, length, the characters (UTF-16) and their NUL.
             self.skip(4 + 2 + 2 + name.len() + 2)?;
         }
-        Some(name_ascii(name))
+        Some(name)
     }
 }
 
@@ -554,6 +703,7 @@ mod tests {
             }
             for (offset, len) in records {
                 let _ = read(&chunk, offset, len);
+                let _ = crate::evtx_search::search_text(&chunk, offset, len, &mut String::new());
             }
             let _ = chunk_routes(&chunk, |_, _| true);
         }

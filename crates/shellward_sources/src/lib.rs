@@ -44,6 +44,7 @@ mod esxi;
 mod evtx_extent;
 mod evtx_file;
 mod evtx_route;
+mod evtx_search;
 mod follow;
 #[cfg(feature = "fuzzing")]
 #[doc(hidden)]

@@ -7,7 +7,9 @@
 //! rather than copies (so that a rule's text on them need not be in the record's text). The text is
 //! JSON: a record from a JSON file, or the evtx crate's rendering of a binary record. An EVTX
 //! record's route is read before it is rendered ([`crate::evtx_route`]), so that a record of a
-//! route no rule reads is not rendered at all ([`Screen::skips_route`]).
+//! route no rule reads is not rendered at all ([`Screen::skips_route`]), and so is the text of its
+//! values, in the form the search reads in a rendering ([`crate::evtx_search`]), so that a record
+//! none of whose values holds an atom is not rendered either.
 
 use crate::json::route::{self, Read, Route};
 use crate::windows::{self, tables::Tables};
@@ -71,21 +73,79 @@ pub(crate) fn skips(screen: &dyn Screen, text: &str, forced: Option<Format>, rea
     screen.skips_raw(&route.raw(), text.as_bytes())
 }
 
+/// What the screen says of an EVTX record before it is rendered ([`before_rendering`]).
+#[derive(Debug)]
+pub(crate) enum BeforeRendering {
+    /// Skipped unread (and counted).
+    Skipped,
+    /// Its route cannot be read from its binary XML: it is rendered, then tested as a JSON record
+    /// ([`skips`]).
+    Unknown,
+    /// Rendered and decoded: the screen does not skip records of its route.
+    Decode,
+    /// Rendered, then its rendering searched ([`Screen::skips_raw`]): its values have no text
+    /// before rendering ([`crate::evtx_search`]).
+    SearchRendering { channel: String, event_id: i64 },
+}
+
+thread_local! {
+    /// The text of a record's values ([`crate::evtx_search`]), kept for the next record.
+    static VALUES: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
+}
+
+/// The largest values text a thread keeps for the next record.
+const KEPT_VALUES: usize = 1 << 16;
+
 /// Whether an EVTX record is skipped before it is rendered: its route, read from its binary XML
 /// ([`crate::evtx_route`]), is one whose records the screen skips whatever their text
-/// ([`Screen::skips_route`]). A skipped record is counted.
-pub(crate) fn skips_unrendered(screen: &dyn Screen, record: &evtx::EvtxRecord<'_>) -> bool {
-    let Ok(offset) = usize::try_from(record.binxml_offset) else { return false };
+/// ([`Screen::skips_route`]); or one whose records may be skipped ([`Screen::may_skip`]) and the
+/// text of its values ([`crate::evtx_search`]) holds nothing the screen searches for
+/// ([`Screen::skips_raw`]). A record skipped by its route is counted here; the others by the
+/// screen's own test.
+pub(crate) fn before_rendering(
+    screen: &dyn Screen,
+    record: &evtx::EvtxRecord<'_>,
+) -> BeforeRendering {
+    let Ok(offset) = usize::try_from(record.binxml_offset) else { return BeforeRendering::Unknown };
     let len = record.binxml_size as usize;
     let Some((channel, event_id)) = crate::evtx_route::read(record.chunk.data, offset, len) else {
-        return false;
+        return BeforeRendering::Unknown;
     };
     let route = RawRoute { rendering: Format::EvtxJson, channel: &channel, event_id };
-    let skip = screen.skips_route(&route);
-    if skip {
+    if screen.skips_route(&route) {
         screen.skipped_route(&route, 1);
+        return BeforeRendering::Skipped;
     }
-    skip
+    if !screen.may_skip(&route) {
+        return BeforeRendering::Decode;
+    }
+    let searched = VALUES.with_borrow_mut(|text| {
+        let skip = crate::evtx_search::search_text(record.chunk.data, offset, len, text)
+            .map(|()| screen.skips_raw(&route, text.as_bytes()));
+        if text.capacity() > KEPT_VALUES {
+            *text = String::new();
+        }
+        skip
+    });
+    match searched {
+        Some(true) => BeforeRendering::Skipped,
+        Some(false) => BeforeRendering::Decode,
+        None => BeforeRendering::SearchRendering { channel, event_id },
+    }
+}
+
+/// After rendering: whether a record that [`before_rendering`] left to be rendered is skipped,
+/// from its rendered JSON `text`.
+pub(crate) fn skips_rendered(screen: &dyn Screen, before: &BeforeRendering, text: &str) -> bool {
+    match before {
+        BeforeRendering::Skipped => true,
+        BeforeRendering::Decode => false,
+        BeforeRendering::Unknown => skips(screen, text, Some(Format::EvtxJson), Read::SystemOnly),
+        BeforeRendering::SearchRendering { channel, event_id } => {
+            let route = RawRoute { rendering: Format::EvtxJson, channel, event_id: *event_id };
+            screen.skips_raw(&route, text.as_bytes())
+        }
+    }
 }
 
 /// The number of records of an EVTX chunk (its bytes) if every one of them is skipped before the
