@@ -630,14 +630,8 @@ mod tests {
 
     #[test]
     fn the_route_read_from_binary_xml_is_the_rendered_records() {
-        let Some(corpora) = shellward_testdata::corpora() else { return };
-        for dir in [&corpora.mitre, &corpora.samples] {
-            let (mut records, mut read_here) = (0, 0);
-            for file in shellward_testdata::files_with_extension(dir, "evtx") {
-                let (r, h) = check(&file);
-                records += r;
-                read_here += h;
-            }
+        let Some(sums) = shellward_testdata::over_evtx_corpora(check) else { return };
+        for (dir, records, read_here) in sums {
             eprintln!(
                 "{}: {read_here} of {records} records routed before rendering",
                 dir.display()

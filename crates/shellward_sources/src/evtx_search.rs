@@ -256,14 +256,8 @@ mod tests {
 
     #[test]
     fn every_value_of_a_rendered_record_is_in_its_search_text() {
-        let Some(corpora) = shellward_testdata::corpora() else { return };
-        for dir in [&corpora.mitre, &corpora.samples] {
-            let (mut records, mut searched) = (0, 0);
-            for file in shellward_testdata::files_with_extension(dir, "evtx") {
-                let (r, s) = check(&file);
-                records += r;
-                searched += s;
-            }
+        let Some(sums) = shellward_testdata::over_evtx_corpora(check) else { return };
+        for (dir, records, searched) in sums {
             eprintln!("{}: {searched} of {records} records searched unrendered", dir.display());
             assert!(searched * 100 > records * 80, "{searched} of {records}");
         }

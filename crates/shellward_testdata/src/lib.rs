@@ -77,3 +77,22 @@ pub fn files_with_extension(dir: &std::path::Path, extension: &str) -> Vec<PathB
     files.sort();
     files
 }
+
+/// For each EVTX corpus (evtx-to-mitre, evtx-samples), `check` summed over its files: the
+/// corpus, and the sums of the two counts `check` gives per file (such as records, and records a
+/// fast path took). `None` (with [`shared`]'s message) if a corpus is missing.
+pub fn over_evtx_corpora(
+    mut check: impl FnMut(&std::path::Path) -> (u64, u64),
+) -> Option<Vec<(PathBuf, u64, u64)>> {
+    let corpora = corpora()?;
+    let sums = [corpora.mitre, corpora.samples].map(|dir| {
+        let (mut all, mut some) = (0, 0);
+        for file in files_with_extension(&dir, "evtx") {
+            let (a, s) = check(&file);
+            all += a;
+            some += s;
+        }
+        (dir, all, some)
+    });
+    Some(sums.into())
+}
