@@ -80,16 +80,33 @@ thread_local! {
 /// The channel and event ID of the record whose binary XML is `chunk[offset..offset + len]`, if
 /// it has the plain shape (see the module documentation).
 pub(crate) fn read(chunk: &[u8], offset: usize, len: usize) -> Option<(String, i64)> {
+    read_record(chunk, offset, len).map(|record| (record.channel, record.event_id))
+}
+
+/// A record's route, read from its binary XML ([`read`]), and what its template instance gave
+/// on the way, for the raw search ([`crate::evtx_search`]).
+pub(crate) struct RecordRoute<'a> {
+    pub(crate) channel: String,
+    pub(crate) event_id: i64,
+    /// The template's own text ([`Template::text`]) and the record's values, from the start;
+    /// `None` for a record written without a template.
+    pub(crate) instance: Option<(Option<Arc<str>>, Values<'a>)>,
+}
+
+/// [`read`], keeping the record's template instance.
+pub(crate) fn read_record(chunk: &[u8], offset: usize, len: usize) -> Option<RecordRoute<'_>> {
     let record = chunk.get(offset..offset.checked_add(len)?)?;
     // A fragment header, then the record's element or its template instance.
     let [token::FRAGMENT_HEADER, _, _, _, next, ..] = record else { return None };
     if *next & !token::MORE == token::OPEN_START {
-        return walk_record(chunk, offset + 4, offset + len);
+        let (channel, event_id) = walk_record(chunk, offset + 4, offset + len)?;
+        return Some(RecordRoute { channel, event_id, instance: None });
     }
     if *next != token::TEMPLATE_INSTANCE {
         return None;
     }
     let (template, values) = template_instance(chunk, offset + 5)?;
+    let instance = Some((template.text, values.clone()));
     let (event_id_at, channel_at) = template.route?;
     let (mut event_id, mut channel) = (None, None);
     for (index, value) in values.enumerate() {
@@ -110,7 +127,7 @@ pub(crate) fn read(chunk: &[u8], offset: usize, len: usize) -> Option<(String, i
         (_, Some((STRING, bytes))) if !bytes.is_empty() && bytes.len() % 2 == 0 => utf16(bytes)?,
         _ => return None,
     };
-    Some((channel, event_id))
+    Some(RecordRoute { channel, event_id, instance })
 }
 
 /// The template instance whose token is just before `chunk[at]`: its template and its
@@ -134,6 +151,7 @@ fn template_instance(chunk: &[u8], at: usize) -> Option<(Template, Values<'_>)> 
 
 /// A template instance's substitution values: each its type, offset in the chunk and bytes, or
 /// `None` (and no more) where the chunk ends first.
+#[derive(Clone)]
 pub(crate) struct Values<'a> {
     descriptors: Cursor<'a>,
     values: Cursor<'a>,
@@ -489,7 +507,7 @@ impl Slot {
 }
 
 /// A bounds-checked reader over a chunk's bytes.
-#[derive(Debug)]
+#[derive(Clone)]
 struct Cursor<'a> {
     bytes: &'a [u8],
     pos: usize,
@@ -697,7 +715,7 @@ mod tests {
             }
             for (offset, len) in records {
                 let _ = read(&chunk, offset, len);
-                let _ = crate::evtx_search::search_text(&chunk, offset, len, &mut String::new());
+                let _ = crate::evtx_search::record_text(&chunk, offset, len, &mut String::new());
             }
             let _ = chunk_routes(&chunk, |_, _| true);
         }

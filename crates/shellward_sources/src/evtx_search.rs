@@ -23,6 +23,7 @@
 //! A record skipped here is not rendered, so one whose rendering would have failed is not reported
 //! (as a record of a skipped chunk is not: [`crate::evtx_extent`]); `--decode-all` reports it.
 
+use crate::evtx_route::{RecordRoute, Values};
 use std::fmt::Write;
 
 /// What follows each value in the text: the end of a JSON string, a comma, the start of the next.
@@ -45,12 +46,28 @@ fn push_char(out: &mut String, c: char) {
     }
 }
 
-/// The text of the values of the record whose binary XML is `chunk[offset..offset + len]`, for
-/// the raw search, into `out` (cleared first). `None` where the record is not one template
-/// instance whose every value has a text here (see the module documentation).
-pub(crate) fn search_text(chunk: &[u8], offset: usize, len: usize, out: &mut String) -> Option<()> {
+/// The text of the values of a record for the raw search, into `out` (cleared first): its
+/// template's own text and its values, as its route was read with them
+/// ([`crate::evtx_route::read_record`]); its binary XML ends at `chunk[end]`. `None` where the
+/// record is not one template instance whose every value has a text here (see the module
+/// documentation).
+pub(crate) fn search_text(
+    chunk: &[u8],
+    end: usize,
+    record: &RecordRoute<'_>,
+    out: &mut String,
+) -> Option<()> {
     out.clear();
-    push_fragment(out, chunk, offset, len, 0)
+    let (own, values) = record.instance.as_ref()?;
+    push_instance(out, chunk, own.as_deref()?, values.clone(), end, 0)
+}
+
+/// [`search_text`] of the record whose binary XML is `chunk[offset..offset + len]`, its route
+/// read first.
+#[cfg(test)]
+pub(crate) fn record_text(chunk: &[u8], offset: usize, len: usize, out: &mut String) -> Option<()> {
+    let record = crate::evtx_route::read_record(chunk, offset, len)?;
+    search_text(chunk, offset + len, &record, out)
 }
 
 /// The deepest nesting of BinXML fragments in substitution values that is searched.
@@ -69,15 +86,28 @@ fn push_fragment(
     if depth > MAX_NESTING {
         return None;
     }
-    let (own, mut values) = crate::evtx_route::fragment_instance(chunk, offset, len)?;
-    out.push_str(&own);
+    let (own, values) = crate::evtx_route::fragment_instance(chunk, offset, len)?;
+    push_instance(out, chunk, &own, values, offset + len, depth)
+}
+
+/// Writes a template instance: its template's `own` text, then its `values`, which must be all
+/// the fragment holds before `end` (but for its end-of-stream token).
+fn push_instance(
+    out: &mut String,
+    chunk: &[u8],
+    own: &str,
+    mut values: Values<'_>,
+    end: usize,
+    depth: u8,
+) -> Option<()> {
+    out.push_str(own);
     for value in values.by_ref() {
         let (kind, at, bytes) = value?;
         push_value(out, chunk, kind, at, bytes, depth)?;
         out.push_str(SEPARATOR);
     }
     // Nothing after the values: the fragment's end, or its end-of-stream token.
-    match chunk.get(values.end()..offset + len)? {
+    match chunk.get(values.end()..end)? {
         [] | [0, ..] => Some(()),
         _ => None,
     }
@@ -233,7 +263,7 @@ mod tests {
                 records += 1;
                 let offset = usize::try_from(record.binxml_offset).expect("offset");
                 let found =
-                    search_text(record.chunk.data, offset, record.binxml_size as usize, &mut text);
+                    record_text(record.chunk.data, offset, record.binxml_size as usize, &mut text);
                 if found.is_none() {
                     continue;
                 }
@@ -324,7 +354,7 @@ mod tests {
         ) {
             let _ = written(kind, &bytes);
             let mut out = String::new();
-            let _ = search_text(&bytes, offset, len, &mut out);
+            let _ = record_text(&bytes, offset, len, &mut out);
             let _ = push_value(&mut out, &bytes, 0x21, offset, bytes.get(offset..).unwrap_or(&[]), 0);
         }
     }

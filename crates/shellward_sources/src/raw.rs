@@ -108,10 +108,11 @@ pub(crate) fn before_rendering(
 ) -> BeforeRendering {
     let Ok(offset) = usize::try_from(record.binxml_offset) else { return BeforeRendering::Unknown };
     let len = record.binxml_size as usize;
-    let Some((channel, event_id)) = crate::evtx_route::read(record.chunk.data, offset, len) else {
+    let Some(found) = crate::evtx_route::read_record(record.chunk.data, offset, len) else {
         return BeforeRendering::Unknown;
     };
-    let route = RawRoute { rendering: Format::EvtxJson, channel: &channel, event_id };
+    let route =
+        RawRoute { rendering: Format::EvtxJson, channel: &found.channel, event_id: found.event_id };
     if screen.skips_route(&route) {
         screen.skipped_route(&route, 1);
         return BeforeRendering::Skipped;
@@ -119,8 +120,9 @@ pub(crate) fn before_rendering(
     if !screen.may_skip(&route) {
         return BeforeRendering::Decode;
     }
+    let end = offset.saturating_add(len);
     let searched = VALUES.with_borrow_mut(|text| {
-        let skip = crate::evtx_search::search_text(record.chunk.data, offset, len, text)
+        let skip = crate::evtx_search::search_text(record.chunk.data, end, &found, text)
             .map(|()| screen.skips_raw(&route, text.as_bytes()));
         if text.capacity() > KEPT_VALUES {
             *text = String::new();
@@ -130,7 +132,9 @@ pub(crate) fn before_rendering(
     match searched {
         Some(true) => BeforeRendering::Skipped,
         Some(false) => BeforeRendering::Decode,
-        None => BeforeRendering::SearchRendering { channel, event_id },
+        None => {
+            BeforeRendering::SearchRendering { channel: found.channel, event_id: found.event_id }
+        }
     }
 }
 
