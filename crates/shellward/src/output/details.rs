@@ -168,7 +168,11 @@ pub(crate) fn one_line(text: &str) -> String {
 
 /// `text` on one line, cut to `width` characters (ending in `…`).
 pub(crate) fn clip(text: &str, width: usize) -> String {
-    let text = one_line(text);
+    cut(one_line(text), width)
+}
+
+/// `text` as it is if it has at most `width` characters, else its first `width - 1` and `…`.
+pub(crate) fn cut(text: String, width: usize) -> String {
     if text.chars().count() <= width {
         return text;
     }

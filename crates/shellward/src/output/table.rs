@@ -286,14 +286,8 @@ impl AlertWriter for TableWriter {
 
 /// Pads or cuts text to exactly `width` characters (cut text ends with `…`).
 fn fit(text: &str, width: usize) -> String {
-    let count = text.chars().count();
-    if count <= width {
-        format!("{text:<width$}")
-    } else {
-        let mut cut: String = text.chars().take(width.saturating_sub(1)).collect();
-        cut.push('…');
-        cut
-    }
+    let text = details::cut(text.to_owned(), width);
+    format!("{text:<width$}")
 }
 
 #[cfg(test)]
