@@ -92,6 +92,9 @@ pub struct RouteSkips {
     pub because: Option<String>,
     /// How many atoms the test searched for.
     pub atoms: usize,
+    /// Records the search tested (the others of a searched route came before its search was
+    /// built, or after it was given up).
+    pub searched: u64,
 }
 
 /// How the records of a route are tested.
@@ -284,6 +287,7 @@ impl RawSkips {
                         Some((Test::Search(matcher), _)) => matcher.atoms(),
                         _ => 0,
                     },
+                    searched: plan.tested.load(Ordering::Relaxed),
                 }
             })
             .collect();

@@ -151,7 +151,12 @@ fn skip_table(skips: &[shellward_hunt::RouteSkips]) -> String {
     for route in skips {
         let why = match &route.because {
             Some(because) => because.clone(),
-            None => format!("{} atom(s) searched", route.atoms),
+            None => format!(
+                "{} atom(s) searched in {} record(s); {} decoded before the search was built",
+                route.atoms,
+                route.searched,
+                route.records.saturating_sub(route.searched)
+            ),
         };
         out.push_str(&format!(
             "\n  {:>9} of {:>9} skipped  {}  ({why})",
