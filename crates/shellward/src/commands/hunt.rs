@@ -315,4 +315,31 @@ mod tests {
         assert!(parse_when("yesterday", now).is_err());
         assert!(parse_when("5y", now).is_err());
     }
+
+    #[test]
+    fn the_skip_table_says_why_each_route_was_decoded() {
+        let route = |route: &str, records, skipped, because: Option<&str>, atoms, searched| {
+            shellward_hunt::RouteSkips {
+                route: route.into(),
+                records,
+                skipped,
+                because: because.map(str::to_owned),
+                atoms,
+                searched,
+            }
+        };
+        let table = skip_table(&[
+            route("Security/5145", 2101, 1584, None, 53, 2070),
+            route("Security/4688", 1260, 0, Some("process lineage reads these events"), 0, 0),
+        ]);
+        let searched =
+            "(53 atom(s) searched in 2070 record(s); 31 decoded before the search was built)";
+        let lines = [
+            "records skipped unread: 1584 of 3361 routed (Windows channel and event ID)".to_owned(),
+            format!("       1584 of      2101 skipped  Security/5145  {searched}"),
+            "          0 of      1260 skipped  Security/4688  (process lineage reads these events)"
+                .to_owned(),
+        ];
+        assert_eq!(table, lines.join("\n"));
+    }
 }
