@@ -1,8 +1,15 @@
 //! Entry points for the fuzz targets in `fuzz/` (feature `fuzzing`): each framer and decoder on
 //! its own, single-threaded, with the events and problems only counted.
+//!
+//! Whole inputs ([`sniffed`], [`forced`]) are read twice: as `shellward events` reads them (no
+//! screen), and under a [`Skipping`] screen, so that the paths that skip records unread (an EVTX
+//! record's route and values read from its binary XML, a chunk left out, a JSON record's route
+//! read) meet the same hostile bytes.
 
+use crate::raw::RawRoute;
+use crate::screen::Marks;
 use crate::sniff::TextKind;
-use crate::{Problem, ReadOptions, Sink, text};
+use crate::{Problem, ReadOptions, Screen, Sink, text};
 use shellward_event::{Event, Format};
 use std::ops::ControlFlow;
 use std::sync::Arc;
@@ -33,21 +40,50 @@ fn options(format: Option<Format>) -> ReadOptions {
     ReadOptions { format, threads: 1, screen: None }
 }
 
-/// Reads bytes as the user would with no `--input-format`: sniffing, containers, every decoder.
+/// A screen that skips by route and by text, on a whim (the route's event ID, a letter in the
+/// text), so that every way of skipping a record unread is taken.
+#[derive(Debug)]
+pub struct Skipping;
+
+impl Screen for Skipping {
+    fn screen(&self, _: &Event) -> Option<Marks> {
+        Some(Marks::new())
+    }
+    fn may_skip(&self, route: &RawRoute<'_>) -> bool {
+        // What a hunt's screen computes of a route, exercised on hostile routes too.
+        let _ = (route.logsources(), route.computes("CommandLine"), route.whole_values());
+        route.event_id % 2 == 0
+    }
+    fn skips_route(&self, route: &RawRoute<'_>) -> bool {
+        route.event_id % 3 == 0
+    }
+    fn skips_raw(&self, _: &RawRoute<'_>, text: &[u8]) -> bool {
+        !text.contains(&b'x')
+    }
+}
+
+/// Reads `bytes` with `format` forced (or sniffed), without a screen and then with [`Skipping`].
+fn read_twice(bytes: &[u8], format: Option<Format>) -> Counts {
+    let mut counts = Counts::default();
+    let _ = crate::read_bytes("fuzz", bytes, &options(format), &mut counts);
+    let skipping = ReadOptions { screen: Some(Arc::new(Skipping)), ..options(format) };
+    let _ = crate::read_bytes("fuzz", bytes, &skipping, &mut Counts::default());
+    counts
+}
+
+/// Reads bytes as the user would with no `--input-format`: sniffing, containers, every decoder
+/// (and again under [`Skipping`]).
 pub fn sniffed(bytes: &[u8]) -> Counts {
-    let mut counts = Counts::default();
-    let _ = crate::read_bytes("fuzz", bytes, &options(None), &mut counts);
-    counts
+    read_twice(bytes, None)
 }
 
-/// Reads bytes as a forced format (`--input-format`).
+/// Reads bytes as a forced format (`--input-format`), and again under [`Skipping`].
 pub fn forced(bytes: &[u8], format: Format) -> Counts {
-    let mut counts = Counts::default();
-    let _ = crate::read_bytes("fuzz", bytes, &options(Some(format)), &mut counts);
-    counts
+    read_twice(bytes, Some(format))
 }
 
-/// Reads bytes with one text framer and its decoders, the record shapes recognized as usual.
+/// Reads bytes with one text framer and its decoders, the record shapes recognized as usual (and
+/// again under [`Skipping`]).
 pub fn text(bytes: &[u8], kind: &str) -> Counts {
     let kind = match kind {
         "json" => TextKind::Json,
@@ -62,6 +98,8 @@ pub fn text(bytes: &[u8], kind: &str) -> Counts {
     let mut counts = Counts::default();
     let name: Arc<str> = "fuzz".into();
     let _ = text::read(&mut &bytes[..], kind, None, &name, &options(None), &mut counts);
+    let skipping = ReadOptions { screen: Some(Arc::new(Skipping)), ..options(None) };
+    let _ = text::read(&mut &bytes[..], kind, None, &name, &skipping, &mut Counts::default());
     counts
 }
 
