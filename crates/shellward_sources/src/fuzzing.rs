@@ -62,12 +62,16 @@ impl Screen for Skipping {
     }
 }
 
+/// [`options`] under the [`Skipping`] screen.
+fn skipping(format: Option<Format>) -> ReadOptions {
+    ReadOptions { screen: Some(Arc::new(Skipping)), ..options(format) }
+}
+
 /// Reads `bytes` with `format` forced (or sniffed), without a screen and then with [`Skipping`].
 fn read_twice(bytes: &[u8], format: Option<Format>) -> Counts {
     let mut counts = Counts::default();
     let _ = crate::read_bytes("fuzz", bytes, &options(format), &mut counts);
-    let skipping = ReadOptions { screen: Some(Arc::new(Skipping)), ..options(format) };
-    let _ = crate::read_bytes("fuzz", bytes, &skipping, &mut Counts::default());
+    let _ = crate::read_bytes("fuzz", bytes, &skipping(format), &mut Counts::default());
     counts
 }
 
@@ -98,8 +102,7 @@ pub fn text(bytes: &[u8], kind: &str) -> Counts {
     let mut counts = Counts::default();
     let name: Arc<str> = "fuzz".into();
     let _ = text::read(&mut &bytes[..], kind, None, &name, &options(None), &mut counts);
-    let skipping = ReadOptions { screen: Some(Arc::new(Skipping)), ..options(None) };
-    let _ = text::read(&mut &bytes[..], kind, None, &name, &skipping, &mut Counts::default());
+    let _ = text::read(&mut &bytes[..], kind, None, &name, &skipping(None), &mut Counts::default());
     counts
 }
 
