@@ -26,6 +26,7 @@
 mod event;
 mod logsource;
 mod provenance;
+mod raw_form;
 mod stored;
 mod value;
 
@@ -33,5 +34,6 @@ pub use event::{Event, FieldName};
 pub use jiff::Timestamp;
 pub use logsource::LogSource;
 pub use provenance::{Format, Provenance};
+pub use raw_form::RawForm;
 pub use stored::StoredEvent;
 pub use value::Value;

@@ -59,15 +59,11 @@ impl RoutePlan {
     fn search(&self, rules: &RuleSet) -> (Test, Option<String>) {
         let (rendering, channel, event_id) = &self.route;
         let route = RawRoute { rendering: *rendering, channel, event_id: *event_id };
-        let known = |name: &str| match name {
-            "EventID" => Some(event_id.to_string()),
-            "Channel" => Some(channel.to_string()),
-            _ => None,
-        };
         let facts = RouteFacts {
+            form: route.form(),
             logsources: &self.logsources,
             computed: &|name| route.computes(name),
-            known: &known,
+            known: &|name| route.known(name),
             whole_values: route.whole_values(),
         };
         match rules.raw_plan(&facts) {
@@ -82,7 +78,8 @@ impl RoutePlan {
 /// One route's figures, for the report ([`crate::RuleScreen::skip_report`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RouteSkips {
-    /// `Security/4688`, `Microsoft-Windows-Sysmon/Operational/1` (and the rendering if not EVTX).
+    /// `Security/4688`, `Microsoft-Windows-Sysmon/Operational/1` (and the rendering if not EVTX),
+    /// `webserver (w3c-log)` ([`RawRoute::name`]).
     pub route: String,
     /// Records of the route that reached the test.
     pub records: u64,
@@ -265,12 +262,9 @@ impl RawSkips {
             .values()
             .map(|plan| {
                 let (rendering, channel, event_id) = &plan.route;
-                let route = match rendering {
-                    Format::EvtxJson => format!("{channel}/{event_id}"),
-                    other => format!("{channel}/{event_id} ({})", other.name()),
-                };
+                let route = RawRoute { rendering: *rendering, channel, event_id: *event_id };
                 RouteSkips {
-                    route,
+                    route: route.name(),
                     records: plan.seen.load(Ordering::Relaxed),
                     skipped: plan.skipped.load(Ordering::Relaxed),
                     because: match plan.test.get() {

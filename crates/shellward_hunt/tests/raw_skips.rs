@@ -319,3 +319,204 @@ fn a_broken_record_is_reported_not_skipped() {
     // The valid record, of a route no rule reads, is skipped; the broken one is not.
     assert_eq!(with.skipped, 1);
 }
+
+/// Web rules whose texts the lines hide: behind IIS's `+` for a space, the `?` that joins a URI,
+/// the escapes of a quoted value, a number's leading zeros, case and characters that fold to
+/// ASCII.
+const WEB_RULES: &str = r#"title: Command in the query
+logsource:
+    category: webserver
+detection:
+    sel:
+        cs-uri-query|contains: 'cmd=who'
+    condition: sel
+level: high
+---
+title: Agent with a space
+logsource:
+    category: webserver
+detection:
+    sel:
+        cs-user-agent|contains: 'evil bot'
+        cs-method: 'PUT'
+    condition: sel
+level: high
+---
+title: Keyword anywhere
+logsource:
+    category: webserver
+detection:
+    keywords:
+        - '.jspx'
+    condition: keywords
+level: high
+---
+title: Size
+logsource:
+    category: webserver
+detection:
+    sel:
+        sc-bytes: 9
+    condition: sel
+level: high
+---
+title: Joined URI
+logsource:
+    category: webserver
+detection:
+    sel:
+        cs-uri|contains: 'shell.aspx\?run'
+        cs-uri-stem|endswith: '.aspx'
+    condition: sel
+level: high
+---
+title: Quoted agent
+logsource:
+    category: webserver
+detection:
+    sel:
+        cs-user-agent|contains: 'a"b\c'
+    condition: sel
+level: high
+"#;
+
+/// A web value: one of the rules' texts (or a near miss) in some noise, in random case or with
+/// `k` and `i` as the characters that fold to them.
+fn web_value() -> impl Strategy<Value = String> {
+    let texts = prop_oneof![
+        Just("cmd=whoami".to_owned()),
+        Just("cmd=who ami".to_owned()),
+        Just("cmd=wh".to_owned()),
+        Just("evil bot/1.0".to_owned()),
+        Just("evilbot".to_owned()),
+        Just("/a/x.jspx".to_owned()),
+        Just("/a/x.jsp x".to_owned()),
+        Just("/shell.aspx".to_owned()),
+        Just("run=1".to_owned()),
+        Just("ua a\"b\\c".to_owned()),
+        Just("a\"bc".to_owned()),
+        Just("kit".to_owned()),
+        "[a-z/.=]{0,10}",
+    ];
+    (texts, 0u8..3, proptest::collection::vec(any::<bool>(), 16)).prop_map(|(text, way, picks)| {
+        text.chars()
+            .zip(picks.into_iter().cycle())
+            .map(|(c, pick)| match (c, way, pick) {
+                (c, 1, true) => c.to_ascii_uppercase(),
+                ('k', 2, _) => '\u{212A}',
+                ('i', 2, true) => '\u{130}',
+                (c, _, _) => c,
+            })
+            .collect()
+    })
+}
+
+/// A size as a log may write it.
+fn web_bytes() -> impl Strategy<Value = &'static str> {
+    prop_oneof![Just("-09"), Just("-9"), Just("9"), Just("009"), Just("-"), Just("12")]
+}
+
+/// A value as a W3C column: spaces as `+`, none empty.
+fn w3c_column(text: &str) -> String {
+    if text.is_empty() { "-".to_owned() } else { text.replace(' ', "+") }
+}
+
+/// A value as a quoted value of an access log: `\"` and `\\` escaped.
+fn clf_quoted(text: &str) -> String {
+    text.replace('\\', "\\\\").replace('"', "\\\"")
+}
+
+/// A web log line of either format (`w3c`), sometimes broken (a column too many, no time).
+fn web_line(w3c: bool) -> impl Strategy<Value = String> {
+    let method = prop_oneof![Just("GET"), Just("POST"), Just("PUT")];
+    (method, web_value(), web_value(), web_bytes(), web_value(), 0u8..8).prop_map(
+        move |(method, stem, query, bytes, agent, shape)| {
+            let broken = shape == 0;
+            if w3c {
+                let extra = if broken { " x" } else { "" };
+                format!(
+                    "2024-01-01 00:00:00 {method} /{} {} {bytes} {}{extra}",
+                    w3c_column(&stem),
+                    w3c_column(&query),
+                    w3c_column(&agent)
+                )
+            } else {
+                let time = if broken { "" } else { "[10/Oct/2000:13:55:36 -0700] " };
+                format!(
+                    "1.2.3.4 - - {time}\"{method} /{}?{} HTTP/1.1\" 200 {bytes} \"-\" \"{}\"",
+                    clf_quoted(&stem).replace(' ', "_"),
+                    clf_quoted(&query).replace(' ', "_"),
+                    clf_quoted(&agent)
+                )
+            }
+        },
+    )
+}
+
+static WEB_ALERTS: AtomicU64 = AtomicU64::new(0);
+static WEB_SKIPPED: AtomicU64 = AtomicU64::new(0);
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 200, ..ProptestConfig::default() })]
+
+    #[test]
+    fn web_lines_are_never_skipped_where_a_rule_matches(
+        w3c in any::<bool>(),
+        lines in proptest::collection::vec(web_line(true), 1..40),
+        access in proptest::collection::vec(web_line(false), 1..40),
+    ) {
+        let set = {
+            let loaded = load_text(Origin::Builtin("t.yml".into()), WEB_RULES.into());
+            let (set, diagnostics) = RuleSet::compile(&loaded);
+            assert!(diagnostics.is_empty(), "{diagnostics:?}");
+            Arc::new(set)
+        };
+        let (name, text) = if w3c {
+            let header = "#Software: Microsoft Internet Information Services 10.0\n#Fields: date time cs-method cs-uri-stem cs-uri-query sc-bytes cs(User-Agent)\n";
+            ("u_ex240101.log", format!("{header}{}\n", lines.join("\n")))
+        } else {
+            ("access.log", format!("{}\n", access.join("\n")))
+        };
+        let (alerts, skipped) =
+            same_with_and_without(&set, &Input::Text(name, text.as_bytes()), false);
+        WEB_ALERTS.fetch_add(alerts as u64, Ordering::Relaxed);
+        WEB_SKIPPED.fetch_add(skipped, Ordering::Relaxed);
+    }
+}
+
+#[test]
+fn the_web_property_saw_alerts_and_skips() {
+    web_lines_are_never_skipped_where_a_rule_matches();
+    let (alerts, skipped) =
+        (WEB_ALERTS.load(Ordering::Relaxed), WEB_SKIPPED.load(Ordering::Relaxed));
+    assert!(alerts > 100 && skipped > 100, "{alerts} alerts, {skipped} skipped");
+}
+
+/// Each way a web line hides a rule's text, once, beside lines that are skipped: the same alerts
+/// with and without the skips, and every hiding line alerts.
+#[test]
+fn web_lines_that_hide_a_rule_text_are_decoded() {
+    let set =
+        Arc::new(RuleSet::compile(&load_text(Origin::Builtin("t".into()), WEB_RULES.into())).0);
+    let w3c = "#Fields: date time cs-method cs-uri-stem cs-uri-query sc-bytes cs(User-Agent)\n\
+        2024-01-01 00:00:00 GET /index.html - 12 Mozilla/5.0\n\
+        2024-01-01 00:00:01 PUT /up.aspx - 12 Evil+Bot/2\n\
+        2024-01-01 00:00:02 GET /shell.aspx run=1 12 curl\n\
+        2024-01-01 00:00:03 GET /a.css - 009 curl\n\
+        2024-01-01 00:00:04 GET /b.css - 12 curl\n";
+    let access = "1.2.3.4 - - [10/Oct/2000:13:55:36 -0700] \"GET / HTTP/1.1\" 200 12 \"-\" \"curl\"\n\
+        1.2.3.4 - - [10/Oct/2000:13:55:37 -0700] \"GET / HTTP/1.1\" 200 12 \"-\" \"ua a\\\"b\\\\c\"\n\
+        1.2.3.4 - - [10/Oct/2000:13:55:38 -0700] \"GET /x.css HTTP/1.1\" 200 12 \"-\" \"curl\"\n";
+    for (name, text, hiding) in [("u_ex240101.log", w3c, 3), ("access.log", access, 1)] {
+        let with = hunt(&set, &Input::Text(name, text.as_bytes()), false, true);
+        let (alerts, skipped) =
+            same_with_and_without(&set, &Input::Text(name, text.as_bytes()), false);
+        assert!(with.problems.is_empty(), "{:?}", with.problems);
+        assert_eq!(alerts, hiding, "{name}");
+        assert_eq!(
+            skipped,
+            text.lines().count() as u64 - 1 - hiding as u64 + u64::from(name == "access.log"),
+            "{name}"
+        );
+    }
+}

@@ -1,36 +1,73 @@
 //! Records skipped unread: a decoder that can read a record's route cheaply (a Windows record's
-//! channel and event ID, [`crate::json::route`]) asks the screen whether a record of that route,
-//! with that raw text, could pass at all ([`Screen::skips_raw`]) before it parses and builds it.
+//! channel and event ID, [`crate::json::route`]; a web server log line, whose route is its
+//! format's) asks the screen whether a record of that route, with that raw text, could pass at all
+//! ([`Screen::skips_raw`]) before it parses and builds it.
 //!
 //! The screen decides; the decoder only tells it what it knows and what it will compute
 //! ([`RawRoute`]): the log sources such a record may get, and the fields whose values it computes
-//! rather than copies (so that a rule's text on them need not be in the record's text). The text is
-//! JSON: a record from a JSON file, or the evtx crate's rendering of a binary record. An EVTX
+//! rather than copies (so that a rule's text on them need not be in the record's text), and the
+//! form of the text ([`RawForm`]). The text is JSON (a record from a JSON file, or the evtx
+//! crate's rendering of a binary record) or a web server log's line ([`skips_line`]). An EVTX
 //! record's route is read before it is rendered ([`crate::evtx_route`]), so that a record of a
 //! route no rule reads is not rendered at all ([`Screen::skips_route`]), and so is the text of its
 //! values, in the form the search reads in a rendering ([`crate::evtx_search`]), so that a record
 //! none of whose values holds an atom is not rendered either.
 
 use crate::json::route::{self, Read, Route};
+use crate::web;
 use crate::windows::{self, tables::Tables};
 use crate::{Format, Screen};
-use shellward_event::LogSource;
+use shellward_event::{LogSource, RawForm};
 
-/// A Windows record's route, as the decoder reads it before decoding the record.
+/// A record's route, as the decoder reads it before decoding the record: a Windows record's
+/// channel and event ID, or a web server log's format.
 #[derive(Debug, Clone, Copy)]
 pub struct RawRoute<'a> {
     /// The rendering the record is in ([`Format::EvtxJson`] for binary records, which are tested
-    /// in that rendering; [`Format::Winlogbeat`]; [`Format::FlatJson`]).
+    /// in that rendering; [`Format::Winlogbeat`]; [`Format::FlatJson`]; [`Format::W3cLog`] and
+    /// [`Format::AccessLog`] for web server logs).
     pub rendering: Format,
-    /// The channel (`Security`, `Microsoft-Windows-Sysmon/Operational`).
+    /// The channel (`Security`, `Microsoft-Windows-Sysmon/Operational`); for a web server log,
+    /// `webserver`.
     pub channel: &'a str,
-    /// The event ID.
+    /// The event ID (0 for a web server log).
     pub event_id: i64,
 }
 
+impl RawRoute<'static> {
+    /// The route of every line of a web server log in `format` ([`Format::W3cLog`],
+    /// [`Format::AccessLog`]).
+    pub(crate) fn web(format: Format) -> RawRoute<'static> {
+        RawRoute { rendering: format, channel: "webserver", event_id: 0 }
+    }
+}
+
 impl RawRoute<'_> {
+    /// The form in which such a record's text holds its values.
+    pub fn form(&self) -> RawForm {
+        web::raw_form(self.rendering).unwrap_or(RawForm::Json)
+    }
+
+    /// Whether a web server log's route.
+    fn is_web(&self) -> bool {
+        web::raw_form(self.rendering).is_some()
+    }
+
+    /// The route's name in a report: `Security/4688`, with its rendering when not EVTX
+    /// (`Security/4688 (flat-json)`); `webserver (w3c-log)`.
+    pub fn name(&self) -> String {
+        match self.rendering {
+            _ if self.is_web() => format!("{} ({})", self.channel, self.rendering.name()),
+            Format::EvtxJson => format!("{}/{}", self.channel, self.event_id),
+            other => format!("{}/{} ({})", self.channel, self.event_id, other.name()),
+        }
+    }
+
     /// Every log source the decoder may give such a record (`windows::logsources`), each once.
     pub fn logsources(&self) -> Vec<LogSource> {
+        if self.is_web() {
+            return vec![web::LOGSOURCE];
+        }
         let mut all: Vec<LogSource> = Vec::new();
         for logsource in windows::logsources(self.channel, self.event_id) {
             if !all.contains(&logsource) {
@@ -40,10 +77,25 @@ impl RawRoute<'_> {
         all
     }
 
+    /// The value every such record has in field `name`, where the route tells it: a Windows
+    /// record's `EventID` and `Channel`.
+    pub fn known(&self, name: &str) -> Option<String> {
+        match name {
+            _ if self.is_web() => None,
+            "EventID" => Some(self.event_id.to_string()),
+            "Channel" => Some(self.channel.to_owned()),
+            _ => None,
+        }
+    }
+
     /// Whether the decoder may compute field `name` of such a record from other values (a path
     /// joined, a number converted, a hive renamed) instead of copying it: then the field's text
     /// need not be in the record's text.
+    /// (A web server log's values are all parts of its line, as [`RawRoute::form`] allows.)
     pub fn computes(&self, name: &str) -> bool {
+        if self.is_web() {
+            return false;
+        }
         let tables = Tables::get();
         let mapped = tables
             .rules(self.channel, self.event_id)
@@ -57,9 +109,10 @@ impl RawRoute<'_> {
 
     /// Whether every field the decoder copies from such a record is a whole JSON value of it:
     /// not so where the mapping table splits a text into `key: value` lines (MSSQL audit
-    /// records).
+    /// records), nor in a web server log, which is not JSON.
     pub fn whole_values(&self) -> bool {
-        !Tables::get().rules(self.channel, self.event_id).iter().any(|rule| rule.key_values)
+        !self.is_web()
+            && !Tables::get().rules(self.channel, self.event_id).iter().any(|rule| rule.key_values)
     }
 }
 
@@ -71,6 +124,20 @@ pub(crate) fn skips(screen: &dyn Screen, text: &str, forced: Option<Format>, rea
     let mut ask = |route: &Route| screen.may_skip(&route.raw());
     let Some(route) = route::read(text, forced, read, &mut ask) else { return false };
     screen.skips_raw(&route.raw(), text.as_bytes())
+}
+
+/// Whether a line of a web server log in `format` ([`Format::W3cLog`], [`Format::AccessLog`]) may
+/// be skipped unread, as the screen says: asked first of the route ([`Screen::may_skip`]), then,
+/// if the decoder would decode the line without a problem (`well_formed`: a broken line is
+/// decoded, so that it is reported), of its text ([`Screen::skips_raw`]).
+pub(crate) fn skips_line(
+    screen: &dyn Screen,
+    format: Format,
+    line: &[u8],
+    well_formed: impl FnOnce() -> bool,
+) -> bool {
+    let route = RawRoute::web(format);
+    screen.may_skip(&route) && well_formed() && screen.skips_raw(&route, line)
 }
 
 /// What the screen says of an EVTX record before it is rendered ([`before_rendering`]).

@@ -256,8 +256,19 @@ impl Decoder<'_> {
         let event = match self.kind {
             TextKind::Xml => xml::decode(bytes, self.name, line),
             TextKind::Esxi => esxi::decode(bytes, self.name, line),
-            TextKind::W3c => w3c::decode(bytes, self.name, line, columns.as_deref()),
-            TextKind::AccessLog => clf::decode(bytes, self.name, line),
+            TextKind::W3c => {
+                let columns = columns.as_deref();
+                if self.skips_line(Format::W3cLog, bytes, || w3c::well_formed(bytes, columns)) {
+                    return vec![(line, Ok(None))];
+                }
+                w3c::decode(bytes, self.name, line, columns)
+            }
+            TextKind::AccessLog => {
+                if self.skips_line(Format::AccessLog, bytes, || clf::well_formed(bytes)) {
+                    return vec![(line, Ok(None))];
+                }
+                clf::decode(bytes, self.name, line)
+            }
             TextKind::Csv => csv_rows::decode(bytes, self.name, line, columns.as_deref()),
             TextKind::Auditd => {
                 return match auditd::decode(bytes, self.name, line, None) {
@@ -275,6 +286,11 @@ impl Decoder<'_> {
             }
         };
         vec![(line, event.map(|event| screen::apply(self.screen, event)))]
+    }
+
+    /// Whether a web server log's line is skipped unread ([`crate::raw::skips_line`]).
+    fn skips_line(&self, format: Format, line: &[u8], well_formed: impl FnOnce() -> bool) -> bool {
+        self.screen.is_some_and(|screen| crate::raw::skips_line(screen, format, line, well_formed))
     }
 
     /// Frames and decodes whole JSON lines.

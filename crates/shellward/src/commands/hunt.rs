@@ -145,9 +145,7 @@ pub(crate) fn run(args: &HuntArgs, threads: Option<usize>) -> anyhow::Result<Exi
 fn skip_table(skips: &[shellward_hunt::RouteSkips]) -> String {
     let (records, skipped) =
         skips.iter().fold((0, 0), |(r, s), route| (r + route.records, s + route.skipped));
-    let mut out = format!(
-        "records skipped unread: {skipped} of {records} routed (Windows channel and event ID)"
-    );
+    let mut out = format!("records skipped unread: {skipped} of {records} routed before decoding");
     for route in skips {
         let why = match &route.because {
             Some(because) => because.clone(),
@@ -335,7 +333,7 @@ mod tests {
         let searched =
             "(53 atom(s) searched in 2070 record(s); 31 decoded before the search was built)";
         let lines = [
-            "records skipped unread: 1584 of 3361 routed (Windows channel and event ID)".to_owned(),
+            "records skipped unread: 1584 of 3361 routed before decoding".to_owned(),
             format!("       1584 of      2101 skipped  Security/5145  {searched}"),
             "          0 of      1260 skipped  Security/4688  (process lineage reads these events)"
                 .to_owned(),

@@ -1,29 +1,34 @@
-//! The raw-text filter: whether a record's undecoded JSON text can hold anything that a rule of its
+//! The raw-text filter: whether a record's undecoded text can hold anything that a rule of its
 //! log sources needs, asked before the record is parsed and built into an event.
 //!
 //! A decoder that can tell a record's log sources cheaply (a Windows record's channel and event
-//! ID) asks for the [`RawPlan`] of those log sources once and then tests each record's text with
-//! it. The plan holds one automaton over the atoms ([`crate::prefilter::need`]) of every rule of
-//! those log sources, each atom in the form it takes in JSON text; a record in which none occurs
-//! cannot match any of the rules, and is skipped unread.
+//! ID; a web server log's lines, all of one log source) asks for the [`RawPlan`] of those log
+//! sources once and then tests each record's text with it. The plan holds one automaton over the
+//! atoms ([`crate::prefilter::need`]) of every rule of those log sources, each atom in the form it
+//! takes in the record's text ([`RawForm`]); a record in which none occurs cannot match any of the
+//! rules, and is skipped unread.
 //!
 //! This is only sound for atoms whose text the record holds verbatim, so an atom is used only if:
 //! - its field is not one the decoder computes for such records ([`RawPlan::new`]'s `computed`:
 //!   a path joined from two fields, a hex number made decimal, a hive renamed), and a keyword
 //!   search is not used where any field is computed (it may span the join);
-//! - it holds no control character and no `"` (whose escapes vary by producer), and is not a
-//!   number that a float could print otherwise (`1e3`);
+//! - it holds no control character; in JSON no `"` (whose escapes vary by producer), and is not a
+//!   number that a float could print otherwise (`1e3`); in plain text none of the characters the
+//!   decoder joins values with ([`RawForm::Plain`]'s `joins`), and is not a negative whole number
+//!   (the text `-07` gives the value `-7`);
 //! - it is ASCII, or else its longest ASCII run is used (at least [`MIN_ASCII_RUN`] bytes): the
 //!   search folds ASCII case only (the atoms are folded, the text is lowered), and only ASCII
 //!   characters keep their offsets.
 //!
-//! Its backslashes are doubled (JSON's escape). A rule with no usable atom makes the plan decode
-//! everything. Text that could hide an atom from this search is always decoded: an escape other
-//! than `\\`, `\"` or a control character's (`\u0041` is `A`; `\/` is `/`), and the two characters
-//! whose lower case is ASCII (KELVIN SIGN folds to `k`, `İ` to `i` and a combining dot).
+//! In JSON its backslashes are doubled (JSON's escape); in plain text its spaces are written as the
+//! form writes them (IIS W3C: `+`). A rule with no usable atom makes the plan
+//! decode everything. Text that could hide an atom from this search is always decoded: in JSON an
+//! escape other than `\\`, `\"` or a control character's (`\u0041` is `A`; `\/` is `/`); in plain
+//! text the form's escape character; in both, the two characters whose lower case is ASCII
+//! (KELVIN SIGN folds to `k`, `İ` to `i` and a combining dot).
 
 use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
-use shellward_event::LogSource;
+use shellward_event::{LogSource, RawForm};
 
 use super::need::{ANY_FIELD, Atom, AtomUse, Judge};
 use crate::compile::pattern::{Need, fold};
@@ -45,6 +50,8 @@ pub enum RawPlan {
 #[derive(Debug)]
 pub struct RawMatcher {
     automaton: AhoCorasick,
+    /// The form of the texts it tests.
+    form: RawForm,
     /// How many atoms it searches for (the characters that may hide one not counted).
     atoms: usize,
 }
@@ -73,8 +80,8 @@ thread_local! {
 }
 
 impl RawMatcher {
-    /// Whether a record with this JSON text may match a rule of the plan: some atom occurs in it
-    /// (ASCII case ignored), or it has text that could hide one.
+    /// Whether a record with this text (in the plan's [`RawForm`]) may match a rule of the plan:
+    /// some atom occurs in it (ASCII case ignored), or it has text that could hide one.
     ///
     /// The atoms are searched for in lower case in a lower-cased copy of the text: lowering is a
     /// vectorized pass, and a case-sensitive automaton of a few dozen atoms has a prefilter
@@ -90,7 +97,13 @@ impl RawMatcher {
             }
             found
         });
-        found || hides_text(text)
+        found
+            || match self.form {
+                RawForm::Json => hides_text(text),
+                RawForm::Plain { escape, .. } => {
+                    escape.is_some_and(|escape| memchr::memchr(escape, text).is_some())
+                }
+            }
     }
 
     /// How many atoms the plan searches for.
@@ -114,10 +127,16 @@ fn hides_text(text: &[u8]) -> bool {
     false
 }
 
-/// The JSON text of an atom's folded text, or `None` when it cannot be searched for raw (see the
-/// module documentation).
-fn json_text(text: &str) -> Option<String> {
-    if text.chars().any(|c| c.is_control() || c == '"') || float_like(text) {
+/// The text of an atom's folded text in `form`, or `None` when it cannot be searched for raw (see
+/// the module documentation).
+fn raw_text(text: &str, form: RawForm) -> Option<String> {
+    let usable = match form {
+        RawForm::Json => !text.contains('"') && !float_like(text),
+        RawForm::Plain { joins, .. } => {
+            !text.bytes().any(|b| joins.contains(&b)) && !negative_whole(text)
+        }
+    };
+    if !usable || text.chars().any(char::is_control) {
         return None;
     }
     let ascii = if text.is_ascii() {
@@ -129,7 +148,17 @@ fn json_text(text: &str) -> Option<String> {
         }
         run
     };
-    (!ascii.is_empty()).then(|| ascii.replace('\\', "\\\\"))
+    match form {
+        _ if ascii.is_empty() => None,
+        RawForm::Json => Some(ascii.replace('\\', "\\\\")),
+        RawForm::Plain { space, .. } => Some(ascii.replace(' ', &char::from(space).to_string())),
+    }
+}
+
+/// A minus sign and digits (or none): part of the text of a negative number, which the text it
+/// was read from may write otherwise (`-07` for `-7`).
+fn negative_whole(text: &str) -> bool {
+    text.strip_prefix('-').is_some_and(|digits| digits.bytes().all(|b| b.is_ascii_digit()))
 }
 
 /// A text that a JSON number, `true`, `false` or `null` may print (unquoted).
@@ -148,9 +177,11 @@ fn float_like(text: &str) -> bool {
     number_like(text) && text.bytes().any(|b| matches!(b, b'.' | b'e' | b'+'))
 }
 
-/// What a decoder knows of the records of one route (a Windows channel and event ID), for
-/// [`RuleSet::raw_plan`].
+/// What a decoder knows of the records of one route (a Windows channel and event ID; a web
+/// server log), for [`RuleSet::raw_plan`].
 pub struct RouteFacts<'a> {
+    /// The form of the records' text.
+    pub form: RawForm,
     /// Every log source such a record may get.
     pub logsources: &'a [LogSource],
     /// Whether the decoder computes a field (by name) rather than copying it from the record.
@@ -159,7 +190,7 @@ pub struct RouteFacts<'a> {
     pub known: &'a dyn Fn(&str) -> Option<String>,
     /// Whether every copied field's value is a whole JSON string or literal of the record (not
     /// a part of one, as the `key: value` lines of an MSSQL audit record are): then a value
-    /// that must equal a text is searched for as that text in quotes.
+    /// that must equal a text is searched for as that text in quotes. Read only for JSON.
     pub whole_values: bool,
 }
 
@@ -172,7 +203,8 @@ impl RawPlan {
         let known: Vec<Option<String>> =
             names.iter().map(|name| (facts.known)(name).map(|v| fold(&v).into_owned())).collect();
         let any_computed = computed.contains(&true);
-        let whole_values = facts.whole_values;
+        let form = facts.form;
+        let whole_values = facts.whole_values && form == RawForm::Json;
         let weak = rules.weak_fields();
         let atom = |atom: Atom| {
             if let Some(Some(value)) = known.get(atom.field as usize) {
@@ -191,13 +223,13 @@ impl RawPlan {
                 && matches!(atom.need, Need::Exact(_))
                 && text.is_ascii()
                 && !literal_like(text);
-            match json_text(text) {
-                Some(json) if verbatim && whole => AtomUse::Search(Atom {
+            match raw_text(text, form) {
+                Some(raw) if verbatim && whole => AtomUse::Search(Atom {
                     field: atom.field,
-                    need: Need::Contains(format!("\"{json}\"")),
+                    need: Need::Contains(format!("\"{raw}\"")),
                 }),
-                Some(json) if verbatim => {
-                    AtomUse::Search(Atom { field: atom.field, need: Need::Contains(json) })
+                Some(raw) if verbatim => {
+                    AtomUse::Search(Atom { field: atom.field, need: Need::Contains(raw) })
                 }
                 _ => AtomUse::Unknown,
             }
@@ -233,7 +265,7 @@ impl RawPlan {
             .build(&texts)
             .ok();
         match automaton {
-            Some(automaton) => RawPlan::Test(RawMatcher { automaton, atoms }),
+            Some(automaton) => RawPlan::Test(RawMatcher { automaton, form, atoms }),
             None => RawPlan::DecodeAll { because: "the automaton could not be built".into() },
         }
     }
@@ -252,6 +284,16 @@ mod tests {
         assert_eq!(found, FOLDS_TO_ASCII);
     }
 
+    /// An atom's text in JSON.
+    fn json_text(text: &str) -> Option<String> {
+        raw_text(text, RawForm::Json)
+    }
+
+    /// An atom's text in a W3C line's form.
+    fn w3c_text(text: &str) -> Option<String> {
+        raw_text(text, RawForm::Plain { space: b'+', joins: b"?", escape: None })
+    }
+
     #[test]
     fn atoms_in_json_form() {
         assert_eq!(json_text("\\cmd.exe").as_deref(), Some("\\\\cmd.exe"));
@@ -264,6 +306,38 @@ mod tests {
         assert_eq!(json_text("straße.exe").as_deref(), Some("e.exe"));
         assert_eq!(json_text("éé"), None);
         assert_eq!(json_text("überwachung").as_deref(), Some("berwachung"));
+    }
+
+    #[test]
+    fn atoms_in_plain_form() {
+        assert_eq!(w3c_text("\\cmd.exe").as_deref(), Some("\\cmd.exe"));
+        assert_eq!(w3c_text("a\"b").as_deref(), Some("a\"b"));
+        assert_eq!(w3c_text("1.5").as_deref(), Some("1.5"));
+        assert_eq!(w3c_text("cmd=whoami").as_deref(), Some("cmd=whoami"));
+        // A space as IIS writes it; a join of the decoder.
+        assert_eq!(w3c_text("mozilla/5.0 (windows").as_deref(), Some("mozilla/5.0+(windows"));
+        assert_eq!(w3c_text("a+b").as_deref(), Some("a+b"));
+        assert_eq!(w3c_text(".aspx?cmd"), None);
+        // Negative numbers, which the text may write with leading zeros.
+        assert_eq!(w3c_text("-5"), None);
+        assert_eq!(w3c_text("-"), None);
+        assert_eq!(w3c_text("-x").as_deref(), Some("-x"));
+        assert_eq!(w3c_text("404").as_deref(), Some("404"));
+        assert_eq!(w3c_text("a\tb"), None);
+        assert_eq!(w3c_text("überwachung").as_deref(), Some("berwachung"));
+    }
+
+    #[test]
+    fn a_plain_escape_hides_text() {
+        let plan = |escape| {
+            let automaton = AhoCorasick::new(["needle"]).unwrap();
+            let form = RawForm::Plain { space: b' ', joins: b"", escape };
+            RawMatcher { automaton, form, atoms: 1 }
+        };
+        assert!(!plan(None).may_match(b"GET /a\\b"));
+        assert!(plan(Some(b'\\')).may_match(b"GET /a\\b"));
+        assert!(!plan(Some(b'\\')).may_match(b"GET /a/b"));
+        assert!(plan(None).may_match(b"GET /NEEDLE"));
     }
 
     #[test]

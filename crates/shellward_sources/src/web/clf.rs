@@ -92,6 +92,11 @@ pub(crate) fn sniff(line: &str) -> bool {
     parse(line).is_some()
 }
 
+/// Whether [`decode`] reads a line without a problem.
+pub(crate) fn well_formed(bytes: &[u8]) -> bool {
+    parse(String::from_utf8_lossy(bytes).trim_end()).is_some()
+}
+
 /// Decodes one line.
 pub(crate) fn decode(bytes: &[u8], path: &Arc<str>, number: u64) -> Result<Event, DecodeError> {
     let text = String::from_utf8_lossy(bytes);

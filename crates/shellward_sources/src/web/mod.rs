@@ -12,14 +12,34 @@
 pub(crate) mod clf;
 pub(crate) mod w3c;
 
-use shellward_event::{Event, Format, Provenance, Value};
+use shellward_event::{Event, Format, LogSource, Provenance, RawForm, Value};
 use std::sync::Arc;
+
+/// The log source of every web server log line.
+pub(crate) const LOGSOURCE: LogSource =
+    LogSource { product: None, category: Some("webserver"), service: None };
 
 /// A fresh `webserver` event.
 fn event(path: &Arc<str>, line: u64, format: Format) -> Event {
     let mut event = Event::new(Provenance { path: Arc::clone(path), record: line, format });
-    event.logsource.category = Some("webserver");
+    event.logsource = LOGSOURCE;
     event
+}
+
+/// How a line of a web server log holds the values of its event (`crate::raw`), `None` for
+/// other formats. Every value is a part of the line, as it is, but for:
+/// - W3C: a space in a value, which can only be a header field's `+` (a space separates the
+///   columns), and the `?` that joins `cs-uri` from the stem and query columns;
+/// - the common and combined formats: `\"` and `\\` in quoted values, which are resolved.
+///
+/// Numbers are read as integers (`sc-status`), so `007` gives `7`: still a part of the line, but
+/// for a negative number, which the search allows for ([`RawForm`]).
+pub(crate) fn raw_form(format: Format) -> Option<RawForm> {
+    match format {
+        Format::W3cLog => Some(RawForm::Plain { space: b'+', joins: b"?", escape: None }),
+        Format::AccessLog => Some(RawForm::Plain { space: b' ', joins: b"", escape: Some(b'\\') }),
+        _ => None,
+    }
 }
 
 /// Fields that hold numbers.

@@ -90,6 +90,16 @@ fn is_time(word: &str) -> bool {
     b.len() >= 8 && b[2] == b':' && b[5] == b':' && b[..2].iter().all(u8::is_ascii_digit)
 }
 
+/// Whether [`decode`] reads a line without a problem under `columns` because it has as many
+/// values as they name (`false` also where there are none: a line without a header may or may not
+/// be read).
+pub(crate) fn well_formed(bytes: &[u8], columns: Option<&Columns>) -> bool {
+    columns.is_some_and(|Columns(names)| {
+        let text = String::from_utf8_lossy(bytes);
+        text.trim_end().split(' ').count() == names.len()
+    })
+}
+
 /// Decodes one line with the columns in effect (`None`: no `#Fields:` seen yet).
 pub(crate) fn decode(
     bytes: &[u8],
