@@ -14,6 +14,7 @@
 //! `value_sum`, `value_avg`, `value_median`, `value_percentile`, `tumbling` and `session`
 //! windows, and extended (boolean) conditions outside `temporal`.
 
+mod group_window;
 mod stored;
 mod window;
 

@@ -1,10 +1,11 @@
 //! A correlation stream as a checkpoint stores it ([`StreamState`]): every open window with the
 //! signals in it, so a restarted live hunt fires exactly as the stopped one would have.
 
+use super::group_window::GroupWindow;
 use super::window::{Correlator, Entry, Fired, Signal, Stream};
 use serde::{Deserialize, Serialize};
 use shellward_event::{StoredEvent, Timestamp};
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 /// The state of a [`Stream`], to write with serde and read back with [`Stream::restore`].
@@ -159,7 +160,7 @@ impl<'c, 'a> Stream<'c, 'a> {
             let members = correlator.correlations[c].members.len();
             let mut map = HashMap::with_capacity(groups.len());
             for (key, entries) in groups {
-                let mut window = VecDeque::with_capacity(entries.len());
+                let mut window = GroupWindow::default();
                 for e in entries {
                     if e.member >= members {
                         return Err(StateMismatch("a window names a member that is not there"));

@@ -20,11 +20,12 @@
 //! bounded by the signals inside a timespan.
 
 use shellward_event::{Event, Timestamp};
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use rsigma_parser::ConditionExpr;
 
+use super::group_window::GroupWindow;
 use super::{Correlation, Kind};
 use crate::ruleset::RuleSet;
 
@@ -280,30 +281,27 @@ impl<'a> Correlator<'a> {
     }
 
     /// Whether correlation `index`'s condition holds on `window`.
-    fn holds(&self, index: usize, window: &VecDeque<Entry>) -> bool {
+    fn holds(&self, index: usize, window: &GroupWindow) -> bool {
         let correlation = &self.correlations[index];
         let count = match correlation.kind {
             Kind::EventCount => window.len(),
-            Kind::ValueCount => {
-                window.iter().filter_map(|e| e.value.as_deref()).collect::<HashSet<_>>().len()
-            }
+            Kind::ValueCount => window.distinct_values(),
             Kind::Temporal => {
-                let present: HashSet<usize> = window.iter().map(|e| e.member).collect();
                 if let Some(expression) = &correlation.expression {
                     let named = |name: &str| {
                         correlation.members.iter().enumerate().any(|(m, reference)| {
-                            present.contains(&m) && self.names(index, m, reference, name)
+                            window.has(m) && self.names(index, m, reference, name)
                         })
                     };
                     return evaluate(expression, &named);
                 }
-                present.len()
+                window.members_present()
             }
             Kind::TemporalOrdered => {
                 // The longest prefix of the members found in order (earliest matches first,
                 // which finds the order whenever it is there).
                 let mut next = 0;
-                for entry in window {
+                for entry in window.iter() {
                     if entry.member == next {
                         next += 1;
                     }
@@ -358,7 +356,7 @@ pub struct Stream<'c, 'a> {
     pub(super) correlator: Correlator<'a>,
     pub(super) _borrow: std::marker::PhantomData<&'c ()>,
     /// Per correlation, the window of each group.
-    pub(super) windows: Vec<HashMap<Vec<String>, VecDeque<Entry>>>,
+    pub(super) windows: Vec<HashMap<Vec<String>, GroupWindow>>,
     /// Per correlation, how many times it fired.
     pub(super) fired: Vec<usize>,
     /// Firings not yet given to the correlations that chain them (all at time `now`).
@@ -466,7 +464,7 @@ impl Stream<'_, '_> {
             self.cut += 1;
         }
         if correlator.holds(c, window) {
-            let entries = std::mem::take(window);
+            let entries = window.take();
             let firing = Arc::new(Fired {
                 correlation: c,
                 index: self.fired[c],
