@@ -93,7 +93,7 @@ pub(crate) fn parse(line: &str) -> Option<Line<'_>> {
 
 /// Decodes one line into an event.
 pub(crate) fn decode(bytes: &[u8], path: &Arc<str>, number: u64) -> Result<Event, DecodeError> {
-    let text = String::from_utf8_lossy(bytes);
+    let text = crate::lines::text(bytes);
     let Some(line) = parse(&text) else {
         let shown: String = text.chars().take(80).collect();
         return Err(DecodeError::Garbage(format!("not an ESXi log line: {shown:?}")));

@@ -16,6 +16,16 @@ pub(crate) const MAX_LINE: usize = 1 << 20;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Columns(pub(crate) Vec<String>);
 
+/// A line's text, with each invalid UTF-8 sequence as U+FFFD: `String::from_utf8_lossy`, but
+/// borrowed after the faster check of `str::from_utf8` when the line is valid, as nearly every
+/// line is (the lossy scan took a tenth of a hunt over an access log).
+pub(crate) fn text(line: &[u8]) -> std::borrow::Cow<'_, str> {
+    match std::str::from_utf8(line) {
+        Ok(text) => std::borrow::Cow::Borrowed(text),
+        Err(_) => String::from_utf8_lossy(line),
+    }
+}
+
 /// What the framer found next: a line and its 1-based number, or a problem at a line.
 pub(crate) type LineFrame = Result<(u64, Vec<u8>), (u64, DecodeError)>;
 

@@ -40,7 +40,7 @@ pub(crate) fn decode(
     line: u64,
     host: Option<&str>,
 ) -> Result<Vec<Event>, DecodeError> {
-    let text = String::from_utf8_lossy(bytes);
+    let text = crate::lines::text(bytes);
     let records: Vec<Record> = text.lines().filter_map(record::parse).collect();
     let Some(first) = records.first() else {
         return Err(DecodeError::Garbage(text.chars().take(80).collect()));

@@ -94,12 +94,12 @@ pub(crate) fn sniff(line: &str) -> bool {
 
 /// Whether [`decode`] reads a line without a problem.
 pub(crate) fn well_formed(bytes: &[u8]) -> bool {
-    parse(String::from_utf8_lossy(bytes).trim_end()).is_some()
+    parse(crate::lines::text(bytes).trim_end()).is_some()
 }
 
 /// Decodes one line.
 pub(crate) fn decode(bytes: &[u8], path: &Arc<str>, number: u64) -> Result<Event, DecodeError> {
-    let text = String::from_utf8_lossy(bytes);
+    let text = crate::lines::text(bytes);
     let Some(line) = parse(text.trim_end()) else {
         let shown: String = text.chars().take(80).collect();
         return Err(DecodeError::Garbage(format!("not a common/combined log line: {shown:?}")));

@@ -95,7 +95,7 @@ fn is_time(word: &str) -> bool {
 /// be read).
 pub(crate) fn well_formed(bytes: &[u8], columns: Option<&Columns>) -> bool {
     columns.is_some_and(|Columns(names)| {
-        let text = String::from_utf8_lossy(bytes);
+        let text = crate::lines::text(bytes);
         text.trim_end().split(' ').count() == names.len()
     })
 }
@@ -107,7 +107,7 @@ pub(crate) fn decode(
     line: u64,
     columns: Option<&Columns>,
 ) -> Result<Event, DecodeError> {
-    let text = String::from_utf8_lossy(bytes);
+    let text = crate::lines::text(bytes);
     let text = text.trim_end();
     let values: Vec<&str> = text.split(' ').collect();
     let guessed;
