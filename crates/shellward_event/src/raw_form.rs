@@ -11,14 +11,14 @@ pub enum RawForm {
     /// - a space of a value may be written `space` in the text (IIS W3C writes `+`);
     /// - a character of `joins` may sit between two values the decoder joins into one (the `?`
     ///   of a URI joined from its stem and query, which the text separates otherwise);
-    /// - text holding the `escape` character (if any) may hold escapes that the decoder resolves
-    ///   (`\"` in a quoted value of an access log).
+    /// - text holding one of `escapes` may hold something that the decoder resolves or leaves
+    ///   out (`\"` in a quoted value of an access log; an XML entity, comment or CDATA section).
     Plain {
         /// See [`RawForm::Plain`].
         space: u8,
         /// See [`RawForm::Plain`].
         joins: &'static [u8],
         /// See [`RawForm::Plain`].
-        escape: Option<u8>,
+        escapes: &'static [&'static [u8]],
     },
 }

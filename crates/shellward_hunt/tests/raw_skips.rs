@@ -520,3 +520,147 @@ fn web_lines_that_hide_a_rule_text_are_decoded() {
         );
     }
 }
+
+/// ESXi lines: a rule's text in a shell command, in a keyword anywhere, in another case and
+/// behind a syslog header, beside lines that are skipped and a broken line that is reported.
+#[test]
+fn esxi_lines_holding_a_rule_text_are_decoded_and_broken_ones_reported() {
+    const ESXI_RULES: &str = r#"title: Acceptance level lowered
+logsource:
+    product: esxi
+    service: shell
+detection:
+    sel:
+        CommandLine|contains: 'acceptance set'
+    condition: sel
+level: high
+---
+title: VIB installed
+logsource:
+    product: esxi
+detection:
+    keywords:
+        - 'vib install'
+    condition: keywords
+level: high
+"#;
+    let set =
+        Arc::new(RuleSet::compile(&load_text(Origin::Builtin("t".into()), ESXI_RULES.into())).0);
+    let text = "2025-07-01T14:29:11.508Z shell[1627100]: [root]: esxcli software acceptance set --level CommunitySupported\n\
+        2025-07-01T14:29:12.000Z shell[1627100]: [root]: ls /tmp\n\
+        2025-07-01T14:29:13.000Z In(166) Hostd[2099425]: [Originator@6876 sub=Vimsvc] esxcli software vib install -d /tmp/x.zip\n\
+        Jul  1 14:30:23 192.168.8.233 2025-07-01T14:29:14.508Z esx01.corp shell[1627100]: [root]: esxcli software ACCEPTANCE SET x\n\
+        not an ESXi line at all\n\
+        2025-07-01T14:29:15.000Z shell[1]: [root]: uptime\n";
+    let input = Input::Text("shell.log", text.as_bytes());
+    let with = hunt(&set, &input, false, true);
+    let (alerts, skipped) = same_with_and_without(&set, &input, false);
+    assert_eq!(with.problems.len(), 1, "{:?}", with.problems);
+    assert!(with.problems[0].contains("line 5"), "{:?}", with.problems);
+    assert_eq!((alerts, skipped), (3, 2));
+}
+
+/// A value as XML text, disguised one way: as is, in random case, with some characters as
+/// character references, in CDATA sections, or followed by comments, or with `k` and `i` as the
+/// characters that fold to them.
+fn xml_disguised(text: &str) -> impl Strategy<Value = String> + use<> {
+    let chars: Vec<char> = text.chars().collect();
+    (0u8..6, proptest::collection::vec(any::<bool>(), chars.len())).prop_map(move |(way, picks)| {
+        let mut out = String::new();
+        for (&c, pick) in chars.iter().zip(picks) {
+            match (c, way, pick) {
+                ('<', _, _) => out.push_str("&lt;"),
+                ('&', _, _) => out.push_str("&amp;"),
+                (c, 1, true) => out.extend(c.to_uppercase()),
+                (c, 2, true) => out.push_str(&format!("&#x{:x};", u32::from(c))),
+                (c, 3, true) => out.push_str(&format!("<![CDATA[{c}]]>")),
+                (c, 4, true) => out.push_str(&format!("{c}<!-- x -->")),
+                ('k' | 'K', 5, _) => out.push('\u{212A}'),
+                ('i' | 'I', 5, true) => out.push('\u{130}'),
+                (c, _, _) => out.push(c),
+            }
+        }
+        out
+    })
+}
+
+/// An XML value: noise around one of the rules' texts (or a near miss), disguised.
+fn xml_value() -> impl Strategy<Value = String> {
+    let texts = prop_oneof![
+        Just("C:\\Temp\\kit\\x.exe".to_owned()),
+        Just("C:\\Temp\\ki t\\x.exe".to_owned()),
+        Just("run mimikatz now".to_owned()),
+        Just("mimi katz".to_owned()),
+        Just("Corp\\Svc-web".to_owned()),
+        Just("say \"Corp\\Svc-web\" & <go>".to_owned()),
+        Just("D:\\ÜBERWACHUNG\\log".to_owned()),
+        "[a-z ]{0,12}",
+    ];
+    texts.prop_flat_map(|text| xml_disguised(&text))
+}
+
+/// A Windows event as XML, with `value`s in its data, a provider name that may hold a line
+/// break (read as a space), and sometimes cut short after `<System>`.
+fn xml_record() -> impl Strategy<Value = String> {
+    let provider = prop_oneof![Just("Microsoft-Windows-Sysmon"), Just("Sysmon\nWatch")];
+    (xml_value(), xml_value(), prop_oneof![Just(11), Just(1), Just(4663)], provider, 0u8..10)
+        .prop_map(|(file, user, id, provider, shape)| {
+            let data = if shape == 0 {
+                format!("<Data Name='TargetFilename'>{file}</Wrong>")
+            } else {
+                format!("<Data Name='TargetFilename'>{file}</Data><Data Name='User'>{user}</Data>")
+            };
+            format!(
+                "<Event xmlns='http://schemas.microsoft.com/win/2004/08/events/event'><System><Provider Name='{provider}'/><EventID>{id}</EventID><Channel>Microsoft-Windows-Sysmon/Operational</Channel></System><EventData>{data}</EventData></Event>"
+            )
+        })
+}
+
+/// A rule on the provider's name, which a line break in its attribute hides.
+const PROVIDER_RULE: &str = r#"
+---
+title: Provider
+logsource:
+    product: windows
+    category: file_event
+detection:
+    sel:
+        Provider_Name|contains: 'Sysmon Watch'
+    condition: sel
+level: high
+"#;
+
+static XML_ALERTS: AtomicU64 = AtomicU64::new(0);
+static XML_SKIPPED: AtomicU64 = AtomicU64::new(0);
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 200, ..ProptestConfig::default() })]
+
+    #[test]
+    fn xml_events_are_never_skipped_where_a_rule_matches(
+        records in proptest::collection::vec(xml_record(), 1..30),
+    ) {
+        let set = {
+            let text = format!("{RULES}{PROVIDER_RULE}");
+            let loaded = load_text(Origin::Builtin("t.yml".into()), text);
+            let (set, diagnostics) = RuleSet::compile(&loaded);
+            assert!(diagnostics.is_empty(), "{diagnostics:?}");
+            Arc::new(set)
+        };
+        let text = format!("<Events>\n{}\n</Events>\n", records.join("\n"));
+        for lineage in [false, true] {
+            let (alerts, skipped) =
+                same_with_and_without(&set, &Input::Text("t.xml", text.as_bytes()), lineage);
+            XML_ALERTS.fetch_add(alerts as u64, Ordering::Relaxed);
+            XML_SKIPPED.fetch_add(skipped, Ordering::Relaxed);
+        }
+    }
+}
+
+#[test]
+fn the_xml_property_saw_alerts_and_skips() {
+    xml_events_are_never_skipped_where_a_rule_matches();
+    let (alerts, skipped) =
+        (XML_ALERTS.load(Ordering::Relaxed), XML_SKIPPED.load(Ordering::Relaxed));
+    assert!(alerts > 100 && skipped > 100, "{alerts} alerts, {skipped} skipped");
+}

@@ -18,7 +18,7 @@
 //! `CommandLine`, the command the user typed.
 
 use crate::problem::DecodeError;
-use shellward_event::{Event, Format, Provenance, Timestamp, Value};
+use shellward_event::{Event, Format, LogSource, Provenance, RawForm, Timestamp, Value};
 use std::sync::Arc;
 
 /// The programs whose lines get a Sigma `service` of their own name.
@@ -89,6 +89,23 @@ pub(crate) fn parse(line: &str) -> Option<Line<'_>> {
         }
     }
     None
+}
+
+/// How a line holds the values of its event (`crate::raw`): each is a part of the line, as it is
+/// (`ProcessId` is digits, read as a number).
+pub(crate) const RAW_FORM: RawForm = RawForm::Plain { space: b' ', joins: b"", escapes: &[] };
+
+/// Every log source a line may get: `esxi`, with no service or the service of its program.
+pub(crate) fn logsources() -> Vec<LogSource> {
+    let esxi = LogSource { product: Some("esxi"), category: None, service: None };
+    std::iter::once(esxi)
+        .chain(SERVICES.iter().map(|&service| LogSource { service: Some(service), ..esxi }))
+        .collect()
+}
+
+/// Whether [`decode`] reads a line without a problem.
+pub(crate) fn well_formed(bytes: &[u8]) -> bool {
+    parse(&crate::lines::text(bytes)).is_some()
 }
 
 /// Decodes one line into an event.

@@ -1,63 +1,76 @@
 //! Records skipped unread: a decoder that can read a record's route cheaply (a Windows record's
-//! channel and event ID, [`crate::json::route`]; a web server log line, whose route is its
-//! format's) asks the screen whether a record of that route, with that raw text, could pass at all
+//! channel and event ID, [`crate::json::route`]; a line of a web server or ESXi log, whose route
+//! is its format's) asks the screen whether a record of that route, with that raw text, could pass at all
 //! ([`Screen::skips_raw`]) before it parses and builds it.
 //!
 //! The screen decides; the decoder only tells it what it knows and what it will compute
 //! ([`RawRoute`]): the log sources such a record may get, and the fields whose values it computes
 //! rather than copies (so that a rule's text on them need not be in the record's text), and the
 //! form of the text ([`RawForm`]). The text is JSON (a record from a JSON file, or the evtx
-//! crate's rendering of a binary record) or a web server log's line ([`skips_line`]). An EVTX
+//! crate's rendering of a binary record) or a log's line ([`skips_line`]). An EVTX
 //! record's route is read before it is rendered ([`crate::evtx_route`]), so that a record of a
 //! route no rule reads is not rendered at all ([`Screen::skips_route`]), and so is the text of its
 //! values, in the form the search reads in a rendering ([`crate::evtx_search`]), so that a record
 //! none of whose values holds an atom is not rendered either.
 
 use crate::json::route::{self, Read, Route};
-use crate::web;
 use crate::windows::{self, tables::Tables};
 use crate::{Format, Screen};
+use crate::{esxi, web};
 use shellward_event::{LogSource, RawForm};
 
 /// A record's route, as the decoder reads it before decoding the record: a Windows record's
-/// channel and event ID, or a web server log's format.
+/// channel and event ID, or the format of a log whose lines all have one route (web server and
+/// ESXi logs).
 #[derive(Debug, Clone, Copy)]
 pub struct RawRoute<'a> {
     /// The rendering the record is in ([`Format::EvtxJson`] for binary records, which are tested
-    /// in that rendering; [`Format::Winlogbeat`]; [`Format::FlatJson`]; [`Format::W3cLog`] and
-    /// [`Format::AccessLog`] for web server logs).
+    /// in that rendering; [`Format::Winlogbeat`]; [`Format::FlatJson`]; [`Format::W3cLog`],
+    /// [`Format::AccessLog`] and [`Format::EsxiLog`] for lines).
     pub rendering: Format,
-    /// The channel (`Security`, `Microsoft-Windows-Sysmon/Operational`); for a web server log,
-    /// `webserver`.
+    /// The channel (`Security`, `Microsoft-Windows-Sysmon/Operational`); for a line, the name of
+    /// its log source (`webserver`, `esxi`).
     pub channel: &'a str,
-    /// The event ID (0 for a web server log).
+    /// The event ID (0 for a line).
     pub event_id: i64,
 }
 
 impl RawRoute<'static> {
-    /// The route of every line of a web server log in `format` ([`Format::W3cLog`],
-    /// [`Format::AccessLog`]).
-    pub(crate) fn web(format: Format) -> RawRoute<'static> {
-        RawRoute { rendering: format, channel: "webserver", event_id: 0 }
+    /// The route of every line of a log in `format` ([`Format::W3cLog`], [`Format::AccessLog`],
+    /// [`Format::EsxiLog`]).
+    pub(crate) fn line(format: Format) -> RawRoute<'static> {
+        let channel = if format == Format::EsxiLog { "esxi" } else { "webserver" };
+        RawRoute { rendering: format, channel, event_id: 0 }
+    }
+}
+
+/// The form of a line of a log whose lines all have one route; `None` for other formats.
+fn line_form(format: Format) -> Option<RawForm> {
+    match format {
+        Format::EsxiLog => Some(esxi::RAW_FORM),
+        _ => web::raw_form(format),
     }
 }
 
 impl RawRoute<'_> {
     /// The form in which such a record's text holds its values.
     pub fn form(&self) -> RawForm {
-        web::raw_form(self.rendering).unwrap_or(RawForm::Json)
+        match self.rendering {
+            Format::EvtxXml => crate::xml::RAW_FORM,
+            other => line_form(other).unwrap_or(RawForm::Json),
+        }
     }
 
-    /// Whether a web server log's route.
-    fn is_web(&self) -> bool {
-        web::raw_form(self.rendering).is_some()
+    /// Whether the route of a log's lines.
+    fn is_line(&self) -> bool {
+        line_form(self.rendering).is_some()
     }
 
     /// The route's name in a report: `Security/4688`, with its rendering when not EVTX
-    /// (`Security/4688 (flat-json)`); `webserver (w3c-log)`.
+    /// (`Security/4688 (flat-json)`); `webserver (w3c-log)`, `esxi (esxi-log)`.
     pub fn name(&self) -> String {
         match self.rendering {
-            _ if self.is_web() => format!("{} ({})", self.channel, self.rendering.name()),
+            _ if self.is_line() => format!("{} ({})", self.channel, self.rendering.name()),
             Format::EvtxJson => format!("{}/{}", self.channel, self.event_id),
             other => format!("{}/{} ({})", self.channel, self.event_id, other.name()),
         }
@@ -65,8 +78,10 @@ impl RawRoute<'_> {
 
     /// Every log source the decoder may give such a record (`windows::logsources`), each once.
     pub fn logsources(&self) -> Vec<LogSource> {
-        if self.is_web() {
-            return vec![web::LOGSOURCE];
+        match self.rendering {
+            Format::EsxiLog => return esxi::logsources(),
+            _ if self.is_line() => return vec![web::LOGSOURCE],
+            _ => {}
         }
         let mut all: Vec<LogSource> = Vec::new();
         for logsource in windows::logsources(self.channel, self.event_id) {
@@ -81,7 +96,7 @@ impl RawRoute<'_> {
     /// record's `EventID` and `Channel`.
     pub fn known(&self, name: &str) -> Option<String> {
         match name {
-            _ if self.is_web() => None,
+            _ if self.is_line() => None,
             "EventID" => Some(self.event_id.to_string()),
             "Channel" => Some(self.channel.to_owned()),
             _ => None,
@@ -91,9 +106,9 @@ impl RawRoute<'_> {
     /// Whether the decoder may compute field `name` of such a record from other values (a path
     /// joined, a number converted, a hive renamed) instead of copying it: then the field's text
     /// need not be in the record's text.
-    /// (A web server log's values are all parts of its line, as [`RawRoute::form`] allows.)
+    /// (A line's values are all parts of it, as [`RawRoute::form`] allows.)
     pub fn computes(&self, name: &str) -> bool {
-        if self.is_web() {
+        if self.is_line() {
             return false;
         }
         let tables = Tables::get();
@@ -109,9 +124,9 @@ impl RawRoute<'_> {
 
     /// Whether every field the decoder copies from such a record is a whole JSON value of it:
     /// not so where the mapping table splits a text into `key: value` lines (MSSQL audit
-    /// records), nor in a web server log, which is not JSON.
+    /// records), nor in a line, which is not JSON.
     pub fn whole_values(&self) -> bool {
-        !self.is_web()
+        !self.is_line()
             && !Tables::get().rules(self.channel, self.event_id).iter().any(|rule| rule.key_values)
     }
 }
@@ -126,8 +141,8 @@ pub(crate) fn skips(screen: &dyn Screen, text: &str, forced: Option<Format>, rea
     screen.skips_raw(&route.raw(), text.as_bytes())
 }
 
-/// Whether a line of a web server log in `format` ([`Format::W3cLog`], [`Format::AccessLog`]) may
-/// be skipped unread, as the screen says: asked first of the route ([`Screen::may_skip`]), then,
+/// Whether a line of a log in `format` ([`Format::W3cLog`], [`Format::AccessLog`],
+/// [`Format::EsxiLog`]) may be skipped unread, as the screen says: asked first of the route ([`Screen::may_skip`]), then,
 /// if the decoder would decode the line without a problem (`well_formed`: a broken line is
 /// decoded, so that it is reported), of its text ([`Screen::skips_raw`]).
 pub(crate) fn skips_line(
@@ -136,7 +151,7 @@ pub(crate) fn skips_line(
     line: &[u8],
     well_formed: impl FnOnce() -> bool,
 ) -> bool {
-    let route = RawRoute::web(format);
+    let route = RawRoute::line(format);
     screen.may_skip(&route) && well_formed() && screen.skips_raw(&route, line)
 }
 

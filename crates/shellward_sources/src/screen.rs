@@ -53,8 +53,8 @@ pub trait Screen: Send + Sync {
 
     /// Whether a record of this route, whose text is `text` (in the route's form,
     /// [`RawRoute::form`]: JSON, valid and read to its end, or for an EVTX record its rendering or
-    /// the text of its values in the same form, `crate::evtx_search`; or a web server log's line
-    /// that decodes without a problem), can be skipped unread: `true` only if [`Screen::screen`] would drop
+    /// the text of its values in the same form, `crate::evtx_search`; or a log's line that
+    /// decodes without a problem), can be skipped unread: `true` only if [`Screen::screen`] would drop
     /// any event the decoder could build from it. Asked only where [`Screen::may_skip`] said yes.
     fn skips_raw(&self, route: &RawRoute<'_>, text: &[u8]) -> bool {
         let _ = (route, text);

@@ -254,8 +254,17 @@ impl Decoder<'_> {
             }
         };
         let event = match self.kind {
-            TextKind::Xml => xml::decode(bytes, self.name, line),
-            TextKind::Esxi => esxi::decode(bytes, self.name, line),
+            TextKind::Xml => match xml::decode(bytes, self.name, line, self.screen) {
+                Ok(None) => return vec![(line, Ok(None))],
+                Ok(Some(event)) => Ok(event),
+                Err(error) => Err(error),
+            },
+            TextKind::Esxi => {
+                if self.skips_line(Format::EsxiLog, bytes, || esxi::well_formed(bytes)) {
+                    return vec![(line, Ok(None))];
+                }
+                esxi::decode(bytes, self.name, line)
+            }
             TextKind::W3c => {
                 let columns = columns.as_deref();
                 if self.skips_line(Format::W3cLog, bytes, || w3c::well_formed(bytes, columns)) {
@@ -288,7 +297,7 @@ impl Decoder<'_> {
         vec![(line, event.map(|event| screen::apply(self.screen, event)))]
     }
 
-    /// Whether a web server log's line is skipped unread ([`crate::raw::skips_line`]).
+    /// Whether a log's line is skipped unread ([`crate::raw::skips_line`]).
     fn skips_line(&self, format: Format, line: &[u8], well_formed: impl FnOnce() -> bool) -> bool {
         self.screen.is_some_and(|screen| crate::raw::skips_line(screen, format, line, well_formed))
     }

@@ -4,13 +4,25 @@
 //! [`Framer`] finds each `<Event ...> ... </Event>` in the stream, whatever lies between them
 //! (`<?xml?>` declarations, `<Events>` wrappers, `Record N` headers, newlines or nothing), and
 //! [`decode`] turns one into an event with the same field names as the binary and JSON renderings.
+//!
+//! A hunt's screen is asked whether an event may be skipped unread as soon as its `<System>` is
+//! read, which gives its channel and event ID as the rest of the decoding would ([`crate::raw`]):
+//! its text is then searched for the texts the rules of that route need, and if none is there,
+//! and the rest of the element is well-formed XML (so that a broken one is still reported), it is
+//! not built. The values of an event are its elements' texts and `<System>`'s attributes as they
+//! are in the XML, but for entities and character references, comments, CDATA sections and
+//! processing instructions ([`RAW_FORM`]'s escapes: a text holding one is always decoded), and
+//! the tabs and line breaks of an attribute value, which XML reads as spaces (an event with one
+//! in `<System>` is decoded).
 
 use crate::problem::DecodeError;
+use crate::raw::RawRoute;
+use crate::screen::Screen;
 use crate::window::Window;
 use crate::windows;
 use memchr::memmem;
 use quick_xml::events::Event as XmlEvent;
-use shellward_event::{Event, FieldName, Format, Provenance, Value};
+use shellward_event::{Event, FieldName, Format, Provenance, RawForm, Value};
 use std::io::Read;
 use std::sync::Arc;
 
@@ -127,12 +139,23 @@ enum Section {
     UserData,
 }
 
-/// Decodes one `<Event>` element.
-pub(crate) fn decode(bytes: &[u8], path: &Arc<str>, line: u64) -> Result<Event, DecodeError> {
+/// How an event's XML holds its values (see the module documentation).
+pub(crate) const RAW_FORM: RawForm =
+    RawForm::Plain { space: b' ', joins: b"", escapes: &[b"&", b"<!", b"<?"] };
+
+/// Decodes one `<Event>` element; `None` when `screen` skips it unread (see the module
+/// documentation).
+pub(crate) fn decode(
+    bytes: &[u8],
+    path: &Arc<str>,
+    line: u64,
+    screen: Option<&dyn Screen>,
+) -> Result<Option<Event>, DecodeError> {
     let text = std::str::from_utf8(bytes).map_err(|e| DecodeError::Xml(e.to_string()))?;
     let provenance = Provenance { path: Arc::clone(path), record: line, format: Format::EvtxXml };
     let mut builder = Builder::new(Event::new(provenance));
     let mut reader = quick_xml::Reader::from_str(text);
+    let mut screen = screen;
     loop {
         match reader.read_event().map_err(|e| DecodeError::Xml(e.to_string()))? {
             XmlEvent::Start(start) => builder.open(&start)?,
@@ -154,10 +177,35 @@ pub(crate) fn decode(bytes: &[u8], path: &Arc<str>, line: u64) -> Result<Event, 
         if builder.stack.is_empty() {
             break;
         }
+        if builder.system_read
+            && let Some(asked) = screen.take()
+            && builder.skips(asked, bytes)
+        {
+            // Skipped if the rest is well-formed; else decoded again from the start, without
+            // the screen, for its problem.
+            return match well_formed(&mut reader, builder.stack.len()) {
+                true => Ok(None),
+                false => decode(bytes, path, line, None),
+            };
+        }
     }
     let mut event = builder.event;
     windows::finish(&mut event);
-    Ok(event)
+    Ok(Some(event))
+}
+
+/// Whether the rest of an element, `depth` elements deep in `reader`, is read to its end without
+/// a problem (as [`decode`] would read it).
+fn well_formed(reader: &mut quick_xml::Reader<&[u8]>, mut depth: usize) -> bool {
+    while depth > 0 {
+        match reader.read_event() {
+            Ok(XmlEvent::Start(_)) => depth += 1,
+            Ok(XmlEvent::End(_)) => depth -= 1,
+            Ok(XmlEvent::Eof) | Err(_) => return false,
+            Ok(_) => {}
+        }
+    }
+    true
 }
 
 /// The state of one XML event being read.
@@ -170,6 +218,10 @@ struct Builder {
     text: String,
     /// The `Name` attribute of the open `<Data>`.
     data_name: Option<String>,
+    /// `<System>` has been read.
+    system_read: bool,
+    /// An attribute of a `<System>` element holds a tab or line break (read as a space).
+    system_normalized: bool,
 }
 
 impl Builder {
@@ -180,7 +232,21 @@ impl Builder {
             section: Section::Other,
             text: String::new(),
             data_name: None,
+            system_read: false,
+            system_normalized: false,
         }
+    }
+
+    /// Whether `screen` skips the event unread, asked once its `<System>` is read: its route is
+    /// known, and its `text` (in [`RAW_FORM`]) holds nothing the screen searches for.
+    fn skips(&self, screen: &dyn Screen, text: &[u8]) -> bool {
+        let (Some(channel), Some(event_id)) =
+            (self.event.get_str("Channel"), self.event.get("EventID").and_then(Value::as_i64))
+        else {
+            return false;
+        };
+        let route = RawRoute { rendering: Format::EvtxXml, channel, event_id };
+        !self.system_normalized && screen.may_skip(&route) && screen.skips_raw(&route, text)
     }
 
     fn open(&mut self, start: &quick_xml::events::BytesStart<'_>) -> Result<(), DecodeError> {
@@ -210,6 +276,9 @@ impl Builder {
                     .unwrap_or_default();
                 match self.section {
                     Section::System => {
+                        if attr.value.contains(['\t', '\n', '\r']) {
+                            self.system_normalized = true;
+                        }
                         let field = windows::system_attribute_name(&name, &key);
                         self.event.push(FieldName::Owned(field), typed(value));
                     }
@@ -232,6 +301,9 @@ impl Builder {
         };
         self.text.clear();
         let depth = self.stack.len();
+        if depth == 1 && self.section == Section::System {
+            self.system_read = true;
+        }
         match self.section {
             Section::System if depth == 2 && !had_child && !text.is_empty() => {
                 self.event.push(FieldName::Owned(name), typed(text));

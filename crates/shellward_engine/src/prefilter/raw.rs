@@ -24,7 +24,7 @@
 //! form writes them (IIS W3C: `+`). A rule with no usable atom makes the plan
 //! decode everything. Text that could hide an atom from this search is always decoded: in JSON an
 //! escape other than `\\`, `\"` or a control character's (`\u0041` is `A`; `\/` is `/`); in plain
-//! text the form's escape character; in both, the two characters whose lower case is ASCII
+//! text any of the form's escapes; in both, the two characters whose lower case is ASCII
 //! (KELVIN SIGN folds to `k`, `İ` to `i` and a combining dot).
 
 use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
@@ -100,8 +100,8 @@ impl RawMatcher {
         found
             || match self.form {
                 RawForm::Json => hides_text(text),
-                RawForm::Plain { escape, .. } => {
-                    escape.is_some_and(|escape| memchr::memchr(escape, text).is_some())
+                RawForm::Plain { escapes, .. } => {
+                    escapes.iter().any(|escape| memchr::memmem::find(text, escape).is_some())
                 }
             }
     }
@@ -291,7 +291,7 @@ mod tests {
 
     /// An atom's text in a W3C line's form.
     fn w3c_text(text: &str) -> Option<String> {
-        raw_text(text, RawForm::Plain { space: b'+', joins: b"?", escape: None })
+        raw_text(text, RawForm::Plain { space: b'+', joins: b"?", escapes: &[] })
     }
 
     #[test]
@@ -329,15 +329,17 @@ mod tests {
 
     #[test]
     fn a_plain_escape_hides_text() {
-        let plan = |escape| {
+        let plan = |escapes: &'static [&'static [u8]]| {
             let automaton = AhoCorasick::new(["needle"]).unwrap();
-            let form = RawForm::Plain { space: b' ', joins: b"", escape };
+            let form = RawForm::Plain { space: b' ', joins: b"", escapes };
             RawMatcher { automaton, form, atoms: 1 }
         };
-        assert!(!plan(None).may_match(b"GET /a\\b"));
-        assert!(plan(Some(b'\\')).may_match(b"GET /a\\b"));
-        assert!(!plan(Some(b'\\')).may_match(b"GET /a/b"));
-        assert!(plan(None).may_match(b"GET /NEEDLE"));
+        assert!(!plan(&[]).may_match(b"GET /a\\b"));
+        assert!(plan(&[b"\\"]).may_match(b"GET /a\\b"));
+        assert!(!plan(&[b"\\"]).may_match(b"GET /a/b"));
+        assert!(plan(&[]).may_match(b"GET /NEEDLE"));
+        assert!(plan(&[b"&", b"<!"]).may_match(b"<Data>a<![CDATA[b]]>c</Data>"));
+        assert!(!plan(&[b"&", b"<!"]).may_match(b"<Data>a<b/>c</Data>"));
     }
 
     #[test]

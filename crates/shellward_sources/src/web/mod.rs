@@ -36,8 +36,8 @@ fn event(path: &Arc<str>, line: u64, format: Format) -> Event {
 /// for a negative number, which the search allows for ([`RawForm`]).
 pub(crate) fn raw_form(format: Format) -> Option<RawForm> {
     match format {
-        Format::W3cLog => Some(RawForm::Plain { space: b'+', joins: b"?", escape: None }),
-        Format::AccessLog => Some(RawForm::Plain { space: b' ', joins: b"", escape: Some(b'\\') }),
+        Format::W3cLog => Some(RawForm::Plain { space: b'+', joins: b"?", escapes: &[] }),
+        Format::AccessLog => Some(RawForm::Plain { space: b' ', joins: b"", escapes: &[b"\\"] }),
         _ => None,
     }
 }
