@@ -231,22 +231,26 @@ fn disguised(text: &str) -> impl Strategy<Value = String> + use<> {
     })
 }
 
-/// Values: noise around one of the rules' texts (or a near miss), disguised.
-fn value() -> impl Strategy<Value = String> {
-    let texts = prop_oneof![
+/// Noise around one of the rules' texts (or a near miss).
+fn rule_text() -> impl Strategy<Value = String> {
+    prop_oneof![
         Just("C:\\Temp\\kit\\x.exe".to_owned()),
         Just("C:\\Temp\\ki t\\x.exe".to_owned()),
         Just("run mimikatz now".to_owned()),
         Just("mimi katz".to_owned()),
         Just("Corp\\Svc-web".to_owned()),
         Just("Corp\\Svc-web ".to_owned()),
-        Just("say \"Corp\\Svc-web\"".to_owned()),
+        Just("say \"Corp\\Svc-web\" & <go>".to_owned()),
         Just("D:\\ÜBERWACHUNG\\log".to_owned()),
         Just("D:\\uberwachung".to_owned()),
         Just("a/b".to_owned()),
         "[a-z ]{0,12}",
-    ];
-    texts.prop_flat_map(|text| disguised(&text))
+    ]
+}
+
+/// Values: a rule's text in noise, disguised as JSON text.
+fn value() -> impl Strategy<Value = String> {
+    rule_text().prop_flat_map(|text| disguised(&text))
 }
 
 /// A record of one of the Windows shapes, with `value`s in its fields (one inside an object in an
@@ -584,19 +588,9 @@ fn xml_disguised(text: &str) -> impl Strategy<Value = String> + use<> {
     })
 }
 
-/// An XML value: noise around one of the rules' texts (or a near miss), disguised.
+/// An XML value: a rule's text in noise, disguised as XML text.
 fn xml_value() -> impl Strategy<Value = String> {
-    let texts = prop_oneof![
-        Just("C:\\Temp\\kit\\x.exe".to_owned()),
-        Just("C:\\Temp\\ki t\\x.exe".to_owned()),
-        Just("run mimikatz now".to_owned()),
-        Just("mimi katz".to_owned()),
-        Just("Corp\\Svc-web".to_owned()),
-        Just("say \"Corp\\Svc-web\" & <go>".to_owned()),
-        Just("D:\\ÜBERWACHUNG\\log".to_owned()),
-        "[a-z ]{0,12}",
-    ];
-    texts.prop_flat_map(|text| xml_disguised(&text))
+    rule_text().prop_flat_map(|text| xml_disguised(&text))
 }
 
 /// A Windows event as XML, with `value`s in its data, a provider name that may hold a line
