@@ -55,10 +55,15 @@ const GIVE_UP_BELOW: u64 = 10;
 const RECORDS_BEFORE_SEARCH: u64 = 32;
 
 impl RoutePlan {
+    /// The route, as the decoder gave it.
+    fn raw_route(&self) -> RawRoute<'_> {
+        let (rendering, channel, event_id) = &self.route;
+        RawRoute { rendering: *rendering, channel, event_id: *event_id }
+    }
+
     /// The route's search, from the atoms of its rules.
     fn search(&self, rules: &RuleSet) -> (Test, Option<String>) {
-        let (rendering, channel, event_id) = &self.route;
-        let route = RawRoute { rendering: *rendering, channel, event_id: *event_id };
+        let route = self.raw_route();
         let facts = RouteFacts {
             form: route.form(),
             logsources: &self.logsources,
@@ -260,29 +265,23 @@ impl RawSkips {
         let plans = self.plans.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         let mut out: Vec<RouteSkips> = plans
             .values()
-            .map(|plan| {
-                let (rendering, channel, event_id) = &plan.route;
-                let route = RawRoute { rendering: *rendering, channel, event_id: *event_id };
-                RouteSkips {
-                    route: route.name(),
-                    records: plan.seen.load(Ordering::Relaxed),
-                    skipped: plan.skipped.load(Ordering::Relaxed),
-                    because: match plan.test.get() {
-                        Some(_) if plan.given_up.load(Ordering::Relaxed) => Some(format!(
-                            "the search skipped fewer than 1 in {GIVE_UP_BELOW} of the first \
-                             {GIVE_UP_AFTER}"
-                        )),
-                        Some((_, because)) => because.clone(),
-                        None => {
-                            Some(format!("fewer than {search_after} records: not worth a search"))
-                        }
-                    },
-                    atoms: match plan.test.get() {
-                        Some((Test::Search(matcher), _)) => matcher.atoms(),
-                        _ => 0,
-                    },
-                    searched: plan.tested.load(Ordering::Relaxed),
-                }
+            .map(|plan| RouteSkips {
+                route: plan.raw_route().name(),
+                records: plan.seen.load(Ordering::Relaxed),
+                skipped: plan.skipped.load(Ordering::Relaxed),
+                because: match plan.test.get() {
+                    Some(_) if plan.given_up.load(Ordering::Relaxed) => Some(format!(
+                        "the search skipped fewer than 1 in {GIVE_UP_BELOW} of the first \
+                         {GIVE_UP_AFTER}"
+                    )),
+                    Some((_, because)) => because.clone(),
+                    None => Some(format!("fewer than {search_after} records: not worth a search")),
+                },
+                atoms: match plan.test.get() {
+                    Some((Test::Search(matcher), _)) => matcher.atoms(),
+                    _ => 0,
+                },
+                searched: plan.tested.load(Ordering::Relaxed),
             })
             .collect();
         out.sort_by(|a, b| b.records.cmp(&a.records).then_with(|| a.route.cmp(&b.route)));

@@ -149,13 +149,12 @@ pub(crate) fn decode(
     bytes: &[u8],
     path: &Arc<str>,
     line: u64,
-    screen: Option<&dyn Screen>,
+    mut screen: Option<&dyn Screen>,
 ) -> Result<Option<Event>, DecodeError> {
     let text = std::str::from_utf8(bytes).map_err(|e| DecodeError::Xml(e.to_string()))?;
     let provenance = Provenance { path: Arc::clone(path), record: line, format: Format::EvtxXml };
     let mut builder = Builder::new(Event::new(provenance));
     let mut reader = quick_xml::Reader::from_str(text);
-    let mut screen = screen;
     loop {
         match reader.read_event().map_err(|e| DecodeError::Xml(e.to_string()))? {
             XmlEvent::Start(start) => builder.open(&start)?,
