@@ -101,6 +101,13 @@ fn hunt(set: &Arc<RuleSet>, input: &Input<'_>, lineage: bool, skips: bool) -> Ou
     Outcome { alerts, problems: sink.problems, skipped, records: sink.records }
 }
 
+/// A rule set compiled from one YAML text, which must compile without a diagnostic.
+fn compiled(text: String) -> Arc<RuleSet> {
+    let (set, diagnostics) = RuleSet::compile(&load_text(Origin::Builtin("t.yml".into()), text));
+    assert!(diagnostics.is_empty(), "{diagnostics:?}");
+    Arc::new(set)
+}
+
 /// The same alerts and problems with and without the skips; returns how many were skipped.
 fn same_with_and_without(set: &Arc<RuleSet>, input: &Input<'_>, lineage: bool) -> (usize, u64) {
     let with = hunt(set, input, lineage, true);
@@ -286,12 +293,7 @@ proptest! {
         records in proptest::collection::vec(record(), 1..40),
         utf16 in any::<bool>(),
     ) {
-        let set = {
-            let loaded = load_text(Origin::Builtin("t.yml".into()), RULES.into());
-            let (set, diagnostics) = RuleSet::compile(&loaded);
-            assert!(diagnostics.is_empty(), "{diagnostics:?}");
-            Arc::new(set)
-        };
+        let set = compiled(RULES.into());
         let text = records.join("\n");
         let bytes: Vec<u8> = if utf16 {
             [0xFF, 0xFE].into_iter().chain(text.encode_utf16().flat_map(u16::to_le_bytes)).collect()
@@ -315,7 +317,7 @@ fn the_property_saw_alerts_and_skips() {
 
 #[test]
 fn a_broken_record_is_reported_not_skipped() {
-    let set = Arc::new(RuleSet::compile(&load_text(Origin::Builtin("t".into()), RULES.into())).0);
+    let set = compiled(RULES.into());
     let text = "{\"Channel\":\"Security\",\"EventID\":4624,\"X\":tru}\n{\"Channel\":\"Security\",\"EventID\":4624}\n";
     let with = hunt(&set, &Input::Text("t.json", text.as_bytes()), true, true);
     assert_eq!(with.problems.len(), 1, "{:?}", with.problems);
@@ -469,12 +471,7 @@ proptest! {
         lines in proptest::collection::vec(web_line(true), 1..40),
         access in proptest::collection::vec(web_line(false), 1..40),
     ) {
-        let set = {
-            let loaded = load_text(Origin::Builtin("t.yml".into()), WEB_RULES.into());
-            let (set, diagnostics) = RuleSet::compile(&loaded);
-            assert!(diagnostics.is_empty(), "{diagnostics:?}");
-            Arc::new(set)
-        };
+        let set = compiled(WEB_RULES.into());
         let (name, text) = if w3c {
             let header = "#Software: Microsoft Internet Information Services 10.0\n#Fields: date time cs-method cs-uri-stem cs-uri-query sc-bytes cs(User-Agent)\n";
             ("u_ex240101.log", format!("{header}{}\n", lines.join("\n")))
@@ -500,8 +497,7 @@ fn the_web_property_saw_alerts_and_skips() {
 /// with and without the skips, and every hiding line alerts.
 #[test]
 fn web_lines_that_hide_a_rule_text_are_decoded() {
-    let set =
-        Arc::new(RuleSet::compile(&load_text(Origin::Builtin("t".into()), WEB_RULES.into())).0);
+    let set = compiled(WEB_RULES.into());
     let w3c = "#Fields: date time cs-method cs-uri-stem cs-uri-query sc-bytes cs(User-Agent)\n\
         2024-01-01 00:00:00 GET /index.html - 12 Mozilla/5.0\n\
         2024-01-01 00:00:01 PUT /up.aspx - 12 Evil+Bot/2\n\
@@ -548,8 +544,7 @@ detection:
     condition: keywords
 level: high
 "#;
-    let set =
-        Arc::new(RuleSet::compile(&load_text(Origin::Builtin("t".into()), ESXI_RULES.into())).0);
+    let set = compiled(ESXI_RULES.into());
     let text = "2025-07-01T14:29:11.508Z shell[1627100]: [root]: esxcli software acceptance set --level CommunitySupported\n\
         2025-07-01T14:29:12.000Z shell[1627100]: [root]: ls /tmp\n\
         2025-07-01T14:29:13.000Z In(166) Hostd[2099425]: [Originator@6876 sub=Vimsvc] esxcli software vib install -d /tmp/x.zip\n\
@@ -634,13 +629,7 @@ proptest! {
     fn xml_events_are_never_skipped_where_a_rule_matches(
         records in proptest::collection::vec(xml_record(), 1..30),
     ) {
-        let set = {
-            let text = format!("{RULES}{PROVIDER_RULE}");
-            let loaded = load_text(Origin::Builtin("t.yml".into()), text);
-            let (set, diagnostics) = RuleSet::compile(&loaded);
-            assert!(diagnostics.is_empty(), "{diagnostics:?}");
-            Arc::new(set)
-        };
+        let set = compiled(format!("{RULES}{PROVIDER_RULE}"));
         let text = format!("<Events>\n{}\n</Events>\n", records.join("\n"));
         for lineage in [false, true] {
             let (alerts, skipped) =
