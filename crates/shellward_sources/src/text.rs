@@ -32,7 +32,8 @@ use std::sync::Arc;
 
 /// How many text records are decoded in parallel at once (at most).
 const BATCH_RECORDS: usize = 4096;
-/// How many bytes of records a batch holds (at most, but for one record).
+/// How many bytes of records a batch holds (at most, but for one record); a block of JSON lines
+/// counts the whole buffer it holds, not only its text.
 const BATCH_BYTES: usize = 8 << 20;
 
 /// Reads text of a known kind (not [`TextKind::Unknown`]) into `sink`.
@@ -355,7 +356,7 @@ fn cut(next: &mut impl FnMut() -> Option<Framed>, columns: &mut Option<Arc<Colum
                 batch.push((Unit::Frame(frame), columns.clone()));
             }
             Some(Framed::Lines(lines)) => {
-                bytes += lines.text().len();
+                bytes += lines.held();
                 batch.push((Unit::Lines(lines), None));
             }
         }

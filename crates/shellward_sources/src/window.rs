@@ -1,5 +1,10 @@
 //! A read window over a byte stream, shared by the text framers (JSON and XML): bytes already
 //! consumed are dropped when more are read, so memory stays at the largest record plus one read.
+//!
+//! A refill reads until it has [`READ_SIZE`] bytes or the input ends, however little each read
+//! gives: a pipe gives 64 KiB at a time and a decompressor less, and the framers hand the window's
+//! whole buffer on ([`Window::take`]), so a buffer sized for a megabyte but holding 64 KiB would
+//! cost sixteen times the memory its text accounts for (a hunt over a pipe grew to 480 MB).
 
 use std::io::Read;
 
@@ -14,23 +19,28 @@ pub(crate) struct Window<R> {
     /// Where the unconsumed bytes start.
     pub(crate) pos: usize,
     eof: bool,
+    /// An error met after some bytes of a refill were read: returned by the next refill.
+    failed: Option<std::io::Error>,
 }
 
 impl Window<std::io::Empty> {
     /// A window holding `bytes` and nothing more to read.
     pub(crate) fn holding(bytes: Vec<u8>) -> Self {
-        Window { reader: std::io::empty(), bytes, pos: 0, eof: true }
+        Window { reader: std::io::empty(), bytes, pos: 0, eof: true, failed: None }
     }
 }
 
 impl<R: Read> Window<R> {
     pub(crate) fn new(reader: R) -> Self {
-        Window { reader, bytes: Vec::new(), pos: 0, eof: false }
+        Window { reader, bytes: Vec::new(), pos: 0, eof: false, failed: None }
     }
 
-    /// Drops the consumed bytes and reads more; false at the end of input (and after an error,
-    /// which is returned once).
+    /// Drops the consumed bytes and reads more, until [`READ_SIZE`] more are held or the input
+    /// ends; false at the end of input. An error is returned once, after the bytes read before it.
     pub(crate) fn fill(&mut self) -> std::io::Result<bool> {
+        if let Some(error) = self.failed.take() {
+            return Err(error);
+        }
         if self.eof {
             return Ok(false);
         }
@@ -40,20 +50,28 @@ impl<R: Read> Window<R> {
         }
         let start = self.bytes.len();
         self.bytes.resize(start + READ_SIZE, 0);
-        let n = loop {
-            match self.reader.read(&mut self.bytes[start..]) {
-                Ok(n) => break n,
+        let mut end = start;
+        while end < self.bytes.len() {
+            match self.reader.read(&mut self.bytes[end..]) {
+                Ok(0) => {
+                    self.eof = true;
+                    break;
+                }
+                Ok(n) => end += n,
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
                 Err(e) => {
-                    self.bytes.truncate(start);
                     self.eof = true;
-                    return Err(e);
+                    if end == start {
+                        self.bytes.truncate(start);
+                        return Err(e);
+                    }
+                    self.failed = Some(e);
+                    break;
                 }
             }
-        };
-        self.bytes.truncate(start + n);
-        self.eof = n == 0;
-        Ok(n > 0)
+        }
+        self.bytes.truncate(end);
+        Ok(end > start)
     }
 
     /// Consumes the next `len` unconsumed bytes and gives them without copying them: the window's
@@ -71,5 +89,60 @@ impl<R: Read> Window<R> {
     /// The unconsumed bytes.
     pub(crate) fn rest(&self) -> &[u8] {
         &self.bytes[self.pos..]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Gives at most `step` bytes of `text` per read, then (if `fails`) an error instead of the end.
+    struct Trickle {
+        text: Vec<u8>,
+        at: usize,
+        step: usize,
+        fails: bool,
+    }
+
+    impl Read for Trickle {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            if self.at == self.text.len() && self.fails {
+                return Err(std::io::Error::other("device gone"));
+            }
+            let n = self.step.min(buf.len()).min(self.text.len() - self.at);
+            buf[..n].copy_from_slice(&self.text[self.at..self.at + n]);
+            self.at += n;
+            Ok(n)
+        }
+    }
+
+    fn trickle(len: usize, fails: bool) -> Window<Trickle> {
+        let text = (0..len).map(|i| (i % 251) as u8).collect();
+        Window::new(Trickle { text, at: 0, step: 64 << 10, fails })
+    }
+
+    #[test]
+    fn a_refill_holds_a_full_read_however_little_each_read_gives() {
+        let mut window = trickle(READ_SIZE * 2 + 10, false);
+        assert!(window.fill().unwrap());
+        assert_eq!(window.rest().len(), READ_SIZE);
+        // What is taken is about as large as the memory it holds.
+        let (taken, from) = window.take(READ_SIZE);
+        assert_eq!((taken.len(), from), (READ_SIZE, 0));
+        assert!(taken.capacity() < READ_SIZE + READ_SIZE / 8);
+        assert!(window.fill().unwrap());
+        assert!(window.fill().unwrap());
+        assert_eq!(window.rest().len(), READ_SIZE + 10);
+        assert!(!window.fill().unwrap());
+    }
+
+    #[test]
+    fn an_error_comes_once_after_the_bytes_read_before_it() {
+        let mut window = trickle(1000, true);
+        assert!(window.fill().unwrap());
+        assert_eq!(window.rest().len(), 1000);
+        assert_eq!(window.fill().unwrap_err().to_string(), "device gone");
+        assert!(!window.fill().unwrap());
+        assert_eq!(window.rest().len(), 1000);
     }
 }

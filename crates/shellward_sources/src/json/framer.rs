@@ -433,6 +433,12 @@ impl Lines {
         &self.buffer[self.from..]
     }
 
+    /// The memory the block holds: its whole buffer, with what precedes the text and any spare
+    /// capacity.
+    pub(crate) fn held(&self) -> usize {
+        self.buffer.capacity()
+    }
+
     /// Each record (its bytes) or problem of the lines, in order, with the line it starts on: the
     /// frames [`Framer::next_frame`] gives for them. A line that is one whole object is taken as
     /// it is; any other line goes through a framer of its own.
