@@ -1,10 +1,16 @@
 //! One group's window of a correlation: its signals in time order, with what its condition
-//! counts (the members present, the distinct values) kept up to date as signals enter and leave.
+//! counts (the members present, the distinct values, the members found in order) kept up to date
+//! as signals enter and leave.
 //!
 //! The condition is checked each time a signal enters, so counting by walking the window made
 //! each signal cost the window's size: on a busy web server, where every request to a script
 //! enters the window of its file name, a hunt grew with the square of the requests in a timespan
 //! (up to [`super::window::MAX_WINDOW`] per signal).
+//!
+//! Each signal gets a sequence number as it enters, and each member keeps the numbers of its
+//! signals in the window (in order, as they enter at the back and leave at the front). The
+//! members found in order (`temporal_ordered`) are then found with one binary search per member
+//! instead of a walk over the window.
 
 use super::window::Entry;
 use std::collections::{HashMap, VecDeque};
@@ -13,8 +19,10 @@ use std::collections::{HashMap, VecDeque};
 #[derive(Debug, Clone, Default)]
 pub(super) struct GroupWindow {
     entries: VecDeque<Entry>,
-    /// Per member (by index): its signals in the window.
-    members: Vec<usize>,
+    /// Per member (by index): the sequence numbers of its signals in the window, earliest first.
+    members: Vec<VecDeque<u64>>,
+    /// The sequence number of the next signal to enter.
+    next: u64,
     /// How many members have a signal in the window.
     present: usize,
     /// Per value: the signals in the window with it.
@@ -25,10 +33,12 @@ impl GroupWindow {
     /// Adds a signal at the end (the latest).
     pub(super) fn push_back(&mut self, entry: Entry) {
         if self.members.len() <= entry.member {
-            self.members.resize(entry.member + 1, 0);
+            self.members.resize_with(entry.member + 1, VecDeque::new);
         }
-        self.members[entry.member] += 1;
-        if self.members[entry.member] == 1 {
+        let signals = &mut self.members[entry.member];
+        signals.push_back(self.next);
+        self.next += 1;
+        if signals.len() == 1 {
             self.present += 1;
         }
         if let Some(value) = &entry.value {
@@ -40,8 +50,9 @@ impl GroupWindow {
     /// Takes out the earliest signal.
     pub(super) fn pop_front(&mut self) -> Option<Entry> {
         let entry = self.entries.pop_front()?;
-        self.members[entry.member] -= 1;
-        if self.members[entry.member] == 0 {
+        let signals = &mut self.members[entry.member];
+        signals.pop_front();
+        if signals.is_empty() {
             self.present -= 1;
         }
         if let Some(value) = &entry.value
@@ -84,7 +95,22 @@ impl GroupWindow {
 
     /// Whether member `member` has a signal in it.
     pub(super) fn has(&self, member: usize) -> bool {
-        self.members.get(member).is_some_and(|&n| n > 0)
+        self.members.get(member).is_some_and(|signals| !signals.is_empty())
+    }
+
+    /// How many of the members, from the first, have signals in the window in their order: the
+    /// first member's earliest signal, then the second member's earliest after it, and so on
+    /// (the earliest match is the one that leaves most room for the members after it).
+    pub(super) fn members_in_order(&self) -> usize {
+        let mut after: Option<u64> = None;
+        for (found, signals) in self.members.iter().enumerate() {
+            let first = signals.partition_point(|&n| after.is_some_and(|after| n <= after));
+            match signals.get(first) {
+                Some(&n) => after = Some(n),
+                None => return found,
+            }
+        }
+        self.members.len()
     }
 
     /// How many members have a signal in it.
@@ -140,6 +166,13 @@ mod tests {
             if step.is_multiple_of(97) {
                 let _ = window.take();
             }
+            let mut in_order = 0;
+            for entry in window.iter() {
+                if entry.member == in_order {
+                    in_order += 1;
+                }
+            }
+            assert_eq!(window.members_in_order(), in_order, "step {step}");
             let members: HashSet<usize> = window.iter().map(|e| e.member).collect();
             let values: HashSet<&str> = window.iter().filter_map(|e| e.value.as_deref()).collect();
             assert_eq!(window.members_present(), members.len(), "step {step}");

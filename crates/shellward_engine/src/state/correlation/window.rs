@@ -297,17 +297,7 @@ impl<'a> Correlator<'a> {
                 }
                 window.members_present()
             }
-            Kind::TemporalOrdered => {
-                // The longest prefix of the members found in order (earliest matches first,
-                // which finds the order whenever it is there).
-                let mut next = 0;
-                for entry in window.iter() {
-                    if entry.member == next {
-                        next += 1;
-                    }
-                }
-                next
-            }
+            Kind::TemporalOrdered => window.members_in_order(),
         };
         correlation.holds(count as u64)
     }
