@@ -108,20 +108,32 @@ impl Reported<'_> {
 
 /// Every finding of a hunt, sorted by time (then as [`crate::Hunt::finish`] sorts); `min_level`
 /// leaves out the rules kept below it only because a correlation at or above it names them.
-pub fn findings(set: &RuleSet, alerts: Vec<Alert>, min_level: Option<Level>) -> Vec<Finding<'_>> {
+/// `alerts` (sorted) are taken one at a time through the correlations, and only what is reported
+/// is kept: a rule that only feeds correlations costs no memory once its alerts have left their
+/// windows.
+pub fn findings(
+    set: &RuleSet,
+    alerts: impl IntoIterator<Item = Alert>,
+    min_level: Option<Level>,
+) -> Vec<Finding<'_>> {
     let correlator = Correlator::new(set);
-    let fired = correlator.run(&alerts);
     let reported = Reported { set, correlator, min_level };
-    let mut out: Vec<(usize, Finding<'_>)> = Vec::with_capacity(alerts.len());
-    for (order, (event, rule)) in alerts.iter().enumerate() {
-        if reported.rule(*rule) {
-            let info = &set.rules()[*rule].info;
-            out.push((
-                order,
-                Finding { event: Arc::clone(event), rule: info, correlated: None, repeats: None },
-            ));
+    let mut stream = correlator.stream();
+    let mut fired: Vec<Vec<Arc<Fired>>> = vec![Vec::new(); set.correlations().len()];
+    let mut keep = |firings: Vec<Arc<Fired>>| {
+        for firing in firings {
+            fired[firing.correlation].push(firing);
+        }
+    };
+    let mut out: Vec<(usize, Finding<'_>)> = Vec::new();
+    for (order, (event, rule)) in alerts.into_iter().enumerate() {
+        keep(stream.push(Arc::clone(&event), rule, order));
+        if reported.rule(rule) {
+            let info = &set.rules()[rule].info;
+            out.push((order, Finding { event, rule: info, correlated: None, repeats: None }));
         }
     }
+    keep(stream.flush());
     for (index, firings) in fired.iter().enumerate() {
         let info = &set.correlations()[index].info;
         if !reported.correlation(index) {

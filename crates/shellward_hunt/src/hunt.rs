@@ -11,6 +11,7 @@
 
 use crate::novelty::Novelty;
 use crate::raw_skip::{RawSkips, RouteSkips, Wanted};
+use crate::spill::{AlertStore, SPILL_AFTER, SortedAlerts};
 use shellward_engine::{Lineage, RuleSet, Scratch};
 use shellward_event::{Event, LogSource, Timestamp};
 use shellward_sources::{Marks, RawRoute, Screen};
@@ -160,7 +161,7 @@ pub struct Hunt {
     pub(crate) lineage: Option<Lineage>,
     /// For matching again what lineage changed.
     scratch: Scratch,
-    alerts: Vec<Alert>,
+    alerts: AlertStore,
 }
 
 impl Hunt {
@@ -175,7 +176,21 @@ impl Hunt {
         lineage: Option<Lineage>,
         novelty: Novelty,
     ) -> Self {
-        Hunt { rules, novelty, lineage, scratch: Scratch::default(), alerts: Vec::new() }
+        Hunt { rules, novelty, lineage, scratch: Scratch::default(), alerts: AlertStore::default() }
+    }
+
+    /// The same hunt, holding at most about `budget` bytes of the events behind its alerts: past
+    /// that, they are sorted and written to temporary files, and [`Hunt::finish`] merges them
+    /// back. For a hunt that reports at its end, not one taking its alerts as they come
+    /// ([`Hunt::take_alerts`] gives only those held in memory).
+    pub fn spilling_after(mut self, budget: usize) -> Self {
+        self.alerts = AlertStore::spilling(budget);
+        self
+    }
+
+    /// [`Hunt::spilling_after`] the default budget, 64 MiB.
+    pub fn spilling(self) -> Self {
+        self.spilling_after(SPILL_AFTER)
     }
 
     /// An event the screen passed, with the rules it matched. It first goes through lineage, and
@@ -191,6 +206,7 @@ impl Hunt {
             return;
         }
         let event = Arc::new(event);
+        let mut kept = Vec::with_capacity(rules.len());
         for rule in rules {
             let rule = rule as usize;
             let keep = match &self.rules.rules()[rule].info.first_seen {
@@ -198,9 +214,10 @@ impl Hunt {
                 None => true,
             };
             if keep {
-                self.alerts.push((Arc::clone(&event), rule));
+                kept.push(rule);
             }
         }
+        self.alerts.push(&event, kept);
     }
 
     /// An event no screen has matched yet: matched here, then [`Hunt::push`]ed.
@@ -213,7 +230,7 @@ impl Hunt {
     /// The alerts gathered since the last call, in input order (a live hunt reports them as they
     /// come; they are not kept).
     pub fn take_alerts(&mut self) -> Vec<Alert> {
-        std::mem::take(&mut self.alerts)
+        self.alerts.take_held()
     }
 
     /// The memory limits its state reached so far (see [`crate::Limits`]).
@@ -227,26 +244,17 @@ impl Hunt {
 
     /// How many alerts so far.
     pub fn len(&self) -> usize {
-        self.alerts.len()
+        usize::try_from(self.alerts.len()).unwrap_or(usize::MAX)
     }
 
     /// Whether there is no alert yet.
     pub fn is_empty(&self) -> bool {
-        self.alerts.is_empty()
+        self.alerts.len() == 0
     }
 
-    /// Every alert, sorted.
-    pub fn finish(self) -> Vec<Alert> {
-        let mut alerts = self.alerts;
-        alerts.sort_by(|(a, ra), (b, rb)| {
-            (a.time.is_none(), a.time, &a.provenance.path, a.provenance.record, ra).cmp(&(
-                b.time.is_none(),
-                b.time,
-                &b.provenance.path,
-                b.provenance.record,
-                rb,
-            ))
-        });
-        alerts
+    /// Every alert, sorted by time (none last), file, record and rule, read back from temporary
+    /// files if it spilled ([`Hunt::spilling`]).
+    pub fn finish(self) -> SortedAlerts {
+        self.alerts.finish()
     }
 }

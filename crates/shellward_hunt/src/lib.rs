@@ -5,7 +5,7 @@
 //! ```text
 //! decoders ─► RuleScreen (on each decoding thread: time window, rules, lineage's needs)
 //!          ─► Hunt::push (input order: lineage, re-evaluation of what it added, first-seen)
-//!          ─► Hunt::finish (alerts sorted by time, file, record, rule)
+//!          ─► Hunt::finish (alerts sorted by time, file, record, rule; spilled to disk past a budget)
 //!          ─► findings (correlations over the sorted alerts; what each rule generates)
 //! ```
 //!
@@ -17,7 +17,9 @@
 //!   first-seen values of rules that alert on novelty.
 //! - **Findings last.** [`findings`] runs the correlation rules over every alert sorted by time, so
 //!   a window does not depend on the order of the input files, and decides which alerts stand on
-//!   their own (`generate`, `--min-level`).
+//!   their own (`generate`, `--min-level`). The sort holds the alerts' events up to a budget and
+//!   spills the rest to temporary files ([`Hunt::spilling`]); the findings take the sorted alerts
+//!   one at a time and keep only what they report.
 //!
 //! It is its own crate, between the decoders ([`shellward_sources`]) and the rules
 //! ([`shellward_engine`]), because it needs both, while the engine is also used without decoders
@@ -33,6 +35,7 @@ mod live;
 mod novelty;
 mod ocsf;
 mod raw_skip;
+mod spill;
 mod store;
 pub mod tuning;
 
@@ -46,6 +49,7 @@ pub use live::Live;
 pub use novelty::{Novelty, NoveltyState};
 pub use ocsf::{OCSF_VERSION, ocsf_finding};
 pub use raw_skip::RouteSkips;
+pub use spill::SortedAlerts;
 pub use store::{Checkpoint, Store, StoreError};
 
 use shellward_engine::{Lineage, RuleSet};

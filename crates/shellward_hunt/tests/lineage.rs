@@ -121,7 +121,7 @@ fn the_screen_passes_what_lineage_completes() {
         let mut sink = Events { events: Vec::new(), hunt: Some(hunt) };
         let _ = read_bytes("falcon.json", FALCON.as_bytes(), &options, &mut sink);
         let alerts = sink.hunt.unwrap().finish();
-        alerts.iter().map(|(event, rule)| (event.provenance.record, *rule)).collect::<Vec<_>>()
+        alerts.map(|(event, rule)| (event.provenance.record, rule)).collect::<Vec<_>>()
     };
     // Neither event matches as decoded (the file event's Image is `\cmd.exe`, the shell's parent
     // `\w3wp.exe`): both alert once lineage has named their processes in full.

@@ -91,7 +91,6 @@ fn hunt(set: &Arc<RuleSet>, input: &Input<'_>, lineage: bool, skips: bool) -> Ou
     let alerts = sink
         .hunt
         .finish()
-        .into_iter()
         .map(|(event, rule)| {
             let fields: Vec<String> = event.fields().map(|(n, v)| format!("{n}={v:?}")).collect();
             (event.provenance.path.to_string(), event.provenance.record, rule, fields.join(" "))

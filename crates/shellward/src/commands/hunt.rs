@@ -72,7 +72,9 @@ pub(crate) fn run(args: &HuntArgs, threads: Option<usize>) -> anyhow::Result<Exi
 
     let total: u64 = files.iter().map(|f| f.size).sum();
     let mut hunter = Hunter {
-        alerts: Hunt::new(Arc::clone(&set), lineage.then(Lineage::default)),
+        // Past 64 MiB of events behind alerts (a rule feeding a correlation can match most of
+        // a web server's requests), they wait for the sort in temporary files.
+        alerts: Hunt::new(Arc::clone(&set), lineage.then(Lineage::default)).spilling(),
         problems: Problems::new(args.verbose),
         events: 0,
         progress: HuntProgress::new(show_progress, total),
@@ -87,7 +89,9 @@ pub(crate) fn run(args: &HuntArgs, threads: Option<usize>) -> anyhow::Result<Exi
     unbuilt.iter().for_each(report::diagnostic);
     rule_errors += unbuilt.len();
     let limits = hunter.alerts.limits();
-    let mut findings = findings(&set, hunter.alerts.finish(), args.min_level);
+    let mut sorted = hunter.alerts.finish();
+    let mut findings = findings(&set, &mut sorted, args.min_level);
+    sorted.errors().iter().for_each(|error| report::warn(error));
     if let Some(tuner) = &tuner {
         findings = tuner.apply(findings);
     }
