@@ -23,8 +23,9 @@ Exit status:
   1  --fail-on: an alert at or above its level was found
   2  usage error: bad arguments, an input or --rules path that does not exist, no rules to run,
      or (with --strict) a rule that failed to load; nothing was run
-  3  incomplete: some input could not be read, no event was read at all, or a rule failed to
-     load; the rest was processed and reported
+  3  incomplete: some input could not be read, no event was read at all, a rule failed to load,
+     or alerts spilled to a temporary file could not be read back; the rest was processed and
+     reported
 When several hold, the first of 2, 3, 1 wins (alerts are still written); the closing line on
 standard error names every reason.";
 

@@ -5,7 +5,7 @@
 //! | 0 | the run completed: every input and rule was read (whatever was found) |
 //! | 1 | `--fail-on`: an alert at or above its level was found |
 //! | 2 | usage error: bad arguments, an input or `--rules` path that does not exist, no rules to run, or with `--strict` a rule that failed to load; nothing was run |
-//! | 3 | incomplete: some input could not be read, nothing was read at all, or some rule failed to load; everything else was processed and reported |
+//! | 3 | incomplete: some input could not be read, nothing was read at all, some rule failed to load, or spilled alerts could not be read back; everything else was processed and reported |
 //!
 //! When several hold, the status is the first of 2, 3, 1: a run that did not read everything says
 //! so even if it found alerts (the alerts are still written), as grep's trouble status outranks its
@@ -22,6 +22,8 @@ pub(crate) enum Reason {
     NothingRead,
     /// Rules that could not be loaded and did not run (status 3).
     RulesNotLoaded(usize),
+    /// Alerts spilled to a temporary file that could not be read back (status 3).
+    AlertsLost,
     /// `--fail-on LEVEL` saw this many alerts at or above it (status 1).
     FailOn { level: shellward_engine::Level, alerts: usize },
 }
@@ -43,6 +45,7 @@ impl std::fmt::Display for Reason {
             }
             Reason::NothingRead => write!(f, "no events were read"),
             Reason::RulesNotLoaded(n) => write!(f, "{n} rule(s) could not be loaded"),
+            Reason::AlertsLost => write!(f, "alerts spilled to a temporary file were lost"),
             Reason::FailOn { level, alerts } => {
                 write!(f, "{alerts} alert(s) at or above --fail-on {level}")
             }

@@ -15,7 +15,7 @@
 //! ([`StoredEvent`], which gives it back unchanged). Runs are unnamed temporary files, removed by
 //! the system when closed. If one cannot be written, the alerts stay in memory (the first error is
 //! kept for the hunt to report); if one cannot be read back, the alerts after the error in it are
-//! lost, and the error is kept likewise.
+//! lost, and the error is kept likewise ([`SortedAlerts::lost_some`]: the hunt ends incomplete).
 
 use crate::hunt::Alert;
 use serde::{Deserialize, Serialize};
@@ -125,15 +125,17 @@ impl AlertStore {
     /// Every alert, sorted.
     pub(crate) fn finish(mut self) -> SortedAlerts {
         sort(&mut self.held);
+        let errors = self.error.into_iter().collect();
         if self.runs.is_empty() {
             let alerts: Vec<Alert> = self.held.into_iter().map(|held| held.alert).collect();
-            return SortedAlerts { inner: Inner::Held(alerts.into_iter()), errors: Vec::new() };
+            return SortedAlerts { inner: Inner::Held(alerts.into_iter()), errors, lost: false };
         }
         let mut sources: Vec<Source> = self.runs.into_iter().map(Source::run).collect();
         sources.push(Source::Held(self.held.into_iter()));
         let mut sorted = SortedAlerts {
             inner: Inner::Merge { heap: BinaryHeap::new(), sources, paths: HashSet::new() },
-            errors: self.error.into_iter().collect(),
+            errors,
+            lost: false,
         };
         for source in 0..sorted.source_count() {
             sorted.refill(source);
@@ -224,13 +226,21 @@ enum Inner {
 pub struct SortedAlerts {
     inner: Inner,
     errors: Vec<String>,
+    /// A run could not be read to its end.
+    lost: bool,
 }
 
 impl SortedAlerts {
-    /// Errors writing or reading the temporary files (alerts may have been lost after a read
-    /// error): each once, for the hunt to report.
+    /// Errors writing the temporary files (the alerts then stayed in memory) or reading them
+    /// back ([`SortedAlerts::lost_some`]): each once, for the hunt to report.
     pub fn errors(&self) -> &[String] {
         &self.errors
+    }
+
+    /// Whether a temporary file could not be read to its end: the alerts after the error in it
+    /// are missing.
+    pub fn lost_some(&self) -> bool {
+        self.lost
     }
 
     fn source_count(&self) -> usize {
@@ -254,11 +264,13 @@ impl SortedAlerts {
                     }),
                     Err(error) => {
                         self.errors.push(format!("a spilled alert could not be read: {error}"));
+                        self.lost = true;
                         None
                     }
                 },
                 Some(Err(error)) => {
                     self.errors.push(format!("spilled alerts could not be read: {error}"));
+                    self.lost = true;
                     None
                 }
             },
@@ -312,7 +324,7 @@ mod tests {
         let mut sorted = store.finish();
         let alerts: Vec<_> =
             sorted.by_ref().map(|(event, rule)| (StoredEvent::from(&*event), rule)).collect();
-        assert!(sorted.errors().is_empty(), "{:?}", sorted.errors());
+        assert!(sorted.errors().is_empty() && !sorted.lost_some(), "{:?}", sorted.errors());
         alerts
     }
 
@@ -333,5 +345,21 @@ mod tests {
             assert!(expected.len() > 300);
             assert_eq!(merged, expected, "budget {budget}");
         }
+    }
+
+    #[test]
+    fn a_damaged_run_is_reported_and_the_other_runs_still_merge() {
+        let mut store = AlertStore::spilling(1);
+        let mut state = 11;
+        for _ in 0..20 {
+            store.push(&Arc::new(event(&mut state)), [0]);
+        }
+        assert_eq!(store.runs.len(), 20);
+        store.runs[3].set_len(25).unwrap();
+        let mut sorted = store.finish();
+        assert_eq!(sorted.by_ref().count(), 19);
+        assert_eq!(sorted.errors().len(), 1, "{:?}", sorted.errors());
+        assert!(sorted.errors()[0].starts_with("a spilled alert could not be read"));
+        assert!(sorted.lost_some());
     }
 }

@@ -92,6 +92,7 @@ pub(crate) fn run(args: &HuntArgs, threads: Option<usize>) -> anyhow::Result<Exi
     let mut sorted = hunter.alerts.finish();
     let mut findings = findings(&set, &mut sorted, args.min_level);
     sorted.errors().iter().for_each(|error| report::warn(error));
+    let alerts_lost = sorted.lost_some();
     if let Some(tuner) = &tuner {
         findings = tuner.apply(findings);
     }
@@ -134,6 +135,9 @@ pub(crate) fn run(args: &HuntArgs, threads: Option<usize>) -> anyhow::Result<Exi
     let mut status = hunter.problems.status(hunter.events);
     if rule_errors > 0 {
         status.add(Reason::RulesNotLoaded(rule_errors));
+    }
+    if alerts_lost {
+        status.add(Reason::AlertsLost);
     }
     if let Some(fail_on) = args.fail_on {
         status.fail_on(fail_on, summary.at_or_above(fail_on));
