@@ -118,22 +118,16 @@ pub fn findings(
 ) -> Vec<Finding<'_>> {
     let correlator = Correlator::new(set);
     let reported = Reported { set, correlator, min_level };
-    let mut stream = correlator.stream();
-    let mut fired: Vec<Vec<Arc<Fired>>> = vec![Vec::new(); set.correlations().len()];
-    let mut keep = |firings: Vec<Arc<Fired>>| {
-        for firing in firings {
-            fired[firing.correlation].push(firing);
-        }
-    };
     let mut out: Vec<(usize, Finding<'_>)> = Vec::new();
-    for (order, (event, rule)) in alerts.into_iter().enumerate() {
-        keep(stream.push(Arc::clone(&event), rule, order));
-        if reported.rule(rule) {
-            let info = &set.rules()[rule].info;
+    let fired = correlator.run(alerts.into_iter().enumerate().map(|(order, alert)| {
+        let (event, rule) = &alert;
+        if reported.rule(*rule) {
+            let info = &set.rules()[*rule].info;
+            let event = Arc::clone(event);
             out.push((order, Finding { event, rule: info, correlated: None, repeats: None }));
         }
-    }
-    keep(stream.flush());
+        alert
+    }));
     for (index, firings) in fired.iter().enumerate() {
         let info = &set.correlations()[index].info;
         if !reported.correlation(index) {

@@ -20,6 +20,7 @@
 //! bounded by the signals inside a timespan.
 
 use shellward_event::{Event, Timestamp};
+use std::borrow::Borrow;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -244,9 +245,12 @@ impl<'a> Correlator<'a> {
         !named
     }
 
-    /// Runs every correlation over `alerts` (sorted by time): per correlation, its firings in
-    /// time order. The batch form of [`Stream`].
-    pub fn run(&self, alerts: &[Alert]) -> Vec<Vec<Arc<Fired>>> {
+    /// Runs every correlation over `alerts` (sorted by time; held or taken one at a time): per
+    /// correlation, its firings in time order. The batch form of [`Stream`].
+    pub fn run<A: Borrow<Alert>>(
+        &self,
+        alerts: impl IntoIterator<Item = A>,
+    ) -> Vec<Vec<Arc<Fired>>> {
         let mut stream = self.stream();
         let mut fired: Vec<Vec<Arc<Fired>>> = vec![Vec::new(); self.correlations.len()];
         let mut keep = |firings: Vec<Arc<Fired>>| {
@@ -254,7 +258,8 @@ impl<'a> Correlator<'a> {
                 fired[firing.correlation].push(firing);
             }
         };
-        for (order, (event, rule)) in alerts.iter().enumerate() {
+        for (order, alert) in alerts.into_iter().enumerate() {
+            let (event, rule) = alert.borrow();
             keep(stream.push(Arc::clone(event), *rule, order));
         }
         keep(stream.flush());
