@@ -206,17 +206,13 @@ impl Hunt {
             return;
         }
         let event = Arc::new(event);
-        let mut kept = Vec::with_capacity(rules.len());
-        for rule in rules {
-            let rule = rule as usize;
-            let keep = match &self.rules.rules()[rule].info.first_seen {
-                Some(setting) => self.novelty.keep(rule, setting, &event),
+        let (set, novelty) = (&self.rules, &mut self.novelty);
+        let kept = rules.into_iter().map(|rule| rule as usize).filter(|&rule| {
+            match &set.rules()[rule].info.first_seen {
+                Some(setting) => novelty.keep(rule, setting, &event),
                 None => true,
-            };
-            if keep {
-                kept.push(rule);
             }
-        }
+        });
         self.alerts.push(&event, kept);
     }
 
@@ -244,7 +240,7 @@ impl Hunt {
 
     /// How many alerts so far.
     pub fn len(&self) -> usize {
-        usize::try_from(self.alerts.len()).unwrap_or(usize::MAX)
+        self.alerts.len()
     }
 
     /// Whether there is no alert yet.

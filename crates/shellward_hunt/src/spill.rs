@@ -9,9 +9,10 @@
 //! the budget plus one alert per run being merged; what the findings keep after the correlations
 //! is only what they report.
 //!
-//! Alerts are ordered by time (none last), file, record and rule, and then by the order they were
-//! pushed, so that a merge of runs gives exactly the order of one stable sort in memory. A run
-//! holds one JSON line per alert: its place in that order and the event in its stored form
+//! Alerts are ordered by time (none last), file, record and rule, with a stable sort, so that
+//! alerts alike in all four keep the order they were pushed in; a merge of runs gives exactly that
+//! order too, as every run holds alerts pushed before those of the runs after it, and ties go to
+//! the earlier run. A run holds one JSON line per alert: its rule and its event in its stored form
 //! ([`StoredEvent`], which gives it back unchanged). Runs are unnamed temporary files, removed by
 //! the system when closed. If one cannot be written, the alerts stay in memory (the first error is
 //! kept for the hunt to report); if one cannot be read back, the alerts after the error in it are
@@ -29,16 +30,9 @@ use std::sync::Arc;
 /// How many bytes of events a hunt holds before it spills them (estimated, [`weight`]).
 pub(crate) const SPILL_AFTER: usize = 64 << 20;
 
-/// An alert with its place among those pushed.
-struct Held {
-    alert: Alert,
-    pushed: u64,
-}
-
 /// One line of a run.
 #[derive(Serialize, Deserialize)]
 struct Line {
-    pushed: u64,
     rule: usize,
     event: StoredEvent,
 }
@@ -46,10 +40,13 @@ struct Line {
 /// The alerts of a hunt (see the module documentation).
 #[derive(Default)]
 pub(crate) struct AlertStore {
-    held: Vec<Held>,
-    /// The estimated bytes of the events in `held` (each shared event once).
+    /// In push order until sorted.
+    held: Vec<Alert>,
+    /// The estimated bytes of the events in `held` (each shared event once; counted only with a
+    /// budget).
     held_bytes: usize,
-    pushed: u64,
+    /// Alerts pushed, held or spilled.
+    pushed: usize,
     /// Spill past this many bytes (`None`: never).
     budget: Option<usize>,
     runs: Vec<File>,
@@ -76,15 +73,14 @@ impl AlertStore {
     /// Adds the alerts of one event (`rules` in order).
     pub(crate) fn push(&mut self, event: &Arc<Event>, rules: impl IntoIterator<Item = usize>) {
         let before = self.held.len();
-        for rule in rules {
-            self.held.push(Held { alert: (Arc::clone(event), rule), pushed: self.pushed });
-            self.pushed += 1;
-        }
+        self.held.extend(rules.into_iter().map(|rule| (Arc::clone(event), rule)));
+        self.pushed += self.held.len() - before;
+        let Some(budget) = self.budget else { return };
         if self.held.len() == before {
             return;
         }
         self.held_bytes += weight(event);
-        if self.budget.is_some_and(|budget| self.held_bytes > budget)
+        if self.held_bytes > budget
             && self.error.is_none()
             && let Err(error) = self.spill()
         {
@@ -95,11 +91,11 @@ impl AlertStore {
     /// The alerts held in memory now (in push order; spilled ones not included).
     pub(crate) fn take_held(&mut self) -> Vec<Alert> {
         self.held_bytes = 0;
-        std::mem::take(&mut self.held).into_iter().map(|held| held.alert).collect()
+        std::mem::take(&mut self.held)
     }
 
     /// How many alerts so far.
-    pub(crate) fn len(&self) -> u64 {
+    pub(crate) fn len(&self) -> usize {
         self.pushed
     }
 
@@ -107,10 +103,8 @@ impl AlertStore {
     fn spill(&mut self) -> std::io::Result<()> {
         sort(&mut self.held);
         let mut file = BufWriter::new(tempfile::tempfile()?);
-        for held in &self.held {
-            let (event, rule) = &held.alert;
-            let line =
-                Line { pushed: held.pushed, rule: *rule, event: StoredEvent::from(&**event) };
+        for (event, rule) in &self.held {
+            let line = Line { rule: *rule, event: StoredEvent::from(&**event) };
             serde_json::to_writer(&mut file, &line)?;
             file.write_all(b"\n")?;
         }
@@ -127,17 +121,17 @@ impl AlertStore {
         sort(&mut self.held);
         let errors = self.error.into_iter().collect();
         if self.runs.is_empty() {
-            let alerts: Vec<Alert> = self.held.into_iter().map(|held| held.alert).collect();
-            return SortedAlerts { inner: Inner::Held(alerts.into_iter()), errors, lost: false };
+            return SortedAlerts { inner: Inner::Held(self.held.into_iter()), errors, lost: false };
         }
         let mut sources: Vec<Source> = self.runs.into_iter().map(Source::run).collect();
         sources.push(Source::Held(self.held.into_iter()));
+        let count = sources.len();
         let mut sorted = SortedAlerts {
             inner: Inner::Merge { heap: BinaryHeap::new(), sources, paths: HashSet::new() },
             errors,
             lost: false,
         };
-        for source in 0..sorted.source_count() {
+        for source in 0..count {
             sorted.refill(source);
         }
         sorted
@@ -161,26 +155,25 @@ fn value_weight(value: &Value) -> usize {
 }
 
 /// The order of alerts (see the module documentation).
-fn order(a: &Held, b: &Held) -> Ordering {
-    let ((ea, ra), (eb, rb)) = (&a.alert, &b.alert);
-    (ea.time.is_none(), ea.time, &ea.provenance.path, ea.provenance.record, ra, a.pushed).cmp(&(
+fn order((ea, ra): &Alert, (eb, rb): &Alert) -> Ordering {
+    (ea.time.is_none(), ea.time, &ea.provenance.path, ea.provenance.record, ra).cmp(&(
         eb.time.is_none(),
         eb.time,
         &eb.provenance.path,
         eb.provenance.record,
         rb,
-        b.pushed,
     ))
 }
 
-fn sort(held: &mut [Held]) {
-    held.sort_unstable_by(order);
+/// Sorts alerts held in push order (stable: alike alerts stay in that order).
+fn sort(held: &mut [Alert]) {
+    held.sort_by(order);
 }
 
 /// Where a merge takes alerts from.
 enum Source {
     Run(std::io::Lines<BufReader<File>>),
-    Held(std::vec::IntoIter<Held>),
+    Held(std::vec::IntoIter<Alert>),
 }
 
 impl Source {
@@ -189,9 +182,9 @@ impl Source {
     }
 }
 
-/// The next alert of each source, smallest first.
+/// The next alert of each source, smallest first (the earlier source first among alike ones).
 struct Head {
-    held: Held,
+    alert: Alert,
     source: usize,
 }
 
@@ -208,7 +201,7 @@ impl PartialOrd for Head {
 }
 impl Ord for Head {
     fn cmp(&self, other: &Self) -> Ordering {
-        order(&self.held, &other.held)
+        order(&self.alert, &other.alert).then(self.source.cmp(&other.source))
     }
 }
 
@@ -243,25 +236,15 @@ impl SortedAlerts {
         self.lost
     }
 
-    fn source_count(&self) -> usize {
-        match &self.inner {
-            Inner::Held(_) => 0,
-            Inner::Merge { sources, .. } => sources.len(),
-        }
-    }
-
     /// Puts the next alert of `source` on the heap.
     fn refill(&mut self, source: usize) {
         let Inner::Merge { heap, sources, paths } = &mut self.inner else { return };
-        let held = match &mut sources[source] {
+        let alert = match &mut sources[source] {
             Source::Held(held) => held.next(),
             Source::Run(lines) => match lines.next() {
                 None => None,
                 Some(Ok(line)) => match serde_json::from_str::<Line>(&line) {
-                    Ok(line) => Some(Held {
-                        alert: (Arc::new(line.event.into_event(paths)), line.rule),
-                        pushed: line.pushed,
-                    }),
+                    Ok(line) => Some((Arc::new(line.event.into_event(paths)), line.rule)),
                     Err(error) => {
                         self.errors.push(format!("a spilled alert could not be read: {error}"));
                         self.lost = true;
@@ -275,8 +258,8 @@ impl SortedAlerts {
                 }
             },
         };
-        if let Some(held) = held {
-            heap.push(Reverse(Head { held, source }));
+        if let Some(alert) = alert {
+            heap.push(Reverse(Head { alert, source }));
         }
     }
 }
@@ -285,13 +268,12 @@ impl Iterator for SortedAlerts {
     type Item = Alert;
 
     fn next(&mut self) -> Option<Alert> {
-        let Inner::Merge { heap, .. } = &mut self.inner else {
-            let Inner::Held(alerts) = &mut self.inner else { return None };
-            return alerts.next();
+        let Reverse(head) = match &mut self.inner {
+            Inner::Held(alerts) => return alerts.next(),
+            Inner::Merge { heap, .. } => heap.pop()?,
         };
-        let Reverse(head) = heap.pop()?;
         self.refill(head.source);
-        Some(head.held.alert)
+        Some(head.alert)
     }
 }
 
