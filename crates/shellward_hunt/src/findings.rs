@@ -48,6 +48,17 @@ pub struct Finding<'r> {
 }
 
 impl Finding<'_> {
+    /// The alert object of the JSON contract: [`alert_json`], or for a correlation
+    /// [`correlation_alert_json`].
+    pub fn json(&self) -> Json {
+        match &self.correlated {
+            Some(correlated) => {
+                correlation_alert_json(&self.event, self.rule, correlated.json.clone())
+            }
+            None => alert_json(&self.event, self.rule),
+        }
+    }
+
     /// The alert's stable id, as its JSON gives it: from rule, source and record, and for a
     /// correlation from its key and its members' ids. The same input gives the same ids, run
     /// after run, so a consumer (or a restarted watch) can drop repeats.

@@ -6,7 +6,7 @@
 
 use shellward_engine::{Lineage, RuleSet};
 use shellward_event::Event;
-use shellward_hunt::{Hunt, RuleScreen, Window, correlation_alert_json, findings};
+use shellward_hunt::{Hunt, RuleScreen, Window, findings};
 use shellward_sigma::load_paths;
 use shellward_sources::{Marks, Problem, ReadOptions, Screen, Sink, read_all};
 use std::ops::ControlFlow;
@@ -50,18 +50,8 @@ fn reported(set: &Arc<RuleSet>, inputs: &[PathBuf], budget: Option<usize>) -> (V
     let mut sorted = sink.0.finish();
     let found = findings(set, &mut sorted, None);
     assert!(sorted.errors().is_empty(), "{:?}", sorted.errors());
-    let lines = found
-        .iter()
-        .map(|finding| {
-            let json = match &finding.correlated {
-                Some(correlated) => {
-                    correlation_alert_json(&finding.event, finding.rule, correlated.json.clone())
-                }
-                None => shellward_hunt::alert_json(&finding.event, finding.rule),
-            };
-            format!("{} {json}", finding.id())
-        })
-        .collect();
+    let lines =
+        found.iter().map(|finding| format!("{} {}", finding.id(), finding.json())).collect();
     (lines, held)
 }
 

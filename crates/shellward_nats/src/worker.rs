@@ -15,7 +15,7 @@ use futures_util::stream::{FuturesOrdered, StreamExt};
 use shellward_engine::{Correlator, Level, Lineage, RuleSet};
 use shellward_event::StoredEvent;
 use shellward_hunt::tuning::{Overrides, SuppressState, Tuning};
-use shellward_hunt::{Finding, Hunt, Live, LiveState, alert_json, correlation_alert_json};
+use shellward_hunt::{Finding, Hunt, Live, LiveState};
 use std::collections::HashSet;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -393,14 +393,7 @@ impl Worker {
         let alerts: Vec<(String, String, serde_json::Value)> = findings
             .iter()
             .map(|finding| {
-                let json = match &finding.correlated {
-                    Some(correlated) => correlation_alert_json(
-                        &finding.event,
-                        finding.rule,
-                        correlated.json.clone(),
-                    ),
-                    None => alert_json(&finding.event, finding.rule),
-                };
+                let json = finding.json();
                 let subject = crate::subject::alert_subject(
                     finding.rule.level.name(),
                     finding.event.host.as_deref(),

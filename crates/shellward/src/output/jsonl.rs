@@ -1,7 +1,7 @@
 //! JSON lines: one alert object per line, exactly the contract.
 
 use super::{AlertWriter, Out, Summary};
-use shellward_hunt::{Finding, alert_json, correlation_alert_json};
+use shellward_hunt::Finding;
 use std::io::{self, Write};
 
 /// Writes alerts as JSON lines.
@@ -17,12 +17,7 @@ impl JsonlWriter {
 
 /// Writes a finding's alert object and a newline to `out`.
 fn write_line(finding: &Finding<'_>, out: &mut impl Write) -> io::Result<()> {
-    let mut alert = match &finding.correlated {
-        Some(correlated) => {
-            correlation_alert_json(&finding.event, finding.rule, correlated.json.clone())
-        }
-        None => alert_json(&finding.event, finding.rule),
-    };
+    let mut alert = finding.json();
     if let (Some(repeats), Some(object)) = (&finding.repeats, alert.as_object_mut()) {
         let time = |t: Option<shellward_event::Timestamp>| t.map(shellward_hunt::rfc3339);
         object.insert(
