@@ -66,16 +66,30 @@ fn rules_check_warns_of_a_rule_without_a_level() {
     assert!(stderr.contains("1 warning(s)"), "{stderr}");
 }
 
+/// The rule with `pattern` as its one selection, on the command line.
+fn rule_with_regex(pattern: &str) -> String {
+    let rule = RULE.replace(
+        "        ParentImage|endswith: '\\tomcat9.exe'\n        Image|endswith: '\\curl.exe'\n",
+        &format!("        CommandLine|re: '{pattern}'\n"),
+    );
+    assert!(rule.contains("|re:"), "{rule}");
+    rule
+}
+
 /// A regular expression is built on first use, so one that parses but is too large to build is
 /// found late: `rules check` and `--strict` build every one, and a hunt that tries it reports it.
 #[test]
 fn a_regex_too_large_to_build_is_reported_by_check_strict_and_the_hunt() {
     let dir = tempfile::tempdir().unwrap();
-    let huge = RULE.replace(
-        "        ParentImage|endswith: '\\tomcat9.exe'\n        Image|endswith: '\\curl.exe'\n",
-        "        CommandLine|re: '\\w{1000}\\w{1000}\\w{1000}'\n",
-    );
-    assert!(huge.contains("|re:"), "{huge}");
+    // Too large with Unicode: ASCII text still has a matcher, and `rules check` says so.
+    std::fs::write(dir.path().join("r.yml"), rule_with_regex("\\w{1000}\\w{1000}\\w{1000}"))
+        .unwrap();
+    let check = run_in(dir.path(), &["rules", "check", "r.yml"]);
+    let said = "regular expression cannot be built for text that is not ASCII, so it matches only \
+                ASCII text";
+    assert!(text(&check.stderr).contains(said), "{}", text(&check.stderr));
+    // Too large with Unicode off as well.
+    let huge = rule_with_regex("(?:\\w{1000}){100}");
     std::fs::write(dir.path().join("r.yml"), huge).unwrap();
     std::fs::write(dir.path().join("events.jsonl"), event("C:\\x.exe") + "\n").unwrap();
     let said = "regular expression cannot be built, so it matches nothing";

@@ -160,7 +160,8 @@ impl RuleSet {
     }
 
     /// Error diagnostics for the rules' regular expressions that cannot be built (their automaton
-    /// would pass the size limit), which match nothing. Patterns are built on first use, so by
+    /// would pass the size limit), which match nothing (or, if only the Unicode automaton is too
+    /// large, nothing but ASCII text). Patterns are built on first use, so by
     /// default only those a run has tried are known; `build_all` builds every one first (as
     /// `rules check` does, to report them before any run).
     pub fn regex_problems(&self, build_all: bool) -> Vec<Diagnostic> {

@@ -189,8 +189,13 @@ impl CompiledRule {
                 for regex in item.regexes() {
                     let problem = if build { regex.problem() } else { regex.failed() };
                     if let Some(why) = problem {
+                        let matches = if regex.matches_ascii() {
+                            " for text that is not ASCII, so it matches only ASCII text"
+                        } else {
+                            ", so it matches nothing"
+                        };
                         problems.push(format!(
-                            "regular expression cannot be built, so it matches nothing: {} ({})",
+                            "regular expression cannot be built{matches}: {} ({})",
                             regex.as_str(),
                             why.lines().last().unwrap_or(why)
                         ));
