@@ -92,6 +92,8 @@ pub fn load_paths(paths: &[PathBuf]) -> Loaded {
             },
         })
         .collect();
+    // Sized once: a rule is large, and growing the list by doubling copied it a few times over.
+    loaded.rules.reserve_exact(parts.iter().map(|part| part.rules.len()).sum());
     for part in parts {
         loaded.extend(part);
     }

@@ -427,6 +427,12 @@ impl Framer<std::io::Empty> {
     }
 }
 
+impl Drop for Lines {
+    fn drop(&mut self) {
+        crate::window::recycle(std::mem::take(&mut self.buffer));
+    }
+}
+
 impl Lines {
     /// The lines' text.
     pub(crate) fn text(&self) -> &[u8] {
