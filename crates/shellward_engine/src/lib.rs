@@ -62,6 +62,7 @@ pub use compile::logsource::RuleLogSource;
 pub use compile::lower::{GlobUnit, Query, RefPosition, ValueTest};
 pub use compile::rule::{CompiledRule, RuleInfo};
 pub use prefilter::raw::{RawMatcher, RawPlan, RouteFacts};
+pub use prefilter::sampled::MAX_SAMPLES;
 pub use ruleset::RuleSet;
 pub use scratch::Scratch;
 pub use state::correlation::{self, Correlation, Correlator};

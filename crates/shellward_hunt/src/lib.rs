@@ -48,7 +48,7 @@ pub use hunt::{Alert, Hunt, RuleScreen, Window};
 pub use live::Live;
 pub use novelty::{Novelty, NoveltyState};
 pub use ocsf::{OCSF_VERSION, ocsf_finding};
-pub use raw_skip::RouteSkips;
+pub use raw_skip::{RECORDS_BEFORE_SEARCH, RouteSkips};
 pub use spill::SortedAlerts;
 pub use store::{Checkpoint, Store, StoreError};
 

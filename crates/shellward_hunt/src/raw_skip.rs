@@ -4,7 +4,8 @@
 //! A route's plan is made on first sight of the route and shared by the decoding threads (each
 //! keeps its own map of the plans it has met, so the shared map is locked once per route and
 //! thread, not per record). A search is built only once a route has had
-//! [`RECORDS_BEFORE_SEARCH`] records. The plan is one of:
+//! [`RECORDS_BEFORE_SEARCH`] records, whose texts (up to [`SAMPLED_BYTES`]) tell the search which
+//! atoms are common in the route ([`RouteFacts::samples`]). The plan is one of:
 //! - skip every record, because no rule reads events of the route;
 //! - decode every record, because process lineage reads this log source whatever matches (process
 //!   creations, inbound connections, and what rules on ancestor fields read);
@@ -12,7 +13,7 @@
 //!   negations, regular expressions, fields the decoder computes...): its title is kept;
 //! - test each record's text for the route's atoms ([`shellward_engine::RawPlan`]).
 
-use shellward_engine::{RawMatcher, RawPlan, RouteFacts, RuleSet};
+use shellward_engine::{MAX_SAMPLES, RawMatcher, RawPlan, RouteFacts, RuleSet};
 use shellward_event::{Format, LogSource};
 use shellward_sources::RawRoute;
 use std::cell::RefCell;
@@ -39,7 +40,25 @@ pub(crate) struct RoutePlan {
     skipped: AtomicU64,
     /// The search skipped too few records to pay for itself: the rest are decoded untested.
     given_up: AtomicBool,
+    /// The texts of the records decoded before the search was built, for the search.
+    samples: Mutex<Samples>,
+    /// The search made faster once it has tested [`FASTER_AFTER`] records.
+    faster: OnceLock<RawMatcher>,
 }
+
+/// After this many records searched, a route's search is made faster if it can be
+/// ([`RawMatcher::faster`]): the route has shown it has records enough to pay for the build.
+const FASTER_AFTER: u64 = 1024;
+
+/// Texts of a route's first records ([`RoutePlan::samples`]).
+#[derive(Debug, Default)]
+struct Samples {
+    texts: Vec<Vec<u8>>,
+    bytes: usize,
+}
+
+/// The most bytes of text a route samples ([`RoutePlan::samples`]).
+const SAMPLED_BYTES: usize = 256 << 10;
 
 /// After this many records searched, a route's search that skipped fewer than one in
 /// [`GIVE_UP_BELOW`] is given up (the records it keeps pay for the search and then the decoding).
@@ -52,7 +71,7 @@ const GIVE_UP_BELOW: u64 = 10;
 /// the screen says otherwise ([`crate::RuleScreen::with_raw_search_after`]): a
 /// search over thousands of rules takes about a millisecond to build, the time it takes to
 /// decode a few dozen records, and most routes of a collection have only a handful.
-const RECORDS_BEFORE_SEARCH: u64 = 32;
+pub const RECORDS_BEFORE_SEARCH: u64 = 32;
 
 impl RoutePlan {
     /// The route, as the decoder gave it.
@@ -61,8 +80,26 @@ impl RoutePlan {
         RawRoute { rendering: *rendering, channel, event_id: *event_id }
     }
 
-    /// The route's search, from the atoms of its rules.
+    /// Whether the route still wants the texts of records for its search.
+    fn wants_samples(&self) -> bool {
+        let samples = self.samples.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        samples.texts.len() < MAX_SAMPLES && samples.bytes < SAMPLED_BYTES
+    }
+
+    /// Keeps a record's text for the search, if there is room.
+    fn sample(&self, text: &[u8]) {
+        let mut samples = self.samples.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if samples.texts.len() < MAX_SAMPLES && samples.bytes + text.len() <= SAMPLED_BYTES {
+            samples.bytes += text.len();
+            samples.texts.push(text.to_vec());
+        }
+    }
+
+    /// The route's search, from the atoms of its rules and the texts sampled.
     fn search(&self, rules: &RuleSet) -> (Test, Option<String>) {
+        let samples = std::mem::take(
+            &mut *self.samples.lock().unwrap_or_else(|poisoned| poisoned.into_inner()),
+        );
         let route = self.raw_route();
         let facts = RouteFacts {
             form: route.form(),
@@ -70,6 +107,7 @@ impl RoutePlan {
             computed: &|name| route.computes(name),
             known: &|name| route.known(name),
             whole_values: route.whole_values(),
+            samples: &samples.texts,
         };
         match rules.raw_plan(&facts) {
             RawPlan::Test(matcher) => (Test::Search(matcher), None),
@@ -158,7 +196,8 @@ impl RawSkips {
             let test = match plan.test.get() {
                 Some(test) => test,
                 None if seen >= self.search_after => plan.test.get_or_init(|| plan.search(rules)),
-                None => return false,
+                // Shown to `skips` (which decodes it) for its text.
+                None => return plan.wants_samples(),
             };
             match test.0 {
                 Test::SkipAll => true,
@@ -189,7 +228,12 @@ impl RawSkips {
                 Some(Test::SkipAll) => true,
                 Some(Test::Search(matcher)) => {
                     let tested = plan.tested.fetch_add(1, Ordering::Relaxed) + 1;
-                    let skip = !matcher.may_match(text);
+                    if tested == FASTER_AFTER
+                        && let Some(faster) = matcher.faster()
+                    {
+                        let _ = plan.faster.set(faster);
+                    }
+                    let skip = !plan.faster.get().unwrap_or(matcher).may_match(text);
                     if tested == GIVE_UP_AFTER
                         && plan.skipped.load(Ordering::Relaxed) * GIVE_UP_BELOW < tested
                     {
@@ -197,7 +241,11 @@ impl RawSkips {
                     }
                     skip
                 }
-                Some(Test::DecodeAll) | None => false,
+                Some(Test::DecodeAll) => false,
+                None => {
+                    plan.sample(text);
+                    false
+                }
             };
             if skip {
                 plan.skipped.fetch_add(1, Ordering::Relaxed);
@@ -254,6 +302,8 @@ impl RawSkips {
                 tested: AtomicU64::new(0),
                 skipped: AtomicU64::new(0),
                 given_up: AtomicBool::new(false),
+                samples: Mutex::default(),
+                faster: OnceLock::new(),
             })
         });
         Arc::clone(plan)

@@ -63,11 +63,25 @@ enum Input<'a> {
     Text(&'a str, &'a [u8]),
 }
 
+/// The records a route has before its search is built, in most tests: the search then tests every
+/// record (and has no sampled texts to choose its atoms by).
+const SEARCH_AT_ONCE: u64 = 1;
+
 fn hunt(set: &Arc<RuleSet>, input: &Input<'_>, lineage: bool, skips: bool) -> Outcome {
+    hunt_searching_after(set, input, lineage, skips, SEARCH_AT_ONCE)
+}
+
+fn hunt_searching_after(
+    set: &Arc<RuleSet>,
+    input: &Input<'_>,
+    lineage: bool,
+    skips: bool,
+    search_after: u64,
+) -> Outcome {
     let screen = Arc::new(
         RuleScreen::new(Arc::clone(set), Window::default(), lineage)
             .with_raw_skips(skips)
-            .with_raw_search_after(1),
+            .with_raw_search_after(search_after),
     );
     let options = ReadOptions {
         screen: Some(Arc::clone(&screen) as Arc<dyn Screen>),
@@ -109,8 +123,18 @@ fn compiled(text: String) -> Arc<RuleSet> {
 
 /// The same alerts and problems with and without the skips; returns how many were skipped.
 fn same_with_and_without(set: &Arc<RuleSet>, input: &Input<'_>, lineage: bool) -> (usize, u64) {
-    let with = hunt(set, input, lineage, true);
-    let without = hunt(set, input, lineage, false);
+    same_searching_after(set, input, lineage, SEARCH_AT_ONCE)
+}
+
+/// [`same_with_and_without`], the searches built after `search_after` records of their route.
+fn same_searching_after(
+    set: &Arc<RuleSet>,
+    input: &Input<'_>,
+    lineage: bool,
+    search_after: u64,
+) -> (usize, u64) {
+    let with = hunt_searching_after(set, input, lineage, true, search_after);
+    let without = hunt_searching_after(set, input, lineage, false, search_after);
     assert_eq!(without.skipped, 0);
     assert_eq!(with.problems, without.problems);
     // Every record is counted once, read or skipped (an EVTX chunk skipped whole included).
@@ -152,11 +176,15 @@ fn every_corpus_every_rule_set_same_alerts_with_and_without_skips() {
         .0,
     );
     let (mut alerts, mut skipped) = (0, 0);
+    // A search built at once tests every record; one built after the default 32 records chose its
+    // atoms by their texts.
+    let default = shellward_hunt::RECORDS_BEFORE_SEARCH;
+    let runs = [(&pack, true, 1), (&pack, false, default), (&all, true, 1), (&all, true, default)];
     for corpus in &corpora {
-        for (set, lineage) in [(&pack, true), (&pack, false), (&all, true)] {
-            let (a, s) = same_with_and_without(set, &Input::Paths(corpus), lineage);
+        for (set, lineage, after) in runs {
+            let (a, s) = same_searching_after(set, &Input::Paths(corpus), lineage, after);
             eprintln!(
-                "{:?} ({} rules, lineage {lineage}): {a} alerts, {s} skipped",
+                "{:?} ({} rules, lineage {lineage}, search after {after}): {a} alerts, {s} skipped",
                 corpus,
                 set.len()
             );
@@ -323,6 +351,40 @@ fn a_broken_record_is_reported_not_skipped() {
     assert!(with.problems[0].contains("t.json"), "{:?}", with.problems);
     // The valid record, of a route no rule reads, is skipped; the broken one is not.
     assert_eq!(with.skipped, 1);
+}
+
+/// A rule that needs both a text most records of its route hold and one few hold.
+const COMMON_AND_RARE: &str = r#"title: Access to svchost
+logsource:
+    product: windows
+    category: process_access
+detection:
+    sel:
+        TargetImage|endswith: '\svchost.exe'
+        GrantedAccess: '0x143a'
+    condition: sel
+level: high
+"#;
+
+#[test]
+fn the_search_takes_the_atom_its_route_holds_least() {
+    let set = compiled(COMMON_AND_RARE.into());
+    let record = |access: &str| {
+        format!(
+            "{{\"Channel\":\"Microsoft-Windows-Sysmon/Operational\",\"EventID\":10,\
+             \"TargetImage\":\"C:\\\\Windows\\\\System32\\\\svchost.exe\",\
+             \"GrantedAccess\":\"{access}\"}}\n"
+        )
+    };
+    let mut text: String = (0..100).map(|_| record("0x1400")).collect();
+    text.push_str(&record("0x143A"));
+    let input = Input::Text("access.json", text.as_bytes());
+    let after = shellward_hunt::RECORDS_BEFORE_SEARCH;
+    // Sampled, every record holds `\svchost.exe`, so the search looks for `"0x143a"` instead (a
+    // shorter text, which without samples would lose to the longer one).
+    let (alerts, skipped) = same_searching_after(&set, &input, false, after);
+    assert_eq!((alerts, skipped), (1, 100 - (after - 1)));
+    assert_eq!(same_with_and_without(&set, &input, false), (1, 0));
 }
 
 /// Web rules whose texts the lines hide: behind IIS's `+` for a space, the `?` that joins a URI,

@@ -25,6 +25,7 @@ use crate::compile::logsource::RuleLogSource;
 use crate::evaluate::binding::{Bound, Folded};
 pub(crate) mod need;
 pub(crate) mod raw;
+pub(crate) mod sampled;
 
 use crate::compile::pattern::{Need, fold_value_into};
 use crate::compile::rule::CompiledRule;
@@ -148,7 +149,7 @@ impl Prefilter {
     /// Indexes `rules`; `weak` tells the fields that select little (see [`crate::prefilter::need`]).
     pub(crate) fn new(rules: &[CompiledRule], weak: &(dyn Fn(u32) -> bool + Sync)) -> Prefilter {
         static NEXT_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
-        let judge = need::Judge { weak, atom: &need::Judge::keep };
+        let judge = need::Judge { weak, atom: &need::Judge::keep, found: &need::Judge::unsampled };
         let needs: Vec<_> = rules.par_iter().map(|rule| rule.needs(&judge)).collect();
         let mut groups: Vec<(RuleLogSource, Vec<u32>, Atoms)> = Vec::new();
         let mut group_of: HashMap<&RuleLogSource, usize> = HashMap::new();

@@ -11,7 +11,9 @@
 //! - an OR (values of an item, a list of maps, `or`, `1 of`) needs the union of its parts' atoms,
 //!   and nothing if any part needs nothing;
 //! - an AND (`|all`, a map, `and`, `all of`) needs the atoms of any one part: the most selective
-//!   one is taken ([`score`]);
+//!   one is taken ([`score`]): the one found in the fewest sampled records, where the judge has
+//!   samples (a raw-text filter does: [`Judge::found`]), then the one whose weakest atom is the
+//!   longest text;
 //! - `not` needs nothing.
 //!
 //! The atoms are a necessary condition, never a sufficient one: the exact evaluation still runs on
@@ -26,6 +28,7 @@ use crate::compile::detection::Det;
 use crate::compile::item::{Item, Matcher, Test};
 use crate::compile::pattern::Need;
 use crate::compile::rule::CompiledRule;
+use std::cmp::Reverse;
 
 /// One thing an event may hold: the folded value of `field` is or contains a text.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -48,6 +51,9 @@ pub(crate) struct Judge<'a> {
     pub(crate) weak: &'a (dyn Fn(u32) -> bool + Sync),
     /// What becomes of an atom.
     pub(crate) atom: &'a (dyn Fn(Atom) -> AtomUse + Sync),
+    /// Which of up to 64 sampled records hold an atom (as [`Judge::atom`] made it), one bit per
+    /// record; `0` for every atom where nothing was sampled.
+    pub(crate) found: &'a (dyn Fn(&Atom) -> u64 + Sync),
 }
 
 /// What a [`Judge`] makes of an atom.
@@ -67,10 +73,17 @@ impl Judge<'_> {
     pub(crate) fn keep(atom: Atom) -> AtomUse {
         AtomUse::Search(atom)
     }
+
+    /// No sampled records.
+    pub(crate) fn unsampled(_: &Atom) -> u64 {
+        0
+    }
 }
 
-/// How selective a set of atoms is (larger is better): its weakest atom, then fewer atoms.
-fn score(atoms: &[Atom], judge: &Judge<'_>) -> (usize, std::cmp::Reverse<usize>) {
+/// How selective a set of atoms is (larger is better): the fewest sampled records holding any
+/// of them, then its weakest atom, then fewer atoms.
+fn score(atoms: &[Atom], judge: &Judge<'_>) -> (Reverse<u32>, usize, Reverse<usize>) {
+    let found = atoms.iter().fold(0, |found, atom| found | (judge.found)(atom));
     let weakest = atoms
         .iter()
         .map(|atom| match &atom.need {
@@ -80,7 +93,7 @@ fn score(atoms: &[Atom], judge: &Judge<'_>) -> (usize, std::cmp::Reverse<usize>)
         })
         .min()
         .unwrap_or(usize::MAX);
-    (weakest, std::cmp::Reverse(atoms.len()))
+    (Reverse(found.count_ones()), weakest, Reverse(atoms.len()))
 }
 
 /// The union of the parts' needs: nothing if any part needs nothing. (Repeated atoms are
