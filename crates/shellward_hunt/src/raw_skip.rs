@@ -4,8 +4,8 @@
 //! A route's plan is made on first sight of the route and shared by the decoding threads (each
 //! keeps its own map of the plans it has met, so the shared map is locked once per route and
 //! thread, not per record). A search is built only once a route has had
-//! [`RECORDS_BEFORE_SEARCH`] records, whose texts (up to [`SAMPLED_BYTES`]) tell the search which
-//! atoms are common in the route ([`RouteFacts::samples`]). The plan is one of:
+//! [`RECORDS_BEFORE_SEARCH`] records, whose texts (up to [`SAMPLED_BYTES`] a route, and
+//! [`SAMPLED_BYTES_ALL`] for all) tell the search which atoms are common in the route ([`RouteFacts::samples`]). The plan is one of:
 //! - skip every record, because no rule reads events of the route;
 //! - decode every record, because process lineage reads this log source whatever matches (process
 //!   creations, inbound connections, and what rules on ancestor fields read);
@@ -18,7 +18,7 @@ use shellward_event::{Format, LogSource};
 use shellward_sources::RawRoute;
 use std::cell::RefCell;
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
 /// A route: rendering, channel, event ID.
@@ -60,6 +60,11 @@ struct Samples {
 /// The most bytes of text a route samples ([`RoutePlan::samples`]).
 const SAMPLED_BYTES: usize = 256 << 10;
 
+/// The most bytes of samples all the routes of a screen hold at once: routes that never reach
+/// their search (a handful of records each, or hostile input with a new channel on every line)
+/// keep theirs.
+const SAMPLED_BYTES_ALL: usize = 32 << 20;
+
 /// After this many records searched, a route's search that skipped fewer than one in
 /// [`GIVE_UP_BELOW`] is given up (the records it keeps pay for the search and then the decoding).
 const GIVE_UP_AFTER: u64 = 512;
@@ -80,26 +85,37 @@ impl RoutePlan {
         RawRoute { rendering: *rendering, channel, event_id: *event_id }
     }
 
-    /// Whether the route still wants the texts of records for its search.
-    fn wants_samples(&self) -> bool {
+    /// Whether the route still wants the texts of records for its search; `all` counts the bytes
+    /// of the samples of every route of the screen.
+    fn wants_samples(&self, all: &AtomicUsize) -> bool {
         let samples = self.samples.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        samples.texts.len() < MAX_SAMPLES && samples.bytes < SAMPLED_BYTES
+        samples.texts.len() < MAX_SAMPLES
+            && samples.bytes < SAMPLED_BYTES
+            && all.load(Ordering::Relaxed) < SAMPLED_BYTES_ALL
     }
 
-    /// Keeps a record's text for the search, if there is room.
-    fn sample(&self, text: &[u8]) {
+    /// Keeps a record's text for the search, if there is room in the route and in `all`.
+    fn sample(&self, text: &[u8], all: &AtomicUsize) {
         let mut samples = self.samples.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        if samples.texts.len() < MAX_SAMPLES && samples.bytes + text.len() <= SAMPLED_BYTES {
-            samples.bytes += text.len();
-            samples.texts.push(text.to_vec());
+        let len = text.len();
+        if samples.texts.len() >= MAX_SAMPLES || samples.bytes + len > SAMPLED_BYTES {
+            return;
         }
+        if all.fetch_add(len, Ordering::Relaxed) + len > SAMPLED_BYTES_ALL {
+            all.fetch_sub(len, Ordering::Relaxed);
+            return;
+        }
+        samples.bytes += len;
+        samples.texts.push(text.to_vec());
     }
 
-    /// The route's search, from the atoms of its rules and the texts sampled.
-    fn search(&self, rules: &RuleSet) -> (Test, Option<String>) {
+    /// The route's search, from the atoms of its rules and the texts sampled (whose bytes are
+    /// then given back to `all`).
+    fn search(&self, rules: &RuleSet, all: &AtomicUsize) -> (Test, Option<String>) {
         let samples = std::mem::take(
             &mut *self.samples.lock().unwrap_or_else(|poisoned| poisoned.into_inner()),
         );
+        all.fetch_sub(samples.bytes, Ordering::Relaxed);
         let route = self.raw_route();
         let facts = RouteFacts {
             form: route.form(),
@@ -164,6 +180,8 @@ pub(crate) struct RawSkips {
     pub(crate) search_after: u64,
     /// Tells apart the screens a thread's cache may have served.
     id: u64,
+    /// The bytes of the samples the routes hold ([`SAMPLED_BYTES_ALL`]).
+    sampled: AtomicUsize,
 }
 
 /// A decoding thread's plans: (screen id, per event ID the routes met).
@@ -180,6 +198,7 @@ impl RawSkips {
             plans: Mutex::default(),
             search_after: RECORDS_BEFORE_SEARCH,
             id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
+            sampled: AtomicUsize::new(0),
         }
     }
 
@@ -195,9 +214,11 @@ impl RawSkips {
             let seen = plan.seen.fetch_add(1, Ordering::Relaxed) + 1;
             let test = match plan.test.get() {
                 Some(test) => test,
-                None if seen >= self.search_after => plan.test.get_or_init(|| plan.search(rules)),
+                None if seen >= self.search_after => {
+                    plan.test.get_or_init(|| plan.search(rules, &self.sampled))
+                }
                 // Shown to `skips` (which decodes it) for its text.
-                None => return plan.wants_samples(),
+                None => return plan.wants_samples(&self.sampled),
             };
             match test.0 {
                 Test::SkipAll => true,
@@ -243,7 +264,7 @@ impl RawSkips {
                 }
                 Some(Test::DecodeAll) => false,
                 None => {
-                    plan.sample(text);
+                    plan.sample(text, &self.sampled);
                     false
                 }
             };
@@ -336,5 +357,58 @@ impl RawSkips {
             .collect();
         out.sort_by(|a, b| b.records.cmp(&a.records).then_with(|| a.route.cmp(&b.route)));
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn plan(channel: &str) -> RoutePlan {
+        RoutePlan {
+            route: (Format::EvtxJson, channel.into(), 1),
+            logsources: Vec::new(),
+            test: OnceLock::new(),
+            seen: AtomicU64::new(0),
+            tested: AtomicU64::new(0),
+            skipped: AtomicU64::new(0),
+            given_up: AtomicBool::new(false),
+            samples: Mutex::default(),
+            faster: OnceLock::new(),
+        }
+    }
+
+    #[test]
+    fn samples_are_bounded_per_route_and_for_all_routes() {
+        let all = AtomicUsize::new(0);
+        let one = plan("a");
+        for _ in 0..2 * MAX_SAMPLES {
+            one.sample(b"short", &all);
+        }
+        assert_eq!(one.samples.lock().unwrap().texts.len(), MAX_SAMPLES);
+        assert!(!one.wants_samples(&all));
+        let big = vec![b'x'; SAMPLED_BYTES / 2];
+        let routes: Vec<RoutePlan> = (0..SAMPLED_BYTES_ALL / SAMPLED_BYTES * 2)
+            .map(|i| {
+                let route = plan(&i.to_string());
+                for _ in 0..4 {
+                    route.sample(&big, &all);
+                }
+                route
+            })
+            .collect();
+        // Each route holds at most its share; together, no more than the bound.
+        assert!(routes.iter().all(|r| r.samples.lock().unwrap().bytes <= SAMPLED_BYTES));
+        let held: usize = routes.iter().map(|r| r.samples.lock().unwrap().bytes).sum();
+        assert_eq!(all.load(Ordering::Relaxed), held + 5 * MAX_SAMPLES);
+        assert!(held <= SAMPLED_BYTES_ALL && held > SAMPLED_BYTES_ALL / 2);
+        let new = plan("new");
+        new.sample(&big, &all);
+        assert!(new.samples.lock().unwrap().texts.is_empty());
+        // A route whose search is built gives its bytes back.
+        let rules = RuleSet::compile(&shellward_sigma::Loaded::default()).0;
+        let _ = routes[0].search(&rules, &all);
+        assert!(routes[0].samples.lock().unwrap().texts.is_empty());
+        assert_eq!(all.load(Ordering::Relaxed), held + 5 * MAX_SAMPLES - SAMPLED_BYTES);
     }
 }
