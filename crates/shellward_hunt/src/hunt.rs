@@ -148,7 +148,7 @@ impl Screen for RuleScreen {
 
     fn skips_raw(&self, route: &RawRoute<'_>, text: &[u8]) -> bool {
         let Some(raw) = &self.raw else { return false };
-        self.with_wanted(|wanted| raw.skips(route, text, wanted))
+        self.with_wanted(|wanted| raw.skips(&self.rules, route, text, wanted))
     }
 }
 

@@ -4,8 +4,10 @@
 //! A route's plan is made on first sight of the route and shared by the decoding threads (each
 //! keeps its own map of the plans it has met, so the shared map is locked once per route and
 //! thread, not per record). A search is built only once a route has had
-//! [`RECORDS_BEFORE_SEARCH`] records, whose texts (up to [`SAMPLED_BYTES`] a route, and
-//! [`SAMPLED_BYTES_ALL`] for all) tell the search which atoms are common in the route ([`RouteFacts::samples`]). The plan is one of:
+//! [`RECORDS_BEFORE_SEARCH`] records. Where it keeps one in [`REMADE_IF_KEPT`] of the first
+//! [`REMADE_AFTER`] records it tests or more, it is remade with the choices the texts of the
+//! first [`SAMPLED_SEARCHES`] tell (up to [`SAMPLED_BYTES`] a route, and [`SAMPLED_BYTES_ALL`] for all): which atoms
+//! are common in the route ([`RouteFacts::samples`]). The plan is one of:
 //! - skip every record, because no rule reads events of the route;
 //! - decode every record, because process lineage reads this log source whatever matches (process
 //!   creations, inbound connections, and what rules on ancestor fields read);
@@ -40,11 +42,24 @@ pub(crate) struct RoutePlan {
     skipped: AtomicU64,
     /// The search skipped too few records to pay for itself: the rest are decoded untested.
     given_up: AtomicBool,
-    /// The texts of the records decoded before the search was built, for the search.
+    /// The texts of the first records the search tested.
     samples: Mutex<Samples>,
+    /// The search remade from the samples ([`RoutePlan::remake`]).
+    remade: OnceLock<RawMatcher>,
     /// The search made faster once it has tested [`FASTER_AFTER`] records.
     faster: OnceLock<RawMatcher>,
 }
+
+/// The records a search tests whose texts are kept for [`RoutePlan::remake`].
+const SAMPLED_SEARCHES: u64 = 32;
+
+/// The records a search tests before it may be remade ([`RoutePlan::remake`]): remaking costs
+/// about a millisecond over SigmaHQ's rules, which the routes with fewer records do not repay.
+const REMADE_AFTER: u64 = 256;
+
+/// A search that keeps one in this many of its first [`REMADE_AFTER`] records or more is
+/// remade ([`RoutePlan::remake`]).
+const REMADE_IF_KEPT: u64 = 8;
 
 /// After this many records searched, a route's search is made faster if it can be
 /// ([`RawMatcher::faster`]): the route has shown it has records enough to pay for the build.
@@ -85,16 +100,8 @@ impl RoutePlan {
         RawRoute { rendering: *rendering, channel, event_id: *event_id }
     }
 
-    /// Whether the route still wants the texts of records for its search; `all` counts the bytes
-    /// of the samples of every route of the screen.
-    fn wants_samples(&self, all: &AtomicUsize) -> bool {
-        let samples = self.samples.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        samples.texts.len() < MAX_SAMPLES
-            && samples.bytes < SAMPLED_BYTES
-            && all.load(Ordering::Relaxed) < SAMPLED_BYTES_ALL
-    }
-
-    /// Keeps a record's text for the search, if there is room in the route and in `all`.
+    /// Keeps the text of a record the search tested, if there is room in the route and in `all`
+    /// (which counts the bytes of the samples of every route of the screen).
     fn sample(&self, text: &[u8], all: &AtomicUsize) {
         let mut samples = self.samples.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         let len = text.len();
@@ -109,13 +116,29 @@ impl RoutePlan {
         samples.texts.push(text.to_vec());
     }
 
-    /// The route's search, from the atoms of its rules and the texts sampled (whose bytes are
-    /// then given back to `all`).
-    fn search(&self, rules: &RuleSet, all: &AtomicUsize) -> (Test, Option<String>) {
+    /// The search, remade from the texts sampled if it kept one in [`REMADE_IF_KEPT`] of the
+    /// `tested` records or more (their bytes are given back to `all` either way).
+    fn remake(&self, rules: &RuleSet, tested: u64, all: &AtomicUsize) {
         let samples = std::mem::take(
             &mut *self.samples.lock().unwrap_or_else(|poisoned| poisoned.into_inner()),
         );
         all.fetch_sub(samples.bytes, Ordering::Relaxed);
+        let kept = tested.saturating_sub(self.skipped.load(Ordering::Relaxed));
+        if kept * REMADE_IF_KEPT < tested || samples.texts.is_empty() {
+            return;
+        }
+        if let (Test::Search(remade), _) = self.search(rules, &samples.texts) {
+            let _ = self.remade.set(remade);
+        }
+    }
+
+    /// The search its records are tested with: remade, then made faster, or as built.
+    fn current<'a>(&'a self, built: &'a RawMatcher) -> &'a RawMatcher {
+        self.faster.get().or(self.remade.get()).unwrap_or(built)
+    }
+
+    /// The route's search, from the atoms of its rules (and texts of its records, if any).
+    fn search(&self, rules: &RuleSet, samples: &[Vec<u8>]) -> (Test, Option<String>) {
         let route = self.raw_route();
         let facts = RouteFacts {
             form: route.form(),
@@ -123,7 +146,7 @@ impl RoutePlan {
             computed: &|name| route.computes(name),
             known: &|name| route.known(name),
             whole_values: route.whole_values(),
-            samples: &samples.texts,
+            samples,
         };
         match rules.raw_plan(&facts) {
             RawPlan::Test(matcher) => (Test::Search(matcher), None),
@@ -215,10 +238,9 @@ impl RawSkips {
             let test = match plan.test.get() {
                 Some(test) => test,
                 None if seen >= self.search_after => {
-                    plan.test.get_or_init(|| plan.search(rules, &self.sampled))
+                    plan.test.get_or_init(|| plan.search(rules, &[]))
                 }
-                // Shown to `skips` (which decodes it) for its text.
-                None => return plan.wants_samples(&self.sampled),
+                None => return false,
             };
             match test.0 {
                 Test::SkipAll => true,
@@ -243,18 +265,30 @@ impl RawSkips {
     }
 
     /// Whether a record of `route` (which [`RawSkips::may_skip`] allowed) with `text` is skipped.
-    pub(crate) fn skips(&self, route: &RawRoute<'_>, text: &[u8], screen: &Wanted<'_>) -> bool {
+    pub(crate) fn skips(
+        &self,
+        rules: &RuleSet,
+        route: &RawRoute<'_>,
+        text: &[u8],
+        screen: &Wanted<'_>,
+    ) -> bool {
         self.with_plan(route, screen, |plan| {
             let skip = match plan.test.get().map(|test| &test.0) {
                 Some(Test::SkipAll) => true,
-                Some(Test::Search(matcher)) => {
+                Some(Test::Search(built)) => {
                     let tested = plan.tested.fetch_add(1, Ordering::Relaxed) + 1;
                     if tested == FASTER_AFTER
-                        && let Some(faster) = matcher.faster()
+                        && let Some(faster) = plan.current(built).faster()
                     {
                         let _ = plan.faster.set(faster);
                     }
-                    let skip = !plan.faster.get().unwrap_or(matcher).may_match(text);
+                    let skip = !plan.current(built).may_match(text);
+                    if tested <= SAMPLED_SEARCHES {
+                        plan.sample(text, &self.sampled);
+                    }
+                    if tested == REMADE_AFTER {
+                        plan.remake(rules, tested, &self.sampled);
+                    }
                     if tested == GIVE_UP_AFTER
                         && plan.skipped.load(Ordering::Relaxed) * GIVE_UP_BELOW < tested
                     {
@@ -262,11 +296,7 @@ impl RawSkips {
                     }
                     skip
                 }
-                Some(Test::DecodeAll) => false,
-                None => {
-                    plan.sample(text, &self.sampled);
-                    false
-                }
+                Some(Test::DecodeAll) | None => false,
             };
             if skip {
                 plan.skipped.fetch_add(1, Ordering::Relaxed);
@@ -324,6 +354,7 @@ impl RawSkips {
                 skipped: AtomicU64::new(0),
                 given_up: AtomicBool::new(false),
                 samples: Mutex::default(),
+                remade: OnceLock::new(),
                 faster: OnceLock::new(),
             })
         });
@@ -349,7 +380,7 @@ impl RawSkips {
                     None => Some(format!("fewer than {search_after} records: not worth a search")),
                 },
                 atoms: match plan.test.get() {
-                    Some((Test::Search(matcher), _)) => matcher.atoms(),
+                    Some((Test::Search(built), _)) => plan.current(built).atoms(),
                     _ => 0,
                 },
                 searched: plan.tested.load(Ordering::Relaxed),
@@ -374,6 +405,7 @@ mod tests {
             skipped: AtomicU64::new(0),
             given_up: AtomicBool::new(false),
             samples: Mutex::default(),
+            remade: OnceLock::new(),
             faster: OnceLock::new(),
         }
     }
@@ -386,7 +418,6 @@ mod tests {
             one.sample(b"short", &all);
         }
         assert_eq!(one.samples.lock().unwrap().texts.len(), MAX_SAMPLES);
-        assert!(!one.wants_samples(&all));
         let big = vec![b'x'; SAMPLED_BYTES / 2];
         let routes: Vec<RoutePlan> = (0..SAMPLED_BYTES_ALL / SAMPLED_BYTES * 2)
             .map(|i| {
@@ -405,10 +436,13 @@ mod tests {
         let new = plan("new");
         new.sample(&big, &all);
         assert!(new.samples.lock().unwrap().texts.is_empty());
-        // A route whose search is built gives its bytes back.
+        // A route whose search is remade (or not: this one skipped every record) gives its bytes
+        // back.
         let rules = RuleSet::compile(&shellward_sigma::Loaded::default()).0;
-        let _ = routes[0].search(&rules, &all);
+        routes[0].skipped.store(REMADE_AFTER, Ordering::Relaxed);
+        routes[0].remake(&rules, REMADE_AFTER, &all);
         assert!(routes[0].samples.lock().unwrap().texts.is_empty());
+        assert!(routes[0].remade.get().is_none());
         assert_eq!(all.load(Ordering::Relaxed), held + 5 * MAX_SAMPLES - SAMPLED_BYTES);
     }
 }

@@ -21,8 +21,9 @@
 //!   characters keep their offsets.
 //!
 //! Where an AND offers a choice of atoms (`TargetImage|endswith: \\lsass.exe` and `GrantedAccess:
-//! 0x1FFFFF`), the part found in the fewest of the route's sampled records is searched for
-//! ([`RouteFacts::samples`], [`crate::prefilter::sampled`]).
+//! 0x1FFFFF`), the part whose weakest text is the longest is searched for; or, given texts of
+//! the route's records, the part found in the fewest of them ([`RouteFacts::samples`],
+//! [`crate::prefilter::sampled`]).
 //!
 //! In JSON its backslashes are doubled (JSON's escape); in plain text its spaces are written as the
 //! form writes them (IIS W3C: `+`). A rule with no usable atom makes the plan
@@ -35,7 +36,7 @@ use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 use shellward_event::{LogSource, RawForm};
 
 use super::need::{ANY_FIELD, Atom, AtomUse, Judge};
-use super::sampled::Found;
+use super::sampled::{Found, MAX_SAMPLES};
 use crate::compile::pattern::{Need, fold};
 use crate::compile::rule::CompiledRule;
 use crate::ruleset::RuleSet;
@@ -237,7 +238,7 @@ pub struct RouteFacts<'a> {
     /// that must equal a text is searched for as that text in quotes. Read only for JSON.
     pub whole_values: bool,
     /// The texts of some records of the route (in its form), to tell how common an atom is
-    /// there: the first [`crate::MAX_SAMPLES`] are read. May be empty.
+    /// there: the first [`MAX_SAMPLES`] are read. May be empty.
     pub samples: &'a [Vec<u8>],
 }
 
@@ -287,34 +288,51 @@ impl RawPlan {
             .iter()
             .filter(|rule| facts.logsources.iter().any(|l| rule.logsource().matches(l)))
             .collect();
-        // Every atom the rules could be searched by, with the choices of an AND made by length.
-        let every = Mutex::new(Vec::new());
-        let seen = |atom: Atom| {
-            let judged = atom_use(atom);
-            if let AtomUse::Search(Atom { need: Need::Exact(t) | Need::Contains(t), .. }) = &judged
-            {
-                every.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).push(t.clone());
-            }
-            judged
-        };
-        let judge = Judge { weak: &weak, atom: &seen, found: &Judge::unsampled };
-        let mut texts = match atom_texts(&route_rules, &judge) {
-            Ok(texts) => texts,
-            Err(because) => return RawPlan::DecodeAll { because },
-        };
-        if !facts.samples.is_empty() {
-            // Again, with the choices made by the samples.
-            let mut every = every.into_inner().unwrap_or_else(|poisoned| poisoned.into_inner());
-            every.sort_unstable();
-            every.dedup();
-            let found = Found::new(every, facts.samples);
-            let found = |atom: &Atom| found.of(atom);
-            let judge = Judge { weak: &weak, atom: &atom_use, found: &found };
-            texts = match atom_texts(&route_rules, &judge) {
-                Ok(texts) => texts,
-                Err(because) => return RawPlan::DecodeAll { because },
+        // The choices of an AND made by length, unless there are samples.
+        let judge = Judge { weak: &weak, atom: &atom_use, found: &Judge::unsampled };
+        let samples = &facts.samples[..facts.samples.len().min(MAX_SAMPLES)];
+        if samples.is_empty() {
+            return match atom_texts(&route_rules, &judge) {
+                Ok(texts) => RawPlan::from(RawMatcher::new(texts, form)),
+                Err(because) => RawPlan::DecodeAll { because },
             };
         }
+        // Every atom an AND chooses among, counted in the samples. (The first AND on the way up
+        // from an atom scores it whatever is chosen below, so these are all that the choices
+        // by the samples will score.)
+        let every = Mutex::new(Vec::new());
+        let scored = |atom: &Atom| {
+            let (Need::Exact(text) | Need::Contains(text)) = &atom.need;
+            every.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).push(text.clone());
+            0
+        };
+        let _ = atom_texts(&route_rules, &Judge { found: &scored, ..judge });
+        let mut every = every.into_inner().unwrap_or_else(|poisoned| poisoned.into_inner());
+        every.sort_unstable();
+        every.dedup();
+        let found = Found::new(every, samples);
+        let found = |atom: &Atom| found.of(atom);
+        let judge = Judge { weak: &weak, atom: &atom_use, found: &found };
+        match atom_texts(&route_rules, &judge) {
+            Ok(texts) => RawPlan::from(RawMatcher::new(texts, form)),
+            Err(because) => RawPlan::DecodeAll { because },
+        }
+    }
+}
+
+impl From<Option<RawMatcher>> for RawPlan {
+    fn from(matcher: Option<RawMatcher>) -> RawPlan {
+        match matcher {
+            Some(matcher) => RawPlan::Test(matcher),
+            None => RawPlan::DecodeAll { because: "the automaton could not be built".into() },
+        }
+    }
+}
+
+impl RawMatcher {
+    /// The search for `texts` (atom texts in `form`, folded) over lowered text; `None` if its
+    /// automaton cannot be built.
+    fn new(mut texts: Vec<String>, form: RawForm) -> Option<RawMatcher> {
         texts.sort_unstable();
         texts.dedup();
         let atoms = texts.len();
@@ -330,17 +348,14 @@ impl RawPlan {
             .kind(Some(kind))
             .match_kind(MatchKind::LeftmostFirst)
             .build(&texts)
-            .ok();
-        match automaton {
-            Some(automaton) => RawPlan::Test(RawMatcher {
-                automaton,
-                lowered: true,
-                texts: (kind == AhoCorasickKind::ContiguousNFA).then_some(texts),
-                form,
-                atoms,
-            }),
-            None => RawPlan::DecodeAll { because: "the automaton could not be built".into() },
-        }
+            .ok()?;
+        Some(RawMatcher {
+            automaton,
+            lowered: true,
+            texts: (kind == AhoCorasickKind::ContiguousNFA).then_some(texts),
+            form,
+            atoms,
+        })
     }
 }
 

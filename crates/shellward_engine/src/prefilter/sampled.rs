@@ -10,7 +10,7 @@
 
 use std::collections::HashMap;
 
-use aho_corasick::{AhoCorasick, MatchKind};
+use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 
 use super::need::Atom;
 use crate::compile::pattern::Need;
@@ -33,7 +33,11 @@ impl Found {
         }
         // The filter searches for an atom's tail ([`super::tail`]): so is it counted.
         let searched: Vec<String> = texts.iter().map(|text| super::tail(text.clone())).collect();
-        let Ok(automaton) = AhoCorasick::builder().match_kind(MatchKind::Standard).build(&searched)
+        // Built for one pass over a few dozen kilobytes: the cheapest automaton to build.
+        let Ok(automaton) = AhoCorasick::builder()
+            .kind(Some(AhoCorasickKind::NoncontiguousNFA))
+            .match_kind(MatchKind::Standard)
+            .build(&searched)
         else {
             return Found::default();
         };
