@@ -6,8 +6,9 @@
 //! thread, not per record). A search is built only once a route has had
 //! [`RECORDS_BEFORE_SEARCH`] records. Where it keeps one in [`REMADE_IF_KEPT`] of the first
 //! [`REMADE_AFTER`] records it tests or more, it is remade with the choices the texts of the
-//! first [`SAMPLED_SEARCHES`] tell (up to [`SAMPLED_BYTES`] a route, and [`SAMPLED_BYTES_ALL`] for all): which atoms
-//! are common in the route ([`RouteFacts::samples`]). The plan is one of:
+//! first [`SAMPLED_SEARCHES`] tell: which atoms are common in the route
+//! ([`RouteFacts::samples`]; at most [`SAMPLED_BYTES`] a route and [`SAMPLED_BYTES_ALL`] in all).
+//! The plan is one of:
 //! - skip every record, because no rule reads events of the route;
 //! - decode every record, because process lineage reads this log source whatever matches (process
 //!   creations, inbound connections, and what rules on ancestor fields read);
@@ -75,9 +76,9 @@ struct Samples {
 /// The most bytes of text a route samples ([`RoutePlan::samples`]).
 const SAMPLED_BYTES: usize = 256 << 10;
 
-/// The most bytes of samples all the routes of a screen hold at once: routes that never reach
-/// their search (a handful of records each, or hostile input with a new channel on every line)
-/// keep theirs.
+/// The most bytes of samples all the routes of a screen hold at once: a route whose search never
+/// tests [`REMADE_AFTER`] records keeps its samples, and hostile input may have a new channel on
+/// every line.
 const SAMPLED_BYTES_ALL: usize = 32 << 20;
 
 /// After this many records searched, a route's search that skipped fewer than one in
