@@ -95,6 +95,26 @@ const GIVE_UP_BELOW: u64 = 10;
 pub const RECORDS_BEFORE_SEARCH: u64 = 32;
 
 impl RoutePlan {
+    /// The plan of a route, nothing counted yet; `test` is set if known on first sight.
+    fn new(
+        route: RouteKey,
+        logsources: Vec<LogSource>,
+        test: OnceLock<(Test, Option<String>)>,
+    ) -> RoutePlan {
+        RoutePlan {
+            route,
+            logsources,
+            test,
+            seen: AtomicU64::new(0),
+            tested: AtomicU64::new(0),
+            skipped: AtomicU64::new(0),
+            given_up: AtomicBool::new(false),
+            samples: Mutex::default(),
+            remade: OnceLock::new(),
+            faster: OnceLock::new(),
+        }
+    }
+
     /// The route, as the decoder gave it.
     fn raw_route(&self) -> RawRoute<'_> {
         let (rendering, channel, event_id) = &self.route;
@@ -346,18 +366,7 @@ impl RawSkips {
                 let because = "process lineage reads these events".to_owned();
                 let _ = test.set((Test::DecodeAll, Some(because)));
             }
-            Arc::new(RoutePlan {
-                route: key,
-                logsources,
-                test,
-                seen: AtomicU64::new(0),
-                tested: AtomicU64::new(0),
-                skipped: AtomicU64::new(0),
-                given_up: AtomicBool::new(false),
-                samples: Mutex::default(),
-                remade: OnceLock::new(),
-                faster: OnceLock::new(),
-            })
+            Arc::new(RoutePlan::new(key, logsources, test))
         });
         Arc::clone(plan)
     }
@@ -397,18 +406,7 @@ mod tests {
     use super::*;
 
     fn plan(channel: &str) -> RoutePlan {
-        RoutePlan {
-            route: (Format::EvtxJson, channel.into(), 1),
-            logsources: Vec::new(),
-            test: OnceLock::new(),
-            seen: AtomicU64::new(0),
-            tested: AtomicU64::new(0),
-            skipped: AtomicU64::new(0),
-            given_up: AtomicBool::new(false),
-            samples: Mutex::default(),
-            remade: OnceLock::new(),
-            faster: OnceLock::new(),
-        }
+        RoutePlan::new((Format::EvtxJson, channel.into(), 1), Vec::new(), OnceLock::new())
     }
 
     #[test]
