@@ -127,3 +127,21 @@ pub fn tail(data: &[u8]) -> Counts {
     let _ = tail.idle(&options, &mut counts);
     counts
 }
+
+/// Reads a JSON record's route with the scanner the hunt uses and with the serde_json pass it
+/// stands for, and panics where the scanner would let a record be skipped that the serde pass or
+/// the decoder would not: the scanner may refuse more (see [`crate::json::route_scan`]), never
+/// less.
+pub fn json_route(bytes: &[u8]) {
+    let Ok(text) = std::str::from_utf8(bytes) else { return };
+    let forced = match bytes.first().map(|b| b % 4) {
+        Some(1) => Some(Format::EvtxJson),
+        Some(2) => Some(Format::FlatJson),
+        _ => None,
+    };
+    let Some(fast) = crate::json::route_scan::read(text, forced, &mut |_| true) else { return };
+    let slow =
+        crate::json::route::read(text, forced, crate::json::route::Read::Validate, &mut |_| true);
+    assert_eq!(Some(&fast), slow.as_ref(), "{text}");
+    assert!(serde_json::from_str::<serde_json::Value>(text).is_ok(), "{text}");
+}

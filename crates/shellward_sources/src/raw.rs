@@ -14,6 +14,7 @@
 //! none of whose values holds an atom is not rendered either.
 
 use crate::json::route::{self, Read, Route};
+use crate::json::route_scan;
 use crate::windows::{self, tables::Tables};
 use crate::{Format, Screen};
 use crate::{esxi, web};
@@ -137,7 +138,11 @@ impl RawRoute<'_> {
 /// decoded.
 pub(crate) fn skips(screen: &dyn Screen, text: &str, forced: Option<Format>, read: Read) -> bool {
     let mut ask = |route: &Route| screen.may_skip(&route.raw());
-    let Some(route) = route::read(text, forced, read, &mut ask) else { return false };
+    let route = match read {
+        Read::Validate => route_scan::read(text, forced, &mut ask),
+        Read::SystemOnly => route::read(text, forced, read, &mut ask),
+    };
+    let Some(route) = route else { return false };
     screen.skips_raw(&route.raw(), text.as_bytes())
 }
 

@@ -79,6 +79,7 @@ pub(crate) mod evtx_stream;
 mod flat;
 pub(crate) mod framer;
 pub(crate) mod route;
+pub(crate) mod route_scan;
 mod scan_finding;
 mod winlogbeat;
 

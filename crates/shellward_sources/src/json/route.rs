@@ -48,16 +48,10 @@ pub(crate) fn read(
     ask: &mut dyn FnMut(&Route) -> bool,
 ) -> Option<Route> {
     let mut seen = Seen {
-        forced,
+        found: Found { forced, ..Found::default() },
+        asking: Asking { ask, asked: None },
         stop_after_system: read == Read::SystemOnly,
-        ask,
-        asked: None,
         refused: false,
-        event: None,
-        system: Keys::default(),
-        winlog: Keys::default(),
-        flat: Keys::default(),
-        has_event_id: false,
         arrays: memchr::memchr(b'[', text.as_bytes()).is_some(),
         object_in_array: false,
         stopped: false,
@@ -68,48 +62,36 @@ pub(crate) fn read(
         return None;
     }
     if seen.stopped {
-        return seen.asked.take();
+        return seen.asking.asked.take();
     }
     if parsed.is_err() || de.end().is_err() || seen.object_in_array {
         return None;
     }
-    let route = seen.route()?;
-    match seen.asked.take() {
-        Some(asked) => (asked == route).then_some(route),
-        None => (seen.ask)(&route).then_some(route),
-    }
+    seen.asking.finish(&seen.found)
 }
 
-/// What the pass kept.
-struct Seen<'a> {
-    forced: Option<Format>,
-    stop_after_system: bool,
-    /// Whether records of a route may be skipped.
-    ask: &'a mut dyn FnMut(&Route) -> bool,
-    /// The route `ask` said yes to.
-    asked: Option<Route>,
-    /// `ask` said no: the pass stopped, the record is decoded.
-    refused: bool,
-    /// The last `Event` member: whether it was an object.
-    event: Option<EventSeen>,
+/// What a pass over a record found of the members that decide its shape and route (the last of a
+/// repeated member counts, as in the decoded event).
+#[derive(Debug, Default)]
+pub(super) struct Found {
+    /// The format the user named, if any.
+    pub(super) forced: Option<Format>,
+    /// Whether the last `Event` member was an object (`None`: there was none).
+    pub(super) event: Option<bool>,
     /// `Event.System` (of the last `Event`).
-    system: Keys,
+    pub(super) system: Keys,
     /// `winlog`.
-    winlog: Keys,
+    pub(super) winlog: Keys,
     /// Top-level `Channel` and `EventID`.
-    flat: Keys,
-    has_event_id: bool,
-    /// Whether the text has a `[` anywhere (else no value is an array, and values are skipped
-    /// without looking inside).
-    arrays: bool,
-    object_in_array: bool,
-    stopped: bool,
+    pub(super) flat: Keys,
+    /// Whether there was a top-level `EventID`.
+    pub(super) has_event_id: bool,
 }
 
-impl Seen<'_> {
+impl Found {
     /// The route of what was read so far, as the decoder would read it.
-    fn route(&self) -> Option<Route> {
-        let evtx = self.event.is_some_and(|event| event.object);
+    pub(super) fn route(&self) -> Option<Route> {
+        let evtx = self.event == Some(true);
         let rendering = match self.forced {
             Some(format @ (Format::EvtxJson | Format::Winlogbeat | Format::FlatJson)) => format,
             Some(_) => return None,
@@ -127,38 +109,76 @@ impl Seen<'_> {
         let event_id = super::event_id_of(keys.event_id.as_ref()?)?;
         Some(Route { rendering, channel: keys.channel.clone()?, event_id })
     }
+}
 
-    /// Asks about the route once it is known; `false`: stop reading (the record is decoded).
-    fn checkpoint(&mut self) -> bool {
+/// Asks whether records of a route may be skipped, once, as soon as the route is known.
+pub(super) struct Asking<'a> {
+    /// Whether records of a route may be skipped.
+    pub(super) ask: &'a mut dyn FnMut(&Route) -> bool,
+    /// The route `ask` said yes to.
+    pub(super) asked: Option<Route>,
+}
+
+impl Asking<'_> {
+    /// Asks about the route of what was `found` so far, if it is known and was not asked about;
+    /// `false`: `ask` said no (stop reading: the record is decoded).
+    pub(super) fn checkpoint(&mut self, found: &Found) -> bool {
         if self.asked.is_some() {
             return true;
         }
-        let Some(route) = self.route() else { return true };
-        if (self.ask)(&route) {
+        let Some(route) = found.route() else { return true };
+        let yes = (self.ask)(&route);
+        if yes {
             self.asked = Some(route);
-            true
-        } else {
-            self.refused = true;
-            false
+        }
+        yes
+    }
+
+    /// The route of a whole valid record: the one asked about if it stayed the same (asked about
+    /// now if it was not known before the end).
+    pub(super) fn finish(mut self, found: &Found) -> Option<Route> {
+        let route = found.route()?;
+        match self.asked.take() {
+            Some(asked) => (asked == route).then_some(route),
+            None => (self.ask)(&route).then_some(route),
         }
     }
 }
 
-#[derive(Debug, Clone, Copy)]
-struct EventSeen {
-    object: bool,
+/// What the pass kept.
+struct Seen<'a> {
+    found: Found,
+    asking: Asking<'a>,
+    stop_after_system: bool,
+    /// `ask` said no: the pass stopped, the record is decoded.
+    refused: bool,
+    /// Whether the text has a `[` anywhere (else no value is an array, and values are skipped
+    /// without looking inside).
+    arrays: bool,
+    object_in_array: bool,
+    stopped: bool,
+}
+
+impl Seen<'_> {
+    /// Asks about the route once it is known; `false`: stop reading (the record is decoded).
+    fn checkpoint(&mut self) -> bool {
+        let yes = self.asking.checkpoint(&self.found);
+        self.refused |= !yes;
+        yes
+    }
 }
 
 /// A channel and an event ID read from one object.
 #[derive(Debug, Default, Clone)]
-struct Keys {
+pub(super) struct Keys {
     /// Whether the member holding them was present (`System`, `Channel`) ...
-    present: bool,
+    pub(super) present: bool,
     /// ... and an object (`winlog`).
-    object: bool,
+    pub(super) object: bool,
     /// The channel, if its last value is a string.
-    channel: Option<String>,
-    event_id: Option<Json>,
+    pub(super) channel: Option<String>,
+    /// The event ID's last value.
+    pub(super) event_id: Option<Json>,
 }
 
 /// The error that stops a pass early (never reported: the pass's result says what happened).
@@ -188,30 +208,33 @@ impl<'de> Visitor<'de> for TopSeed<'_, '_> {
         while let Some(name) = map.next_key_seed(super::KeySeed)? {
             match name.as_ref() {
                 "Event" => {
-                    seen.system = Keys::default();
+                    seen.found.system = Keys::default();
                     let object = map.next_value_seed(EventSeed(seen));
                     let stopped = seen.stopped;
-                    seen.event =
-                        Some(EventSeen { object: object.as_ref().map_or(stopped, |o| *o) });
+                    seen.found.event = Some(object.as_ref().map_or(stopped, |o| *o));
                     object?;
                     if !seen.checkpoint() {
                         return Err(de::Error::custom(DECODE));
                     }
                 }
                 "winlog" => {
-                    seen.winlog = Keys::default();
+                    seen.found.winlog = Keys::default();
                     let flag = &mut seen.object_in_array;
-                    let seed =
-                        KeysSeed(&mut seen.winlog, ("channel", "event_id"), flag, seen.arrays);
+                    let seed = KeysSeed(
+                        &mut seen.found.winlog,
+                        ("channel", "event_id"),
+                        flag,
+                        seen.arrays,
+                    );
                     map.next_value_seed(seed)?;
                 }
                 "Channel" => {
-                    seen.flat.present = true;
-                    seen.flat.channel = map.next_value::<Text>()?.0;
+                    seen.found.flat.present = true;
+                    seen.found.flat.channel = map.next_value::<Text>()?.0;
                 }
                 "EventID" => {
-                    seen.has_event_id = true;
-                    seen.flat.event_id = Some(map.next_value::<Json>()?);
+                    seen.found.has_event_id = true;
+                    seen.found.flat.event_id = Some(map.next_value::<Json>()?);
                 }
                 _ => {
                     map.next_value_seed(Skip {
@@ -251,12 +274,13 @@ impl<'de> Visitor<'de> for EventSeed<'_, '_> {
         let seen = self.0;
         while let Some(name) = map.next_key_seed(super::KeySeed)? {
             if name == "System" {
-                seen.system = Keys { present: true, ..Keys::default() };
+                seen.found.system = Keys { present: true, ..Keys::default() };
                 let flag = &mut seen.object_in_array;
-                let seed = KeysSeed(&mut seen.system, ("Channel", "EventID"), flag, seen.arrays);
+                let seed =
+                    KeysSeed(&mut seen.found.system, ("Channel", "EventID"), flag, seen.arrays);
                 map.next_value_seed(seed)?;
                 if seen.stop_after_system {
-                    seen.event = Some(EventSeen { object: true });
+                    seen.found.event = Some(true);
                     seen.checkpoint();
                     seen.stopped = true;
                     return Err(de::Error::custom(DECODE));
