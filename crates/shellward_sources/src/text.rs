@@ -194,7 +194,6 @@ struct Decoder<'a> {
     screen: Option<&'a dyn Screen>,
 }
 
-/// A decoded record: the line it started on, and its event (or why there is none).
 /// What decoding gives, in input order.
 enum Decoded {
     /// A record (or a problem) and the line it starts on.
