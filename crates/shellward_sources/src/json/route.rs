@@ -426,33 +426,6 @@ mod tests {
     }
 
     #[test]
-    fn no_route_where_the_decoder_might_read_otherwise() {
-        for text in [
-            r#"{"Channel":"Application","EventID":412"#,
-            r#"{"Channel":"Application","EventID":412} x"#,
-            r#"{"Channel":7,"EventID":412}"#,
-            r#"{"Channel":"A","EventID":"four"}"#,
-            r#"{"Channel":"A","EventID":1,"List":[{"a":1}]}"#,
-            r#"{"Channel":"A"}"#,
-            r#"{"ActionType":"ProcessCreated"}"#,
-            "[1]",
-        ] {
-            assert_eq!(route(text), None, "{text}");
-        }
-        // The last of a repeated member counts.
-        assert_eq!(route(r#"{"Channel":"A","EventID":1,"Channel":2}"#), None);
-        assert_eq!(
-            route(r#"{"Channel":2,"EventID":1,"Channel":"B"}"#),
-            Some((Format::FlatJson, "B".into(), 1))
-        );
-        // A forced shape is read as such.
-        let flat = r#"{"Channel":"A","EventID":1,"winlog":{}}"#;
-        let forced = |format| read(flat, Some(format), Read::Validate, &mut |_| true);
-        assert_eq!(forced(Format::FlatJson).unwrap().channel, "A");
-        assert_eq!(forced(Format::Defender), None);
-    }
-
-    #[test]
     fn asked_once_as_soon_as_the_route_is_known() {
         let text = r#"{"Channel":"A","EventID":1,"Message":"long"}"#;
         let mut asked = Vec::new();

@@ -194,10 +194,7 @@ impl<'t> Scanner<'t, '_> {
     ) -> Scan {
         self.open()?;
         self.object_in_array |= place == Place::Element;
-        self.space();
-        if self.peek() == Some(b'}') {
-            self.at += 1;
-            self.depth -= 1;
+        if self.closes(b'}') {
             return Ok(());
         }
         let inner = if place == Place::Untracked { Place::Untracked } else { Place::Member };
@@ -220,15 +217,8 @@ impl<'t> Scanner<'t, '_> {
             if !taken {
                 self.value(inner)?;
             }
-            self.space();
-            match self.peek() {
-                Some(b',') => self.at += 1,
-                Some(b'}') => {
-                    self.at += 1;
-                    self.depth -= 1;
-                    return Ok(());
-                }
-                _ => return Err(Stop),
+            if self.next_or_close(b'}')? {
+                return Ok(());
             }
         }
     }
@@ -241,6 +231,31 @@ impl<'t> Scanner<'t, '_> {
         }
         self.at += 1;
         Ok(())
+    }
+
+    /// Leaves an empty object or array if `close` comes next (after whitespace).
+    fn closes(&mut self, close: u8) -> bool {
+        self.space();
+        let closes = self.peek() == Some(close);
+        if closes {
+            self.at += 1;
+            self.depth -= 1;
+        }
+        closes
+    }
+
+    /// After a member or an element: passes over the comma before the next one (`false`), or
+    /// leaves the object or array at `close` (`true`).
+    fn next_or_close(&mut self, close: u8) -> Scan<bool> {
+        self.space();
+        match self.peek() {
+            Some(b',') => {
+                self.at += 1;
+                Ok(false)
+            }
+            _ if self.closes(close) => Ok(true),
+            _ => Err(Stop),
+        }
     }
 
     /// Any value, passed over.
@@ -261,24 +276,14 @@ impl<'t> Scanner<'t, '_> {
     /// An array (at `[`).
     fn array(&mut self, place: Place) -> Scan {
         self.open()?;
-        self.space();
-        if self.peek() == Some(b']') {
-            self.at += 1;
-            self.depth -= 1;
+        if self.closes(b']') {
             return Ok(());
         }
         let inner = if place == Place::Untracked { Place::Untracked } else { Place::Element };
         loop {
             self.value(inner)?;
-            self.space();
-            match self.peek() {
-                Some(b',') => self.at += 1,
-                Some(b']') => {
-                    self.at += 1;
-                    self.depth -= 1;
-                    return Ok(());
-                }
-                _ => return Err(Stop),
+            if self.next_or_close(b']')? {
+                return Ok(());
             }
         }
     }
@@ -582,6 +587,12 @@ mod tests {
         ] {
             assert_eq!(routed(text), None, "{text}");
         }
+        // The last of a repeated member counts.
+        assert_eq!(routed(r#"{"Channel":"A","EventID":1,"Channel":2}"#), None);
+        assert_eq!(
+            routed(r#"{"Channel":2,"EventID":1,"Channel":"B"}"#),
+            Some((Format::FlatJson, "B".into(), 1))
+        );
         // An object in an array inside a channel value is not looked for, as by the serde pass.
         assert_eq!(
             routed(r#"{"Event":{"System":{"Channel":"S","EventID":2}},"Channel":[{"a":1}]}"#),
