@@ -1,5 +1,5 @@
 //! Records skipped unread: a decoder that can read a record's route cheaply (a Windows record's
-//! channel and event ID, [`crate::json::route`]; a line of a web server or ESXi log, whose route
+//! channel and event ID, [`crate::json::route_scan`]; a line of a web server or ESXi log, whose route
 //! is its format's) asks the screen whether a record of that route, with that raw text, could pass at all
 //! ([`Screen::skips_raw`]) before it parses and builds it.
 //!

@@ -7,6 +7,10 @@
 //! gets no route and goes on to be decoded and reported. Where the text's bytes are known to be
 //! valid JSON (the evtx crate's own rendering), the pass may stop once `<System>` is read.
 //!
+//! A hunt reads JSON lines' routes with [`super::route_scan`], a scanner that gives the same
+//! routes faster and is tested against this pass; this pass reads the evtx crate's renderings
+//! ([`Read::SystemOnly`]).
+//!
 //! A repeated member counts with its last value, as in the decoded event. The route is `None`
 //! whenever the decoder might read the record otherwise: another shape, a channel that is not a
 //! string, an event ID that is not a number, or an object inside an array (which the decoder

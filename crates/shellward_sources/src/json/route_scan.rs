@@ -72,6 +72,7 @@ enum Place {
     Untracked,
 }
 
+/// A pass over one record's text: where it is, how deep, and what it found.
 struct Scanner<'t, 'a> {
     bytes: &'t [u8],
     text: &'t str,
