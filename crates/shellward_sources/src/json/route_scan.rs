@@ -525,6 +525,18 @@ mod tests {
         fast
     }
 
+    /// The scanner's outcome, checked to be the serde pass's, or else a refusal where the decoder
+    /// refuses the text too (a lone surrogate the serde pass passed over: the scanner is stricter
+    /// there on purpose).
+    fn agrees(text: &str, forced: Option<Format>) {
+        let fast = outcome(|ask| read(text, forced, ask));
+        let slow = outcome(|ask| route::read(text, forced, Read::Validate, ask));
+        if fast != slow {
+            let refused = serde_json::from_str::<Json>(text).is_err();
+            assert!(fast.0.is_none() && refused, "{text}: {fast:?} but {slow:?}");
+        }
+    }
+
     fn routed(text: &str) -> Option<(Format, String, i64)> {
         same(text, None).0
     }
@@ -616,6 +628,12 @@ mod tests {
             assert_eq!(read(text, None, &mut |_| true), None, "{text}");
         }
         assert!(read(r#"{"Channel":"A","EventID":1,"x":1e300}"#, None, &mut |_| true).is_some());
+        // The serde pass passes over a string's escapes unchecked where the text has no array:
+        // it let this record be skipped, unreported (found by the proptest).
+        let lone = r#"{"":"éud83d\ude00","winlog":{"channel":"W","event_id":1}}"#;
+        assert!(route::read(lone, None, Read::Validate, &mut |_| true).is_some());
+        assert!(serde_json::from_str::<Json>(lone).is_err());
+        assert_eq!(read(lone, None, &mut |_| true), None);
     }
 
     #[test]
@@ -749,7 +767,7 @@ mod tests {
     }
 
     /// A record's text, maybe broken by a few edits (none of which can make a number out of
-    /// `f64`'s range or a lone surrogate, where the scanner is meant to differ).
+    /// `f64`'s range; one may leave a lone surrogate, which the scanner refuses on purpose).
     fn record() -> impl Strategy<Value = String> {
         let insert = prop::sample::select(vec![
             '{', '}', '[', ']', ',', ':', '"', '\\', ' ', 'a', '0', '.', '-', 'u', 't', '\n',
@@ -779,7 +797,7 @@ mod tests {
                 None, Some(Format::EvtxJson), Some(Format::Winlogbeat), Some(Format::FlatJson),
             ]),
         ) {
-            same(&text, forced);
+            agrees(&text, forced);
         }
     }
 }
