@@ -36,7 +36,7 @@ use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 use shellward_event::{LogSource, RawForm};
 
 use super::need::{ANY_FIELD, Atom, AtomUse, Judge};
-use super::sampled::{Found, MAX_SAMPLES};
+use super::sampled::Found;
 use crate::compile::pattern::{Need, fold};
 use crate::compile::rule::CompiledRule;
 use crate::ruleset::RuleSet;
@@ -136,8 +136,8 @@ impl RawMatcher {
     }
 
     /// The same search with a DFA that ignores ASCII case itself, if this one is a contiguous
-    /// NFA of at most [`LARGEST_DFA`] texts: it takes milliseconds to build, but walks text about
-    /// twice as fast and needs no lowered copy, so a route with thousands of records gains.
+    /// NFA of at most `LARGEST_DFA` (4,096) texts: it takes milliseconds to build, but walks text
+    /// about twice as fast and needs no lowered copy, so a route with thousands of records gains.
     /// (Without a prefilter for more than a few dozen texts, the lowered copy gains nothing.)
     pub fn faster(&self) -> Option<RawMatcher> {
         let texts = self.texts.as_ref().filter(|texts| texts.len() <= LARGEST_DFA)?;
@@ -238,7 +238,7 @@ pub struct RouteFacts<'a> {
     /// that must equal a text is searched for as that text in quotes. Read only for JSON.
     pub whole_values: bool,
     /// The texts of some records of the route (in its form), to tell how common an atom is
-    /// there: the first [`MAX_SAMPLES`] are read. May be empty.
+    /// there: the first [`crate::MAX_SAMPLES`] are read. May be empty.
     pub samples: &'a [Vec<u8>],
 }
 
@@ -288,14 +288,14 @@ impl RawPlan {
             .iter()
             .filter(|rule| facts.logsources.iter().any(|l| rule.logsource().matches(l)))
             .collect();
+        let plan = |judge: &Judge<'_>| match atom_texts(&route_rules, judge) {
+            Ok(texts) => RawPlan::from(RawMatcher::new(texts, form)),
+            Err(because) => RawPlan::DecodeAll { because },
+        };
         // The choices of an AND made by length, unless there are samples.
         let judge = Judge { weak: &weak, atom: &atom_use, found: &Judge::unsampled };
-        let samples = &facts.samples[..facts.samples.len().min(MAX_SAMPLES)];
-        if samples.is_empty() {
-            return match atom_texts(&route_rules, &judge) {
-                Ok(texts) => RawPlan::from(RawMatcher::new(texts, form)),
-                Err(because) => RawPlan::DecodeAll { because },
-            };
+        if facts.samples.is_empty() {
+            return plan(&judge);
         }
         // Every atom an AND chooses among, counted in the samples. (The first AND on the way up
         // from an atom scores it whatever is chosen below, so these are all that the choices
@@ -310,13 +310,9 @@ impl RawPlan {
         let mut every = every.into_inner().unwrap_or_else(|poisoned| poisoned.into_inner());
         every.sort_unstable();
         every.dedup();
-        let found = Found::new(every, samples);
+        let found = Found::new(every, facts.samples);
         let found = |atom: &Atom| found.of(atom);
-        let judge = Judge { weak: &weak, atom: &atom_use, found: &found };
-        match atom_texts(&route_rules, &judge) {
-            Ok(texts) => RawPlan::from(RawMatcher::new(texts, form)),
-            Err(because) => RawPlan::DecodeAll { because },
-        }
+        plan(&Judge { found: &found, ..judge })
     }
 }
 

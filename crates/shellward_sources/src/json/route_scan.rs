@@ -154,7 +154,6 @@ impl<'t> Scanner<'t, '_> {
             if key != b"System" {
                 return Ok(false);
             }
-            scan.found.system = Keys { present: true, ..Keys::default() };
             let mut keys = scan.keys((b"Channel", b"EventID"))?;
             keys.present = true;
             scan.found.system = keys;
