@@ -34,6 +34,6 @@ pub use event::{Event, FieldName};
 pub use jiff::Timestamp;
 pub use logsource::LogSource;
 pub use provenance::{Format, Provenance};
-pub use raw_form::RawForm;
+pub use raw_form::{RawForm, RawText, ReadJson};
 pub use stored::StoredEvent;
 pub use value::Value;

@@ -22,3 +22,35 @@ pub enum RawForm {
         escapes: &'static [&'static [u8]],
     },
 }
+
+/// A record's undecoded text, as a decoder gives it to a search of raw text
+/// (`shellward_engine::RawMatcher`), with what the decoder learnt of it while reading its route.
+#[derive(Debug, Clone, Copy)]
+pub struct RawText<'a> {
+    /// The text, in its route's [`RawForm`].
+    pub bytes: &'a [u8],
+    /// Where the decoder read the text as JSON before the search: what it saw of it.
+    pub read: Option<ReadJson>,
+}
+
+/// What a decoder saw of a JSON record's text while it read the record's route ([`RawText::read`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReadJson {
+    /// The span (start, end) of the value of the record's top-level member `Message` (or
+    /// `message`), quotes included, where that value is a string: it holds the value of the
+    /// event's field of that name and nothing that any other field is read from, so a search for
+    /// other fields' values may pass over it. (Windows exports repeat every field in it.)
+    pub message: Option<(usize, usize)>,
+    /// Whether the text outside `message` has an escape that may stand for a printable
+    /// character (`\uXXXX`, `\/`): the decoder saw every escape.
+    pub hiding_escape: bool,
+    /// The same, inside `message`.
+    pub hiding_escape_in_message: bool,
+}
+
+impl<'a> RawText<'a> {
+    /// A text of which the decoder tells nothing more.
+    pub fn whole(bytes: &'a [u8]) -> RawText<'a> {
+        RawText { bytes, read: None }
+    }
+}

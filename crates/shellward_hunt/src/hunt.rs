@@ -13,7 +13,7 @@ use crate::novelty::Novelty;
 use crate::raw_skip::{RawSkips, RouteSkips, Wanted};
 use crate::spill::{AlertStore, SPILL_AFTER, SortedAlerts};
 use shellward_engine::{Lineage, RuleSet, Scratch};
-use shellward_event::{Event, LogSource, Timestamp};
+use shellward_event::{Event, LogSource, RawText, Timestamp};
 use shellward_sources::{Marks, RawRoute, Screen};
 use std::cell::RefCell;
 use std::sync::Arc;
@@ -146,7 +146,7 @@ impl Screen for RuleScreen {
         self.with_wanted(|wanted| raw.skipped_route(route, records, wanted))
     }
 
-    fn skips_raw(&self, route: &RawRoute<'_>, text: &[u8]) -> bool {
+    fn skips_raw(&self, route: &RawRoute<'_>, text: &RawText<'_>) -> bool {
         let Some(raw) = &self.raw else { return false };
         self.with_wanted(|wanted| raw.skips(&self.rules, route, text, wanted))
     }

@@ -17,7 +17,7 @@
 //! - test each record's text for the route's atoms ([`shellward_engine::RawPlan`]).
 
 use shellward_engine::{MAX_SAMPLES, RawMatcher, RawPlan, RouteFacts, RuleSet};
-use shellward_event::{Format, LogSource};
+use shellward_event::{Format, LogSource, RawText};
 use shellward_sources::RawRoute;
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -290,7 +290,7 @@ impl RawSkips {
         &self,
         rules: &RuleSet,
         route: &RawRoute<'_>,
-        text: &[u8],
+        text: &RawText<'_>,
         screen: &Wanted<'_>,
     ) -> bool {
         self.with_plan(route, screen, |plan| {
@@ -305,7 +305,7 @@ impl RawSkips {
                     }
                     let skip = !plan.current(built).may_match(text);
                     if tested <= SAMPLED_SEARCHES {
-                        plan.sample(text, &self.sampled);
+                        plan.sample(text.bytes, &self.sampled);
                     }
                     if tested == REMADE_AFTER {
                         plan.remake(rules, tested, &self.sampled);

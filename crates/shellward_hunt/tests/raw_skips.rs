@@ -196,8 +196,9 @@ fn every_corpus_every_rule_set_same_alerts_with_and_without_skips() {
     assert!(alerts > 3000 && skipped > 100_000, "{alerts} alerts, {skipped} skipped");
 }
 
-/// Rules whose texts the records hide: a field test, a keyword, an exact value, and a
-/// non-ASCII text.
+/// Rules whose texts the records hide: a field test, a keyword and a test of `Message` (of
+/// process creations only, so that the search passes over the `Message` of file events), an
+/// exact value, and a non-ASCII text.
 const RULES: &str = r#"title: Tool on disk
 name: tool
 logsource:
@@ -213,11 +214,22 @@ title: Keyword anywhere
 name: keyword
 logsource:
     product: windows
-    service: sysmon
+    category: process_creation
 detection:
     keywords:
         - 'mimikatz'
     condition: keywords
+level: high
+---
+title: In the message
+name: message
+logsource:
+    product: windows
+    category: process_creation
+detection:
+    sel:
+        Message|contains: 'Svc-web'
+    condition: sel
 level: high
 ---
 title: Exact user
@@ -288,22 +300,32 @@ fn value() -> impl Strategy<Value = String> {
 }
 
 /// A record of one of the Windows shapes, with `value`s in its fields (one inside an object in an
-/// array, which the decoder re-serializes).
+/// array, which the decoder re-serializes), and one in a top-level `Message` (first or last),
+/// which the search passes over where no rule of the route reads it.
 fn record() -> impl Strategy<Value = String> {
-    (0u8..4, value(), value(), prop_oneof![Just(11), Just(1), Just(4663)]).prop_map(
-        |(shape, file, user, id)| match shape {
-            0 => format!(
-                r#"{{"Channel":"Microsoft-Windows-Sysmon/Operational","EventID":{id},"TargetFilename":"{file}","User":"{user}"}}"#
-            ),
-            1 => format!(
-                r#"{{"Event":{{"System":{{"Channel":"Microsoft-Windows-Sysmon/Operational","EventID":{id}}},"EventData":{{"TargetFilename":"{file}","User":"{user}"}}}}}}"#
-            ),
-            2 => format!(
-                r#"{{"Channel":"Microsoft-Windows-Sysmon/Operational","EventID":{id},"List":[1, {{"x": "{file}"}}],"User":"{user}"}}"#
-            ),
-            _ => format!(
-                r#"{{"winlog":{{"channel":"Microsoft-Windows-Sysmon/Operational","event_id":"{id}","event_data":{{"TargetFilename":"{file}","User":"{user}"}}}}}}"#
-            ),
+    let message = (value(), any::<bool>());
+    (0u8..4, value(), value(), message, prop_oneof![Just(11), Just(1), Just(4663)]).prop_map(
+        |(shape, file, user, (message, first), id)| {
+            let record = match shape {
+                0 => format!(
+                    r#""Channel":"Microsoft-Windows-Sysmon/Operational","EventID":{id},"TargetFilename":"{file}","User":"{user}""#
+                ),
+                1 => format!(
+                    r#""Event":{{"System":{{"Channel":"Microsoft-Windows-Sysmon/Operational","EventID":{id}}},"EventData":{{"TargetFilename":"{file}","User":"{user}"}}}}"#
+                ),
+                2 => format!(
+                    r#""Channel":"Microsoft-Windows-Sysmon/Operational","EventID":{id},"List":[1, {{"x": "{file}"}}],"User":"{user}""#
+                ),
+                _ => format!(
+                    r#""winlog":{{"channel":"Microsoft-Windows-Sysmon/Operational","event_id":"{id}","event_data":{{"TargetFilename":"{file}","User":"{user}"}}}}"#
+                ),
+            };
+            let key = if shape == 3 { "message" } else { "Message" };
+            if first {
+                format!(r#"{{"{key}":"{message}",{record}}}"#)
+            } else {
+                format!(r#"{{{record},"{key}":"{message}"}}"#)
+            }
         },
     )
 }

@@ -18,7 +18,7 @@ use crate::json::route_scan;
 use crate::windows::{self, tables::Tables};
 use crate::{Format, Screen};
 use crate::{esxi, web};
-use shellward_event::{LogSource, RawForm};
+use shellward_event::{LogSource, RawForm, RawText};
 
 /// A record's route, as the decoder reads it before decoding the record: a Windows record's
 /// channel and event ID, or the format of a log whose lines all have one route (web server and
@@ -138,12 +138,18 @@ impl RawRoute<'_> {
 /// decoded.
 pub(crate) fn skips(screen: &dyn Screen, text: &str, forced: Option<Format>, read: Read) -> bool {
     let mut ask = |route: &Route| screen.may_skip(&route.raw());
-    let route = match read {
-        Read::Validate => route_scan::read(text, forced, &mut ask),
-        Read::SystemOnly => route::read(text, forced, read, &mut ask),
+    let bytes = text.as_bytes();
+    let (route, text) = match read {
+        Read::Validate => match route_scan::read(text, forced, &mut ask) {
+            Some((route, seen)) => (route, RawText { bytes, read: Some(seen) }),
+            None => return false,
+        },
+        Read::SystemOnly => match route::read(text, forced, read, &mut ask) {
+            Some(route) => (route, RawText::whole(bytes)),
+            None => return false,
+        },
     };
-    let Some(route) = route else { return false };
-    screen.skips_raw(&route.raw(), text.as_bytes())
+    screen.skips_raw(&route.raw(), &text)
 }
 
 /// Whether a line of a log in `format` ([`Format::W3cLog`], [`Format::AccessLog`],
@@ -157,7 +163,7 @@ pub(crate) fn skips_line(
     well_formed: impl FnOnce() -> bool,
 ) -> bool {
     let route = RawRoute::line(format);
-    screen.may_skip(&route) && well_formed() && screen.skips_raw(&route, line)
+    screen.may_skip(&route) && well_formed() && screen.skips_raw(&route, &RawText::whole(line))
 }
 
 /// What the screen says of an EVTX record before it is rendered ([`before_rendering`]).
@@ -210,7 +216,7 @@ pub(crate) fn before_rendering(
     let end = offset.saturating_add(len);
     let searched = VALUES.with_borrow_mut(|text| {
         let skip = crate::evtx_search::search_text(record.chunk.data, end, &found, text)
-            .map(|()| screen.skips_raw(&route, text.as_bytes()));
+            .map(|()| screen.skips_raw(&route, &RawText::whole(text.as_bytes())));
         if text.capacity() > KEPT_VALUES {
             *text = String::new();
         }
@@ -234,7 +240,7 @@ pub(crate) fn skips_rendered(screen: &dyn Screen, before: &BeforeRendering, text
         BeforeRendering::Unknown => skips(screen, text, Some(Format::EvtxJson), Read::SystemOnly),
         BeforeRendering::SearchRendering { channel, event_id } => {
             let route = RawRoute { rendering: Format::EvtxJson, channel, event_id: *event_id };
-            screen.skips_raw(&route, text.as_bytes())
+            screen.skips_raw(&route, &RawText::whole(text.as_bytes()))
         }
     }
 }

@@ -8,7 +8,7 @@
 
 use crate::Sink;
 use crate::raw::RawRoute;
-use shellward_event::{Event, LogSource};
+use shellward_event::{Event, LogSource, RawText};
 use std::ops::ControlFlow;
 
 /// What a screen found in an event it passed on (for a hunt: the indexes of the matching rules).
@@ -56,7 +56,8 @@ pub trait Screen: Send + Sync {
     /// the text of its values in the same form, `crate::evtx_search`; or a log's line that
     /// decodes without a problem), can be skipped unread: `true` only if [`Screen::screen`] would drop
     /// any event the decoder could build from it. Asked only where [`Screen::may_skip`] said yes.
-    fn skips_raw(&self, route: &RawRoute<'_>, text: &[u8]) -> bool {
+    /// A JSON record's text comes with what the route's reading saw of it ([`RawText::read`]).
+    fn skips_raw(&self, route: &RawRoute<'_>, text: &RawText<'_>) -> bool {
         let _ = (route, text);
         false
     }

@@ -22,7 +22,7 @@ use crate::window::Window;
 use crate::windows;
 use memchr::memmem;
 use quick_xml::events::Event as XmlEvent;
-use shellward_event::{Event, FieldName, Format, Provenance, RawForm, Value};
+use shellward_event::{Event, FieldName, Format, Provenance, RawForm, RawText, Value};
 use std::io::Read;
 use std::sync::Arc;
 
@@ -245,7 +245,9 @@ impl Builder {
             return false;
         };
         let route = RawRoute { rendering: Format::EvtxXml, channel, event_id };
-        !self.system_normalized && screen.may_skip(&route) && screen.skips_raw(&route, text)
+        !self.system_normalized
+            && screen.may_skip(&route)
+            && screen.skips_raw(&route, &RawText::whole(text))
     }
 
     fn open(&mut self, start: &quick_xml::events::BytesStart<'_>) -> Result<(), DecodeError> {

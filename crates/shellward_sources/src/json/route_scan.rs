@@ -13,6 +13,11 @@
 //! - a channel or event ID is taken from the text as is where it has no escape and is a plain
 //!   integer, else parsed by serde_json from its validated text, as the decoder would.
 //!
+//! On the way it notes what the search of the raw text can use ([`ReadJson`]): where the
+//! top-level `Message` string is (a Windows export repeats every field there, and a search for
+//! other fields passes over it), and whether an escape that may hide a character (`\u`, `\/`)
+//! is outside it or inside it, so that the search need not look for escapes again.
+//!
 //! It asks about the route at the same points as the serde pass and gives the same route. It
 //! is stricter in three ways, where the decoder (which builds serde_json values) refuses a record
 //! that the serde pass, skipping values, would accept: a number out of `f64`'s range, a lone
@@ -21,7 +26,7 @@
 
 use super::route::{Asking, Found, Keys, Route};
 use serde_json::Value as Json;
-use shellward_event::Format;
+use shellward_event::{Format, ReadJson};
 
 /// How deep objects and arrays may nest: less than serde_json's limit (128), so that a record
 /// the decoder refuses is never skipped.
@@ -29,12 +34,13 @@ const MAX_DEPTH: u32 = 100;
 
 /// The route of a record that has one of the Windows shapes (`forced`: the format the user
 /// named), if `ask` says that records of that route may be skipped: [`super::route::read`] with
-/// [`super::route::Read::Validate`].
+/// [`super::route::Read::Validate`]; with what the scan saw of the text on the way (where its
+/// `Message` is, and whether it has escapes that may hide a character).
 pub(crate) fn read(
     text: &str,
     forced: Option<Format>,
     ask: &mut dyn FnMut(&Route) -> bool,
-) -> Option<Route> {
+) -> Option<(Route, ReadJson)> {
     let mut scan = Scanner {
         bytes: text.as_bytes(),
         text,
@@ -43,6 +49,7 @@ pub(crate) fn read(
         object_in_array: false,
         found: Found { forced, ..Found::default() },
         asking: Asking { ask, asked: None },
+        seen: ReadJson { message: None, hiding_escape: false, hiding_escape_in_message: false },
     };
     scan.space();
     scan.top().ok()?;
@@ -50,7 +57,8 @@ pub(crate) fn read(
     if scan.at != scan.bytes.len() || scan.object_in_array {
         return None;
     }
-    scan.asking.finish(&scan.found)
+    let route = scan.asking.finish(&scan.found)?;
+    Some((route, scan.seen))
 }
 
 /// Why a scan stopped before the end: the text is not valid JSON, or `ask` said no.
@@ -81,6 +89,8 @@ struct Scanner<'t, 'a> {
     object_in_array: bool,
     found: Found,
     asking: Asking<'a>,
+    /// The top-level `Message`, and the escapes that may hide a character, so far.
+    seen: ReadJson,
 }
 
 impl<'t> Scanner<'t, '_> {
@@ -138,8 +148,28 @@ impl<'t> Scanner<'t, '_> {
                 scan.found.flat.event_id = Some(scan.json_value()?);
                 scan.checkpoint().map(|()| true)
             }
+            b"Message" | b"message" => scan.message(),
             _ => Ok(false),
         })
+    }
+
+    /// A top-level `Message` member's value: its span kept if it is a string (the last such
+    /// member's: an earlier one's escapes count as outside it). `false`: not a string, to be
+    /// passed over.
+    fn message(&mut self) -> Scan<bool> {
+        self.space();
+        if self.peek() != Some(b'"') {
+            return Ok(false);
+        }
+        let seen = &mut self.seen;
+        seen.hiding_escape |= std::mem::take(&mut seen.hiding_escape_in_message);
+        let outside = std::mem::take(&mut seen.hiding_escape);
+        let start = self.at;
+        self.string()?;
+        let seen = &mut self.seen;
+        seen.message = Some((start, self.at));
+        seen.hiding_escape_in_message = std::mem::replace(&mut seen.hiding_escape, outside);
+        Ok(true)
     }
 
     /// The value of `Event`: whether it is an object; its `System` is read into
@@ -378,18 +408,31 @@ impl<'t> Scanner<'t, '_> {
     fn escape(&mut self) -> Scan {
         // One test for the common escapes: a jump on the escaped byte was mispredicted on the
         // `\r\n\t` of every Windows event message.
-        match self.bytes.get(self.at + 1).map_or(Escape::Invalid, |&b| ESCAPES[usize::from(b)]) {
-            Escape::Simple => {
+        let escape =
+            self.bytes.get(self.at + 1).map_or(Escape::Invalid, |&b| ESCAPES[usize::from(b)]);
+        if escape == Escape::Simple {
+            self.at += 2;
+            return Ok(());
+        }
+        self.hiding_escape(escape)
+    }
+
+    /// An escape that may hide a character (`\/`, or `\u` and four hex digits), or an invalid
+    /// one (at its backslash).
+    #[cold]
+    fn hiding_escape(&mut self, escape: Escape) -> Scan {
+        self.seen.hiding_escape = true;
+        match escape {
+            Escape::Slash => {
                 self.at += 2;
                 Ok(())
             }
             Escape::Unicode => self.unicode(),
-            Escape::Invalid => Err(Stop),
+            Escape::Simple | Escape::Invalid => Err(Stop),
         }
     }
 
     /// A `\u` escape (at its backslash).
-    #[cold]
     fn unicode(&mut self) -> Scan {
         self.at += 1;
         let unit = self.hex()?;
@@ -454,8 +497,10 @@ impl<'t> Scanner<'t, '_> {
 /// What a byte after a backslash makes of the escape.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Escape {
-    /// One of `\"`, `\\`, `\/`, `\b`, `\f`, `\n`, `\r`, `\t`.
+    /// One of `\"`, `\\`, `\b`, `\f`, `\n`, `\r`, `\t`.
     Simple,
+    /// `\/`, which a search for `/` would miss.
+    Slash,
     /// `\u` and four hex digits.
     Unicode,
     Invalid,
@@ -464,12 +509,13 @@ enum Escape {
 /// [`Escape`] by the byte after the backslash.
 const ESCAPES: [Escape; 256] = {
     let mut table = [Escape::Invalid; 256];
-    let simple = *b"\"\\/bfnrt";
+    let simple = *b"\"\\bfnrt";
     let mut i = 0;
     while i < simple.len() {
         table[simple[i] as usize] = Escape::Simple;
         i += 1;
     }
+    table[b'/' as usize] = Escape::Slash;
     table[b'u' as usize] = Escape::Unicode;
     table
 };
@@ -497,6 +543,60 @@ fn to_special(rest: &[u8]) -> usize {
     before + tail.iter().position(|&b| b == b'"' || b == b'\\' || b < 0x20).unwrap_or(tail.len())
 }
 
+/// Whether the text has an escape that may hide a character (`\u`, `\/`), found the simple way:
+/// a backslash is in a string, and starts an escape of two bytes or more.
+#[cfg(any(test, feature = "fuzzing"))]
+fn has_hiding_escape(text: &[u8]) -> bool {
+    let mut at = 0;
+    while at < text.len() {
+        if text[at] == b'\\' {
+            if let Some(b'u' | b'/') = text.get(at + 1) {
+                return true;
+            }
+            at += 2;
+        } else {
+            at += 1;
+        }
+    }
+    false
+}
+
+/// Checks what the scan saw of a text it read (valid JSON): the span of the top-level `Message`
+/// (or `message`) string, and the escapes outside and inside it. `Err` says what is wrong.
+#[cfg(any(test, feature = "fuzzing"))]
+pub(crate) fn check_seen(text: &str, seen: &ReadJson) -> Result<(), String> {
+    let doc: Json = serde_json::from_str(text).map_err(|e| format!("not JSON: {e}"))?;
+    let messages: Vec<&str> =
+        ["Message", "message"].iter().filter_map(|key| doc.get(key)?.as_str()).collect();
+    let bytes = text.as_bytes();
+    let (hiding, in_message) = match seen.message {
+        None if !messages.is_empty() => return Err("a Message string not found".into()),
+        None => (has_hiding_escape(bytes), false),
+        Some((start, end)) => {
+            let value: String = text
+                .get(start..end)
+                .and_then(|span| serde_json::from_str(span).ok())
+                .ok_or_else(|| format!("{start}..{end} is not a string"))?;
+            if !messages.contains(&value.as_str()) {
+                return Err(format!("{start}..{end} is not the Message: {value:?}"));
+            }
+            let before = text[..start].trim_end();
+            if !before.ends_with(':') {
+                return Err(format!("{start}..{end} is not a member's value"));
+            }
+            let outside = has_hiding_escape(&bytes[..start]) || has_hiding_escape(&bytes[end..]);
+            (outside, has_hiding_escape(&bytes[start..end]))
+        }
+    };
+    if (seen.hiding_escape, seen.hiding_escape_in_message) != (hiding, in_message) {
+        return Err(format!(
+            "hiding escapes (outside, inside) should be {:?}",
+            (hiding, in_message)
+        ));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -516,9 +616,22 @@ mod tests {
         (route.map(|r| (r.rendering, r.channel, r.event_id)), asked)
     }
 
+    /// The scanner's route, what it saw of the text checked ([`check_seen`]).
+    fn scanned(
+        text: &str,
+        forced: Option<Format>,
+        ask: &mut dyn FnMut(&Route) -> bool,
+    ) -> Option<Route> {
+        let (route, seen) = read(text, forced, ask)?;
+        if let Err(wrong) = check_seen(text, &seen) {
+            panic!("{text}: {wrong}");
+        }
+        Some(route)
+    }
+
     /// The scanner's outcome, checked to be the serde pass's.
     fn same(text: &str, forced: Option<Format>) -> Outcome {
-        let fast = outcome(|ask| read(text, forced, ask));
+        let fast = outcome(|ask| scanned(text, forced, ask));
         let slow = outcome(|ask| route::read(text, forced, Read::Validate, ask));
         assert_eq!(fast, slow, "{text}");
         fast
@@ -528,7 +641,7 @@ mod tests {
     /// refuses the text too (a lone surrogate the serde pass passed over: the scanner is stricter
     /// there on purpose).
     fn agrees(text: &str, forced: Option<Format>) {
-        let fast = outcome(|ask| read(text, forced, ask));
+        let fast = outcome(|ask| scanned(text, forced, ask));
         let slow = outcome(|ask| route::read(text, forced, Read::Validate, ask));
         if fast != slow {
             let refused = serde_json::from_str::<Json>(text).is_err();
@@ -624,7 +737,7 @@ mod tests {
             &deep,
         ] {
             assert!(serde_json::from_str::<Json>(text).is_err(), "{text}");
-            assert_eq!(read(text, None, &mut |_| true), None, "{text}");
+            assert!(read(text, None, &mut |_| true).is_none(), "{text}");
         }
         assert!(read(r#"{"Channel":"A","EventID":1,"x":1e300}"#, None, &mut |_| true).is_some());
         // The serde pass passes over a string's escapes unchecked where the text has no array:
@@ -632,7 +745,7 @@ mod tests {
         let lone = r#"{"":"éud83d\ude00","winlog":{"channel":"W","event_id":1}}"#;
         assert!(route::read(lone, None, Read::Validate, &mut |_| true).is_some());
         assert!(serde_json::from_str::<Json>(lone).is_err());
-        assert_eq!(read(lone, None, &mut |_| true), None);
+        assert!(read(lone, None, &mut |_| true).is_none());
     }
 
     #[test]
@@ -746,6 +859,8 @@ mod tests {
             "event_id",
             "#text",
             "Chann\\u0065l",
+            "Message",
+            "message",
             "x",
             "",
         ]);
