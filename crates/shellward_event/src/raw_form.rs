@@ -36,10 +36,10 @@ pub struct RawText<'a> {
 /// What a decoder saw of a JSON record's text while it read the record's route ([`RawText::read`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ReadJson {
-    /// The span (start, end) of the value of the record's top-level member `Message` (or
-    /// `message`), quotes included, where that value is a string: it holds the value of the
-    /// event's field of that name and nothing that any other field is read from, so a search for
-    /// other fields' values may pass over it. (Windows exports repeat every field in it.)
+    /// The span (start, end) of the value of the record's top-level member `Message` (its last),
+    /// quotes included, where that value is a string: it holds the value of the event's field
+    /// `Message` and nothing that any other field is read from, so a search for other fields'
+    /// values may pass over it. (Windows exports repeat every field in it.)
     pub message: Option<(usize, usize)>,
     /// Whether the text outside `message` has an escape that may stand for a printable
     /// character (`\uXXXX`, `\/`): the decoder saw every escape.

@@ -367,12 +367,24 @@ fn the_property_saw_alerts_and_skips() {
 #[test]
 fn a_broken_record_is_reported_not_skipped() {
     let set = compiled(RULES.into());
-    let text = "{\"Channel\":\"Security\",\"EventID\":4624,\"X\":tru}\n{\"Channel\":\"Security\",\"EventID\":4624}\n";
+    let file_event = r#""Channel":"Microsoft-Windows-Sysmon/Operational","EventID":11"#;
+    let text = format!(
+        "{{{file_event},\"X\":tru}}\n{{{file_event}}}\n\
+         {{\"Channel\":\"Security\",\"EventID\":4624,\"X\":\"cut sho\n\
+         {{\"Channel\":\"Security\",\"EventID\":4624,\"X\":tru}}\n"
+    );
     let with = hunt(&set, &Input::Text("t.json", text.as_bytes()), true, true);
-    assert_eq!(with.problems.len(), 1, "{:?}", with.problems);
-    assert!(with.problems[0].contains("t.json"), "{:?}", with.problems);
-    // The valid record, of a route no rule reads, is skipped; the broken one is not.
-    assert_eq!(with.skipped, 1);
+    // A record of a route that rules read (a file event) is read to its end: broken, it is
+    // decoded and reported. A record cut short is reported whatever its route. The valid file
+    // event holds no rule's text and is skipped.
+    assert_eq!(with.problems.len(), 2, "{:?}", with.problems);
+    assert!(with.problems.iter().all(|p| p.contains("t.json")), "{:?}", with.problems);
+    // A record of a route no rule reads is not read past its route where the rest cannot
+    // change it: the damage there is not seen (as with an EVTX chunk skipped whole), and it
+    // is skipped.
+    assert_eq!(with.skipped, 2);
+    let all = hunt(&set, &Input::Text("t.json", text.as_bytes()), true, false);
+    assert_eq!(all.problems.len(), 3, "{:?}", all.problems);
 }
 
 /// A rule that needs both a text most records of its route hold and one few hold.

@@ -139,13 +139,22 @@ pub fn json_route(bytes: &[u8]) {
         Some(2) => Some(Format::FlatJson),
         _ => None,
     };
-    let Some((fast, seen)) = crate::json::route_scan::read(text, forced, &mut |_| true) else {
-        return;
-    };
+    let read =
+        |whatever: bool| crate::json::route_scan::read(text, forced, &mut |_| true, &|_| whatever);
+    let early = read(true);
+    if let Some((route, _)) = &early
+        && serde_json::from_str::<serde_json::Value>(text).is_ok()
+    {
+        let decoded = crate::json::decoder_route(text, forced);
+        let route = (route.rendering, route.channel.clone(), route.event_id);
+        assert_eq!(decoded, Some(route), "{text}");
+    }
+    let Some((fast, seen)) = read(false) else { return };
     let slow =
         crate::json::route::read(text, forced, crate::json::route::Read::Validate, &mut |_| true);
     assert_eq!(Some(&fast), slow.as_ref(), "{text}");
-    if let Err(wrong) = crate::json::route_scan::check_seen(text, &seen) {
+    assert_eq!(early.map(|(route, _)| route).as_ref(), Some(&fast), "{text}");
+    if let Some(Err(wrong)) = seen.map(|seen| crate::json::route_scan::check_seen(text, &seen)) {
         panic!("{text}: {wrong}");
     }
 }

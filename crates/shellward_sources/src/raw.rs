@@ -135,15 +135,20 @@ impl RawRoute<'_> {
 /// Whether a JSON record of a Windows shape may be skipped unread, as the screen says: asked
 /// first of its route ([`Screen::may_skip`], before the text is read to its end), then of the
 /// record ([`Screen::skips_raw`]). A record without a route, or whose text is not valid JSON, is
-/// decoded.
+/// decoded; except that a record of a route whose records are all skipped
+/// ([`Screen::skips_route`]) is not read past its route where the rest of it cannot change the
+/// route ([`route_scan::read`]): damage there is not seen.
 pub(crate) fn skips(screen: &dyn Screen, text: &str, forced: Option<Format>, read: Read) -> bool {
     let mut ask = |route: &Route| screen.may_skip(&route.raw());
     let bytes = text.as_bytes();
     let (route, text) = match read {
-        Read::Validate => match route_scan::read(text, forced, &mut ask) {
-            Some((route, seen)) => (route, RawText { bytes, read: Some(seen) }),
-            None => return false,
-        },
+        Read::Validate => {
+            let skipped_whatever = |route: &Route| screen.skips_route(&route.raw());
+            match route_scan::read(text, forced, &mut ask, &skipped_whatever) {
+                Some((route, seen)) => (route, RawText { bytes, read: seen }),
+                None => return false,
+            }
+        }
         Read::SystemOnly => match route::read(text, forced, read, &mut ask) {
             Some(route) => (route, RawText::whole(bytes)),
             None => return false,

@@ -249,6 +249,17 @@ pub(crate) fn event_id_of(json: &Json) -> Option<i64> {
     }
 }
 
+/// The route the decoder reads a record with: its format (`forced`, or its shape), channel and
+/// event ID, if the text is a JSON object of a Windows shape. (The oracle of the route readers'
+/// tests.)
+#[cfg(any(test, feature = "fuzzing"))]
+pub(crate) fn decoder_route(text: &str, forced: Option<Format>) -> Option<(Format, String, i64)> {
+    let TopLevel::Object(doc) = serde_json::from_str::<TopLevel>(text).ok()? else { return None };
+    let format = forced.unwrap_or_else(|| shape(&doc));
+    let (channel, event_id) = windows_key(&doc, format)?;
+    Some((format, channel.to_owned(), event_id))
+}
+
 /// Which builder a JSON object needs.
 fn shape(doc: &Doc) -> Format {
     if doc.member("Event").and_then(|e| e.get("System")).is_some() {

@@ -25,8 +25,10 @@
 //! is decoded, and reported.
 
 use super::route::{Asking, Found, Keys, Route};
+use aho_corasick::packed;
 use serde_json::Value as Json;
 use shellward_event::{Format, ReadJson};
+use std::sync::LazyLock;
 
 /// How deep objects and arrays may nest: less than serde_json's limit (128), so that a record
 /// the decoder refuses is never skipped.
@@ -36,11 +38,17 @@ const MAX_DEPTH: u32 = 100;
 /// named), if `ask` says that records of that route may be skipped: [`super::route::read`] with
 /// [`super::route::Read::Validate`]; with what the scan saw of the text on the way (where its
 /// `Message` is, and whether it has escapes that may hide a character).
+///
+/// Where `skipped_whatever` says that records of the route are skipped whatever their text, the
+/// scan stops as soon as the route is asked about if nothing after it can change the route
+/// ([`rest_keeps_route`]); the text past that point is not checked, and nothing is said of it
+/// (`None`).
 pub(crate) fn read(
     text: &str,
     forced: Option<Format>,
     ask: &mut dyn FnMut(&Route) -> bool,
-) -> Option<(Route, ReadJson)> {
+    skipped_whatever: &dyn Fn(&Route) -> bool,
+) -> Option<(Route, Option<ReadJson>)> {
     let mut scan = Scanner {
         bytes: text.as_bytes(),
         text,
@@ -50,15 +58,52 @@ pub(crate) fn read(
         found: Found { forced, ..Found::default() },
         asking: Asking { ask, asked: None },
         seen: ReadJson { message: None, hiding_escape: false, hiding_escape_in_message: false },
+        skipped_whatever,
+        rest_tested: false,
+        stopped_early: false,
     };
     scan.space();
-    scan.top().ok()?;
+    let top = scan.top();
+    if scan.stopped_early {
+        return scan.asking.asked.take().map(|route| (route, None));
+    }
+    top.ok()?;
     scan.space();
     if scan.at != scan.bytes.len() || scan.object_in_array {
         return None;
     }
     let route = scan.asking.finish(&scan.found)?;
-    Some((route, scan.seen))
+    Some((route, Some(scan.seen)))
+}
+
+/// Whether the rest of a record's text, after the member that made its route known, cannot
+/// change what the decoder makes of it (so that a record of a route skipped whatever its text
+/// need not be read further): it has none of the members that decide the shape and the route
+/// (`"Event"`, `"winlog"`, `"Channel"`, `"EventID"`) nor a `\u` escape (which could spell one),
+/// and it does not look damaged: the record ends with `}`, and has no control byte but tab, line
+/// feed and carriage return. (Other damage past the route is not seen: such a record is not
+/// reported, as a damaged record of an EVTX chunk skipped whole is not.)
+fn rest_keeps_route(rest: &[u8], record: &[u8]) -> bool {
+    // Teddy, a vectorized search whose fingerprints (`"E`, `"w`, `"C`, `\u`) few places of a
+    // record share; an automaton would stop at every quote. `None` where the CPU has no Teddy:
+    // then the record is read to its end.
+    static ROUTE_KEYS: LazyLock<Option<packed::Searcher>> = LazyLock::new(|| {
+        let mut keys = packed::Config::new().builder();
+        keys.extend([r#""Event""#, r#""winlog""#, r#""Channel""#, r#""EventID""#, r"\u"]);
+        keys.build()
+    });
+    let Some(keys) = ROUTE_KEYS.as_ref() else { return false };
+    record.trim_ascii_end().ends_with(b"}") && !has_control_byte(rest) && keys.find(rest).is_none()
+}
+
+/// Whether the text has a control byte other than tab, line feed and carriage return (in 64-byte
+/// blocks tested without a branch per byte, which the compiler vectorizes).
+fn has_control_byte(text: &[u8]) -> bool {
+    text.chunks(64).any(|block| {
+        block.iter().fold(false, |found, &b| {
+            found | ((b < 0x20) & (b != b'\t') & (b != b'\n') & (b != b'\r'))
+        })
+    })
 }
 
 /// Why a scan stopped before the end: the text is not valid JSON, or `ask` said no.
@@ -91,6 +136,12 @@ struct Scanner<'t, 'a> {
     asking: Asking<'a>,
     /// The top-level `Message`, and the escapes that may hide a character, so far.
     seen: ReadJson,
+    /// Whether records of a route are skipped whatever their text (see [`read`]).
+    skipped_whatever: &'a dyn Fn(&Route) -> bool,
+    /// Whether the rest of the text was tested once the route was asked about.
+    rest_tested: bool,
+    /// The scan stopped there: the rest cannot change the route ([`rest_keeps_route`]).
+    stopped_early: bool,
 }
 
 impl<'t> Scanner<'t, '_> {
@@ -116,9 +167,24 @@ impl<'t> Scanner<'t, '_> {
         Ok(())
     }
 
-    /// Asks about the route once it is known; stops if `ask` says no.
+    /// Asks about the route once it is known; stops if `ask` says no, or (once asked) if its
+    /// records are skipped whatever their text and the rest of the text cannot change the route.
     fn checkpoint(&mut self) -> Scan {
-        if self.asking.checkpoint(&self.found) { Ok(()) } else { Err(Stop) }
+        if !self.asking.checkpoint(&self.found) {
+            return Err(Stop);
+        }
+        if !self.rest_tested
+            && let Some(route) = &self.asking.asked
+        {
+            self.rest_tested = true;
+            if (self.skipped_whatever)(route)
+                && rest_keeps_route(&self.bytes[self.at..], self.bytes)
+            {
+                self.stopped_early = true;
+                return Err(Stop);
+            }
+        }
+        Ok(())
     }
 
     /// The top-level object: the members `Event`, `winlog`, `Channel` and `EventID` are read,
@@ -148,22 +214,23 @@ impl<'t> Scanner<'t, '_> {
                 scan.found.flat.event_id = Some(scan.json_value()?);
                 scan.checkpoint().map(|()| true)
             }
-            b"Message" | b"message" => scan.message(),
+            b"Message" => scan.message(),
             _ => Ok(false),
         })
     }
 
-    /// A top-level `Message` member's value: its span kept if it is a string (the last such
-    /// member's: an earlier one's escapes count as outside it). `false`: not a string, to be
-    /// passed over.
+    /// A top-level `Message` member's value: its span kept if it is a string. The last such
+    /// member counts (as in the event): an earlier one's span is forgotten, and its escapes
+    /// count as outside. `false`: not a string, to be passed over.
     fn message(&mut self) -> Scan<bool> {
         self.space();
+        let seen = &mut self.seen;
+        seen.message = None;
+        seen.hiding_escape |= std::mem::take(&mut seen.hiding_escape_in_message);
         if self.peek() != Some(b'"') {
             return Ok(false);
         }
-        let seen = &mut self.seen;
-        seen.hiding_escape |= std::mem::take(&mut seen.hiding_escape_in_message);
-        let outside = std::mem::take(&mut seen.hiding_escape);
+        let outside = std::mem::take(&mut self.seen.hiding_escape);
         let start = self.at;
         self.string()?;
         let seen = &mut self.seen;
@@ -562,12 +629,11 @@ fn has_hiding_escape(text: &[u8]) -> bool {
 }
 
 /// Checks what the scan saw of a text it read (valid JSON): the span of the top-level `Message`
-/// (or `message`) string, and the escapes outside and inside it. `Err` says what is wrong.
+/// string, and the escapes outside and inside it. `Err` says what is wrong.
 #[cfg(any(test, feature = "fuzzing"))]
 pub(crate) fn check_seen(text: &str, seen: &ReadJson) -> Result<(), String> {
     let doc: Json = serde_json::from_str(text).map_err(|e| format!("not JSON: {e}"))?;
-    let messages: Vec<&str> =
-        ["Message", "message"].iter().filter_map(|key| doc.get(key)?.as_str()).collect();
+    let messages: Vec<&str> = doc.get("Message").and_then(Json::as_str).into_iter().collect();
     let bytes = text.as_bytes();
     let (hiding, in_message) = match seen.message {
         None if !messages.is_empty() => return Err("a Message string not found".into()),
@@ -622,7 +688,8 @@ mod tests {
         forced: Option<Format>,
         ask: &mut dyn FnMut(&Route) -> bool,
     ) -> Option<Route> {
-        let (route, seen) = read(text, forced, ask)?;
+        let (route, seen) = read(text, forced, ask, &|_| false)?;
+        let seen = seen.expect("read to its end");
         if let Err(wrong) = check_seen(text, &seen) {
             panic!("{text}: {wrong}");
         }
@@ -647,6 +714,19 @@ mod tests {
             let refused = serde_json::from_str::<Json>(text).is_err();
             assert!(fast.0.is_none() && refused, "{text}: {fast:?} but {slow:?}");
         }
+    }
+
+    /// The route where every route's records are skipped whatever their text (so that the scan
+    /// may stop early), checked to be the decoder's where the text is valid JSON; with the
+    /// routes asked about.
+    fn early(text: &str, forced: Option<Format>) -> Outcome {
+        let fast = outcome(|ask| read(text, forced, ask, &|_| true).map(|(route, _)| route));
+        if let Some(route) = &fast.0
+            && serde_json::from_str::<Json>(text).is_ok()
+        {
+            assert_eq!(super::super::decoder_route(text, forced).as_ref(), Some(route), "{text}");
+        }
+        fast
     }
 
     fn routed(text: &str) -> Option<(Format, String, i64)> {
@@ -726,6 +806,50 @@ mod tests {
     }
 
     #[test]
+    fn the_last_message_is_the_one_passed_over() {
+        for text in [
+            r#"{"Channel":"A","EventID":1,"Message":"a","Message":{}}"#,
+            r#"{"Channel":"A","EventID":1,"Message":"\u0041","Message":0}"#,
+            r#"{"Channel":"A","EventID":1,"Message":{},"Message":"\u0041"}"#,
+            r#"{"Channel":"A","EventID":1,"Message":"\/","Message":"b"}"#,
+            r#"{"Message":"b","Channel":"A","EventID":1,"x":{"Message":"c"}}"#,
+        ] {
+            // The span and escapes are checked against the text ([`check_seen`]).
+            assert!(routed(text).is_some(), "{text}");
+        }
+    }
+
+    #[test]
+    fn a_route_skipped_whatever_the_text_stops_the_scan_where_the_rest_cannot_change_it() {
+        let stops = |text: &str| {
+            let stopped = early(text, None);
+            assert!(stopped.0.is_some(), "{text}");
+            assert!(routed(text).is_none(), "{text}: read to its end, it has no route");
+        };
+        // Damage past the route is not seen.
+        stops(r#"{"Channel":"A","EventID":1,"x":tru}"#);
+        stops(r#"{"Channel":"A","EventID":1,"x":[1,]}"#);
+        stops(r#"{"EventID":1,"Channel":"A","List":[{"a":1}]}"#);
+        // Read to its end (and refused) where the rest may change the route or is damaged.
+        for text in [
+            r#"{"Channel":"A","EventID":1,"x":tru,"Channel":"B"}"#,
+            r#"{"Channel":"A","EventID":1,"x":tru,"Event":{"System":{}}}"#,
+            r#"{"Channel":"A","EventID":1,"x":tru,"winlog":{}}"#,
+            r#"{"Channel":"A","EventID":1,"x":tru,"Channel":"B"}"#,
+            r#"{"Channel":"A","EventID":1,"x":"cut sho"#,
+            "{\"Channel\":\"A\",\"EventID\":1,\"x\":\"a\u{0}b\"}",
+        ] {
+            assert_eq!(early(text, None).0, None, "{text}");
+        }
+        // The route changes later: the scan goes on, and the record is decoded.
+        let later = r#"{"Channel":"A","EventID":1,"Channel":"B"}"#;
+        assert_eq!(early(later, None), same(later, None));
+        assert_eq!(early(later, None).0, None);
+        // Asked once, as by the full scan.
+        assert_eq!(early(r#"{"Channel":"A","EventID":2,"x":1}"#, None).1.len(), 1);
+    }
+
+    #[test]
     fn stricter_than_the_serde_pass_where_the_decoder_refuses() {
         let deep =
             format!(r#"{{"Channel":"A","EventID":1,"x":{}1{}}}"#, "[".repeat(130), "]".repeat(130));
@@ -737,15 +861,16 @@ mod tests {
             &deep,
         ] {
             assert!(serde_json::from_str::<Json>(text).is_err(), "{text}");
-            assert!(read(text, None, &mut |_| true).is_none(), "{text}");
+            assert!(read(text, None, &mut |_| true, &|_| false).is_none(), "{text}");
         }
-        assert!(read(r#"{"Channel":"A","EventID":1,"x":1e300}"#, None, &mut |_| true).is_some());
+        let big = r#"{"Channel":"A","EventID":1,"x":1e300}"#;
+        assert!(read(big, None, &mut |_| true, &|_| false).is_some());
         // The serde pass passes over a string's escapes unchecked where the text has no array:
         // it let this record be skipped, unreported (found by the proptest).
         let lone = r#"{"":"éud83d\ude00","winlog":{"channel":"W","event_id":1}}"#;
         assert!(route::read(lone, None, Read::Validate, &mut |_| true).is_some());
         assert!(serde_json::from_str::<Json>(lone).is_err());
-        assert!(read(lone, None, &mut |_| true).is_none());
+        assert!(read(lone, None, &mut |_| true, &|_| false).is_none());
     }
 
     #[test]
@@ -912,6 +1037,7 @@ mod tests {
             ]),
         ) {
             agrees(&text, forced);
+            early(&text, forced);
         }
     }
 }
