@@ -835,7 +835,7 @@ mod tests {
             r#"{"Channel":"A","EventID":1,"x":tru,"Channel":"B"}"#,
             r#"{"Channel":"A","EventID":1,"x":tru,"Event":{"System":{}}}"#,
             r#"{"Channel":"A","EventID":1,"x":tru,"winlog":{}}"#,
-            r#"{"Channel":"A","EventID":1,"x":tru,"Channel":"B"}"#,
+            r#"{"Channel":"A","EventID":1,"x":tru,"Chann\u0065l":"B"}"#,
             r#"{"Channel":"A","EventID":1,"x":"cut sho"#,
             "{\"Channel\":\"A\",\"EventID\":1,\"x\":\"a\u{0}b\"}",
         ] {
