@@ -59,7 +59,6 @@ pub(crate) fn read(
         asking: Asking { ask, asked: None },
         seen: ReadJson { message: None, hiding_escape: false, hiding_escape_in_message: false },
         skipped_whatever,
-        rest_tested: false,
         stopped_early: false,
     };
     scan.space();
@@ -138,8 +137,6 @@ struct Scanner<'t, 'a> {
     seen: ReadJson,
     /// Whether records of a route are skipped whatever their text (see [`read`]).
     skipped_whatever: &'a dyn Fn(&Route) -> bool,
-    /// Whether the rest of the text was tested once the route was asked about.
-    rest_tested: bool,
     /// The scan stopped there: the rest cannot change the route ([`rest_keeps_route`]).
     stopped_early: bool,
 }
@@ -170,19 +167,18 @@ impl<'t> Scanner<'t, '_> {
     /// Asks about the route once it is known; stops if `ask` says no, or (once asked) if its
     /// records are skipped whatever their text and the rest of the text cannot change the route.
     fn checkpoint(&mut self) -> Scan {
+        let unasked = self.asking.asked.is_none();
         if !self.asking.checkpoint(&self.found) {
             return Err(Stop);
         }
-        if !self.rest_tested
+        // Tested once: where this checkpoint asked.
+        if unasked
             && let Some(route) = &self.asking.asked
+            && (self.skipped_whatever)(route)
+            && rest_keeps_route(&self.bytes[self.at..], self.bytes)
         {
-            self.rest_tested = true;
-            if (self.skipped_whatever)(route)
-                && rest_keeps_route(&self.bytes[self.at..], self.bytes)
-            {
-                self.stopped_early = true;
-                return Err(Stop);
-            }
+            self.stopped_early = true;
+            return Err(Stop);
         }
         Ok(())
     }
@@ -633,17 +629,17 @@ fn has_hiding_escape(text: &[u8]) -> bool {
 #[cfg(any(test, feature = "fuzzing"))]
 pub(crate) fn check_seen(text: &str, seen: &ReadJson) -> Result<(), String> {
     let doc: Json = serde_json::from_str(text).map_err(|e| format!("not JSON: {e}"))?;
-    let messages: Vec<&str> = doc.get("Message").and_then(Json::as_str).into_iter().collect();
+    let message = doc.get("Message").and_then(Json::as_str);
     let bytes = text.as_bytes();
     let (hiding, in_message) = match seen.message {
-        None if !messages.is_empty() => return Err("a Message string not found".into()),
+        None if message.is_some() => return Err("a Message string not found".into()),
         None => (has_hiding_escape(bytes), false),
         Some((start, end)) => {
             let value: String = text
                 .get(start..end)
                 .and_then(|span| serde_json::from_str(span).ok())
                 .ok_or_else(|| format!("{start}..{end} is not a string"))?;
-            if !messages.contains(&value.as_str()) {
+            if message != Some(value.as_str()) {
                 return Err(format!("{start}..{end} is not the Message: {value:?}"));
             }
             let before = text[..start].trim_end();
