@@ -49,6 +49,7 @@ mod follow;
 #[cfg(feature = "fuzzing")]
 #[doc(hidden)]
 pub mod fuzzing;
+mod in_order;
 mod inputs;
 mod json;
 mod lines;

@@ -2,13 +2,14 @@
 //! pool.
 //!
 //! Framing (finding where each record ends) is sequential by nature; decoding and screening a
-//! record needs nothing but its bytes. So the reading thread cuts a batch of records and hands it
-//! to the pool, then cuts the next batch while the pool decodes the first: framing and decoding
-//! overlap, and a single large file keeps every core busy. JSON lines need no sequential framing
-//! at all (a record never spans lines): the reading thread hands out the read window's whole lines
-//! as one block, without copying them, and the pool frames them ([`json::framer::Lines`]). At most
-//! two batches exist at once (the one decoding, the one being cut), so memory stays bounded
-//! whatever the input size; results reach the sink in input order.
+//! record needs nothing but its bytes. So the reading thread cuts batches of records (a megabyte,
+//! or 1,024 records) and hands each to the pool as soon as it is cut, while it cuts the next:
+//! framing and decoding overlap, and a single large file keeps every core busy. JSON lines need no
+//! sequential framing at all (a record never spans lines): the reading thread hands out the read
+//! window's whole lines as one block, without copying them, and the pool frames them
+//! ([`json::framer::Lines`]). At most 16 MiB of batches are held between being cut and their
+//! records delivered ([`in_order`]), so memory stays bounded whatever the input size; results
+//! reach the sink in input order.
 //!
 //! What is not self-contained is handled in the sequential passes around the pool:
 //! - column headers (IIS W3C `#Fields:` directives, the header line of a CSV export) are read by
@@ -23,18 +24,20 @@ use crate::problem::{DecodeError, Location, Problem};
 use crate::screen::{self, Screen, Screened};
 use crate::sniff::TextKind;
 use crate::web::{clf, w3c};
-use crate::{ReadOptions, Sink, auditd, csv_rows, esxi, json, xml};
-use rayon::prelude::*;
+use crate::{ReadOptions, Sink, auditd, csv_rows, esxi, in_order, json, xml};
 use shellward_event::Format;
 use std::io::Read;
 use std::ops::ControlFlow;
 use std::sync::Arc;
 
-/// How many text records are decoded in parallel at once (at most).
-const BATCH_RECORDS: usize = 4096;
+/// The most records in a batch (decoded by one task of the pool).
+const BATCH_RECORDS: usize = 1024;
 /// How many bytes of records a batch holds (at most, but for one record); a block of JSON lines
-/// counts the whole buffer it holds, not only its text.
-const BATCH_BYTES: usize = 8 << 20;
+/// counts the whole buffer it holds, not only its text (so a block is a batch).
+const BATCH_BYTES: usize = 1 << 20;
+/// The batches held between being cut and their records delivered: about as much text as two
+/// batches of 8 MiB held when one decoded while the next was cut.
+const IN_FLIGHT: in_order::Limits = in_order::Limits { items: 32, weight: 16 << 20 };
 
 /// Reads text of a known kind (not [`TextKind::Unknown`]) into `sink`.
 pub(crate) fn read(
@@ -205,42 +208,37 @@ enum Decoded {
 }
 
 impl Decoder<'_> {
-    /// Frames with `next` and decodes batch by batch, overlapping the two when parallel.
+    /// Frames with `next` and decodes batch by batch: when parallel, each batch on the pool as
+    /// soon as it is cut, while the next ones are cut ([`in_order`]).
     fn run(
         &self,
         mut next: impl FnMut() -> Option<Framed>,
         sink: &mut dyn Sink,
     ) -> ControlFlow<()> {
         let mut columns = None;
-        let mut batch = cut(&mut next, &mut columns);
-        while !batch.is_empty() {
-            // The batch is dropped here, on the thread that framed (allocated) it, not on the
-            // pool's: its memory is then reused for the next batch instead of fresh pages.
-            let mut current = std::mem::take(&mut batch);
-            let decoded = if self.parallel {
-                let mut decoded = Vec::new();
-                batch = rayon::in_place_scope(|scope| {
-                    scope.spawn(|_| decoded = self.decode_all(&mut current));
-                    cut(&mut next, &mut columns)
-                });
-                decoded
-            } else {
-                let decoded = self.decode_all(&mut current);
-                batch = cut(&mut next, &mut columns);
-                decoded
-            };
-            drop(current);
-            self.deliver(decoded, sink)?;
+        let mut cut_next = || {
+            let (batch, bytes) = cut(&mut next, &mut columns);
+            (!batch.is_empty()).then_some((batch, bytes))
+        };
+        // A batch is dropped on the thread that framed (allocated) it, not on the pool's: its
+        // memory is then reused for the next batch instead of fresh pages.
+        let mut deliver = |batch: Vec<Item>, decoded: Vec<Decoded>| {
+            drop(batch);
+            self.deliver(decoded, sink)
+        };
+        if self.parallel {
+            let decode = |batch: &mut Vec<Item>| self.decode_all(batch);
+            return in_order::map_in_order(cut_next, decode, deliver, IN_FLIGHT);
+        }
+        while let Some((mut batch, _)) = cut_next() {
+            let decoded = self.decode_all(&mut batch);
+            deliver(batch, decoded)?;
         }
         ControlFlow::Continue(())
     }
 
     fn decode_all(&self, batch: &mut [Item]) -> Vec<Decoded> {
-        if self.parallel && batch.len() > 1 {
-            batch.par_iter_mut().flat_map_iter(|frame| self.decode(frame)).collect()
-        } else {
-            batch.iter_mut().flat_map(|frame| self.decode(frame)).collect()
-        }
+        batch.iter_mut().flat_map(|frame| self.decode(frame)).collect()
     }
 
     /// Decodes one frame (one record, or several when a JSON message wraps them) and screens its
@@ -354,9 +352,12 @@ impl Decoder<'_> {
     }
 }
 
-/// The next batch of frames: up to [`BATCH_RECORDS`] records or [`BATCH_BYTES`] bytes; empty at
-/// the end of input. `columns` holds the columns in effect, from batch to batch.
-fn cut(next: &mut impl FnMut() -> Option<Framed>, columns: &mut Option<Arc<Columns>>) -> Vec<Item> {
+/// The next batch of frames, and its bytes: up to [`BATCH_RECORDS`] records or [`BATCH_BYTES`]
+/// bytes; empty at the end of input. `columns` holds the columns in effect, from batch to batch.
+fn cut(
+    next: &mut impl FnMut() -> Option<Framed>,
+    columns: &mut Option<Arc<Columns>>,
+) -> (Vec<Item>, usize) {
     let mut batch = Vec::new();
     let mut bytes = 0;
     while batch.len() < BATCH_RECORDS && bytes < BATCH_BYTES {
@@ -375,5 +376,5 @@ fn cut(next: &mut impl FnMut() -> Option<Framed>, columns: &mut Option<Arc<Colum
             }
         }
     }
-    batch
+    (batch, bytes)
 }
