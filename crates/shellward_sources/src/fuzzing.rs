@@ -133,14 +133,18 @@ pub fn tail(data: &[u8]) -> Counts {
 /// the decoder would not (the scanner may refuse more, see [`crate::json::route_scan`], never
 /// less), or where what it saw of the text (its `Message`, its escapes) is wrong.
 pub fn json_route(bytes: &[u8]) {
-    let Ok(text) = std::str::from_utf8(bytes) else { return };
     let forced = match bytes.first().map(|b| b % 4) {
         Some(1) => Some(Format::EvtxJson),
         Some(2) => Some(Format::FlatJson),
         _ => None,
     };
     let read =
-        |whatever: bool| crate::json::route_scan::read(text, forced, &mut |_| true, &|_| whatever);
+        |whatever: bool| crate::json::route_scan::read(bytes, forced, &mut |_| true, &|_| whatever);
+    let Ok(text) = std::str::from_utf8(bytes) else {
+        // Read to its end, text that is not UTF-8 has no route: it is decoded, and reported.
+        assert!(read(false).is_none());
+        return;
+    };
     let early = read(true);
     if let Some((route, _)) = &early
         && serde_json::from_str::<serde_json::Value>(text).is_ok()

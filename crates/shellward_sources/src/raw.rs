@@ -134,25 +134,27 @@ impl RawRoute<'_> {
 
 /// Whether a JSON record of a Windows shape may be skipped unread, as the screen says: asked
 /// first of its route ([`Screen::may_skip`], before the text is read to its end), then of the
-/// record ([`Screen::skips_raw`]). A record without a route, or whose text is not valid JSON, is
-/// decoded; except that a record of a route whose records are all skipped
+/// record ([`Screen::skips_raw`]). A record without a route, or whose text is not valid JSON
+/// (in UTF-8), is decoded; except that a record of a route whose records are all skipped
 /// ([`Screen::skips_route`]) is not read past its route where the rest of it cannot change the
 /// route ([`route_scan::read`]): damage there is not seen.
-pub(crate) fn skips(screen: &dyn Screen, text: &str, forced: Option<Format>, read: Read) -> bool {
+pub(crate) fn skips(screen: &dyn Screen, bytes: &[u8], forced: Option<Format>, read: Read) -> bool {
     let mut ask = |route: &Route| screen.may_skip(&route.raw());
-    let bytes = text.as_bytes();
     let (route, text) = match read {
         Read::Validate => {
             let skipped_whatever = |route: &Route| screen.skips_route(&route.raw());
-            match route_scan::read(text, forced, &mut ask, &skipped_whatever) {
+            match route_scan::read(bytes, forced, &mut ask, &skipped_whatever) {
                 Some((route, seen)) => (route, RawText { bytes, read: seen }),
                 None => return false,
             }
         }
-        Read::SystemOnly => match route::read(text, forced, read, &mut ask) {
-            Some(route) => (route, RawText::whole(bytes)),
-            None => return false,
-        },
+        Read::SystemOnly => {
+            let Ok(text) = std::str::from_utf8(bytes) else { return false };
+            match route::read(text, forced, read, &mut ask) {
+                Some(route) => (route, RawText::whole(bytes)),
+                None => return false,
+            }
+        }
     };
     screen.skips_raw(&route.raw(), &text)
 }
@@ -242,7 +244,9 @@ pub(crate) fn skips_rendered(screen: &dyn Screen, before: &BeforeRendering, text
     match before {
         BeforeRendering::Skipped => true,
         BeforeRendering::Decode => false,
-        BeforeRendering::Unknown => skips(screen, text, Some(Format::EvtxJson), Read::SystemOnly),
+        BeforeRendering::Unknown => {
+            skips(screen, text.as_bytes(), Some(Format::EvtxJson), Read::SystemOnly)
+        }
         BeforeRendering::SearchRendering { channel, event_id } => {
             let route = RawRoute { rendering: Format::EvtxJson, channel, event_id: *event_id };
             screen.skips_raw(&route, &RawText::whole(text.as_bytes()))

@@ -109,16 +109,18 @@ pub(crate) fn decode(
     screen: Option<&dyn Screen>,
     out: &mut Vec<Result<Screened, DecodeError>>,
 ) {
-    // Valid UTF-8 (as nearly all telemetry is) is checked in one pass over the record and parsed
-    // as text, which spares serde_json checking each string on its own (1% of the instructions
-    // of an OTRF hunt); the byte parser gives the error, with its position, otherwise.
-    let text = std::str::from_utf8(bytes);
-    if let (Some(screen), Ok(text)) = (screen, text)
-        && crate::raw::skips(screen, text, forced, route::Read::Validate)
+    // The route scanner checks the UTF-8 of what it reads (not of what follows where it stops
+    // early: such a record is skipped whatever its text).
+    if let Some(screen) = screen
+        && crate::raw::skips(screen, bytes, forced, route::Read::Validate)
     {
         out.push(Ok(None));
         return;
     }
+    // Valid UTF-8 (as nearly all telemetry is) is checked in one pass over the record and parsed
+    // as text, which spares serde_json checking each string on its own (1% of the instructions
+    // of an OTRF hunt); the byte parser gives the error, with its position, otherwise.
+    let text = std::str::from_utf8(bytes);
     let parsed = match text {
         Ok(text) => serde_json::from_str::<TopLevel>(text),
         Err(_) => serde_json::from_slice::<TopLevel>(bytes),

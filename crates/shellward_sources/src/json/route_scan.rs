@@ -44,14 +44,13 @@ const MAX_DEPTH: u32 = 100;
 /// ([`rest_keeps_route`]); the text past that point is not checked, and nothing is said of it
 /// (`None`).
 pub(crate) fn read(
-    text: &str,
+    bytes: &[u8],
     forced: Option<Format>,
     ask: &mut dyn FnMut(&Route) -> bool,
     skipped_whatever: &dyn Fn(&Route) -> bool,
 ) -> Option<(Route, Option<ReadJson>)> {
     let mut scan = Scanner {
-        bytes: text.as_bytes(),
-        text,
+        bytes,
         at: 0,
         depth: 0,
         object_in_array: false,
@@ -127,7 +126,6 @@ enum Place {
 /// A pass over one record's text: where it is, how deep, and what it found.
 struct Scanner<'t, 'a> {
     bytes: &'t [u8],
-    text: &'t str,
     at: usize,
     depth: u32,
     object_in_array: bool,
@@ -145,6 +143,13 @@ impl<'t> Scanner<'t, '_> {
     /// The byte at the position, if any.
     fn peek(&self) -> Option<u8> {
         self.bytes.get(self.at).copied()
+    }
+
+    /// The text from `start` to `end` (scanned already: outside strings only ASCII passes, and
+    /// inside them only valid UTF-8, so this fails only where a span was not scanned).
+    fn text(&self, start: usize, end: usize) -> Scan<&'t str> {
+        let bytes: &'t [u8] = self.bytes;
+        std::str::from_utf8(bytes.get(start..end).ok_or(Stop)?).map_err(|_| Stop)
     }
 
     /// Passes over whitespace.
@@ -301,7 +306,8 @@ impl<'t> Scanner<'t, '_> {
             let end = self.at;
             self.expect(b':')?;
             let taken = if escaped {
-                let key: String = serde_json::from_str(&self.text[start..end]).map_err(|_| Stop)?;
+                let key: String =
+                    serde_json::from_slice(&self.bytes[start..end]).map_err(|_| Stop)?;
                 member(self, key.as_bytes())?
             } else {
                 let bytes = self.bytes;
@@ -422,7 +428,7 @@ impl<'t> Scanner<'t, '_> {
         }
         // Without an exponent, a number of at most 300 digits is well inside f64's range.
         if !plain || self.at - start > 300 {
-            let number: f64 = self.text[start..self.at].parse().map_err(|_| Stop)?;
+            let number: f64 = self.text(start, self.at)?.parse().map_err(|_| Stop)?;
             if !number.is_finite() {
                 return Err(Stop);
             }
@@ -461,9 +467,21 @@ impl<'t> Scanner<'t, '_> {
                     escaped = true;
                     self.escape()?;
                 }
+                Some(0x80..) => self.non_ascii()?,
                 _ => return Err(Stop),
             }
         }
+    }
+
+    /// A run of bytes that are not ASCII (at its first), which must be valid UTF-8: an ASCII
+    /// byte can only follow a whole character, so the run is checked in one piece.
+    #[cold]
+    fn non_ascii(&mut self) -> Scan {
+        let rest = &self.bytes[self.at..];
+        let run = rest.iter().position(u8::is_ascii).unwrap_or(rest.len());
+        std::str::from_utf8(&rest[..run]).map_err(|_| Stop)?;
+        self.at += run;
+        Ok(())
     }
 
     /// An escape (at its backslash). A `\u` escape of a UTF-16 surrogate must be a high one
@@ -536,10 +554,10 @@ impl<'t> Scanner<'t, '_> {
         }
         if self.string()? {
             let text: String =
-                serde_json::from_str(&self.text[start..self.at]).map_err(|_| Stop)?;
+                serde_json::from_slice(&self.bytes[start..self.at]).map_err(|_| Stop)?;
             Ok(Some(text))
         } else {
-            Ok(Some(self.text[start + 1..self.at - 1].to_owned()))
+            Ok(Some(self.text(start + 1, self.at - 1)?.to_owned()))
         }
     }
 
@@ -548,7 +566,7 @@ impl<'t> Scanner<'t, '_> {
         self.space();
         let start = self.at;
         self.value(Place::Untracked)?;
-        let text = &self.text[start..self.at];
+        let text = self.text(start, self.at)?;
         if text.len() <= 18 && text.bytes().all(|b| b.is_ascii_digit()) {
             let number: u64 = text.parse().map_err(|_| Stop)?;
             return Ok(Json::from(number));
@@ -583,8 +601,8 @@ const ESCAPES: [Escape; 256] = {
     table
 };
 
-/// How many bytes of `rest` come before its first quote, backslash or control character (all of
-/// them if none).
+/// How many bytes of `rest` come before its first quote, backslash, control character or byte
+/// that is not ASCII (all of them if none).
 fn to_special(rest: &[u8]) -> usize {
     const ONES: u64 = u64::MAX / 255;
     const HIGH: u64 = ONES << 7;
@@ -597,13 +615,14 @@ fn to_special(rest: &[u8]) -> usize {
         let quote = quote.wrapping_sub(ONES) & !quote;
         let backslash = word ^ (ONES * u64::from(b'\\'));
         let backslash = backslash.wrapping_sub(ONES) & !backslash;
-        let found = (control | quote | backslash) & HIGH;
+        let found = (control | quote | backslash | word) & HIGH;
         if found != 0 {
             return before + found.trailing_zeros() as usize / 8;
         }
         before += 8;
     }
-    before + tail.iter().position(|&b| b == b'"' || b == b'\\' || b < 0x20).unwrap_or(tail.len())
+    let special = |&b: &u8| b == b'"' || b == b'\\' || b < 0x20 || !b.is_ascii();
+    before + tail.iter().position(special).unwrap_or(tail.len())
 }
 
 /// Whether the text has an escape that may hide a character (`\u`, `\/`), found the simple way:
@@ -684,7 +703,7 @@ mod tests {
         forced: Option<Format>,
         ask: &mut dyn FnMut(&Route) -> bool,
     ) -> Option<Route> {
-        let (route, seen) = read(text, forced, ask, &|_| false)?;
+        let (route, seen) = read(text.as_bytes(), forced, ask, &|_| false)?;
         let seen = seen.expect("read to its end");
         if let Err(wrong) = check_seen(text, &seen) {
             panic!("{text}: {wrong}");
@@ -716,7 +735,8 @@ mod tests {
     /// may stop early), checked to be the decoder's where the text is valid JSON; with the
     /// routes asked about.
     fn early(text: &str, forced: Option<Format>) -> Outcome {
-        let fast = outcome(|ask| read(text, forced, ask, &|_| true).map(|(route, _)| route));
+        let fast =
+            outcome(|ask| read(text.as_bytes(), forced, ask, &|_| true).map(|(route, _)| route));
         if let Some(route) = &fast.0
             && serde_json::from_str::<Json>(text).is_ok()
         {
@@ -846,6 +866,57 @@ mod tests {
     }
 
     #[test]
+    fn text_that_is_not_utf8_is_read_to_its_end_never_past() {
+        let record = |value: &[u8], after_route: bool| {
+            let (route, value_member) =
+                (&br#""Channel":"A","EventID":1"#[..], [&br#""x":""#[..], value, b"\""].concat());
+            let members: [&[u8]; 2] =
+                if after_route { [route, &value_member] } else { [&value_member, route] };
+            [&b"{"[..], members[0], b",", members[1], b"}"].concat()
+        };
+        let read_whole =
+            |bytes: &[u8]| read(bytes, None, &mut |_| true, &|_| false).map(|(route, _)| route);
+        let read_early =
+            |bytes: &[u8]| read(bytes, None, &mut |_| true, &|_| true).map(|(route, _)| route);
+        // Valid UTF-8 of every length, alone and in runs, at every offset of the scanner's words.
+        for pad in 0..9 {
+            for text in ["é", "日本", "😀", "aé", "éa", "ü😀日x"] {
+                let value = ["p".repeat(pad).as_bytes(), text.as_bytes()].concat();
+                for after_route in [false, true] {
+                    let bytes = record(&value, after_route);
+                    let text = std::str::from_utf8(&bytes).unwrap();
+                    assert_eq!(outcome(|ask| scanned(text, None, ask)).0.map(|r| r.2), Some(1));
+                }
+            }
+        }
+        // Not UTF-8: a lone continuation byte, a cut sequence (before an ASCII byte or at the
+        // string's end), an overlong form, an encoded surrogate, a byte never in UTF-8.
+        for pad in 0..9 {
+            for bad in [
+                &b"\x80"[..],
+                b"\xC3",
+                b"\xC3a",
+                b"\xE6\x97",
+                b"\xC0\xAF",
+                b"\xED\xA0\x80",
+                b"\xFF",
+            ] {
+                let value = [&b"p".repeat(pad)[..], bad, b"q"].concat();
+                for after_route in [false, true] {
+                    let bytes = record(&value, after_route);
+                    assert!(std::str::from_utf8(&bytes).is_err());
+                    assert!(read_whole(&bytes).is_none(), "{bytes:?}");
+                    // Where the scan stops at the route, what follows is not read.
+                    assert_eq!(read_early(&bytes).is_some(), after_route, "{bytes:?}");
+                }
+                // Outside a string, too.
+                let outside = [&br#"{"Channel":"A","EventID":1,"x":"#[..], bad, b"}"].concat();
+                assert!(read_whole(&outside).is_none(), "{outside:?}");
+            }
+        }
+    }
+
+    #[test]
     fn stricter_than_the_serde_pass_where_the_decoder_refuses() {
         let deep =
             format!(r#"{{"Channel":"A","EventID":1,"x":{}1{}}}"#, "[".repeat(130), "]".repeat(130));
@@ -857,24 +928,24 @@ mod tests {
             &deep,
         ] {
             assert!(serde_json::from_str::<Json>(text).is_err(), "{text}");
-            assert!(read(text, None, &mut |_| true, &|_| false).is_none(), "{text}");
+            assert!(read(text.as_bytes(), None, &mut |_| true, &|_| false).is_none(), "{text}");
         }
         let big = r#"{"Channel":"A","EventID":1,"x":1e300}"#;
-        assert!(read(big, None, &mut |_| true, &|_| false).is_some());
+        assert!(read(big.as_bytes(), None, &mut |_| true, &|_| false).is_some());
         // The serde pass passes over a string's escapes unchecked where the text has no array:
         // it let this record be skipped, unreported (found by the proptest).
         let lone = r#"{"":"éud83d\ude00","winlog":{"channel":"W","event_id":1}}"#;
         assert!(route::read(lone, None, Read::Validate, &mut |_| true).is_some());
         assert!(serde_json::from_str::<Json>(lone).is_err());
-        assert!(read(lone, None, &mut |_| true, &|_| false).is_none());
+        assert!(read(lone.as_bytes(), None, &mut |_| true, &|_| false).is_none());
     }
 
     #[test]
     fn the_special_bytes_are_found_at_every_offset() {
         for len in 0..40 {
-            for special in [b'"', b'\\', b'\n', 0x1F] {
+            for special in [b'"', b'\\', b'\n', 0x1F, 0x80, 0xC3, 0xFF] {
                 let mut bytes = vec![b'a'; len];
-                bytes.extend_from_slice("é~\x7F ".as_bytes());
+                bytes.extend_from_slice("!~\x7F ".as_bytes());
                 let at = bytes.len();
                 bytes.push(special);
                 bytes.extend_from_slice(b"\"\"");
