@@ -350,7 +350,12 @@ impl<R: Read> Framer<R> {
                     _ if escaped => escaped = false,
                     b'\\' => escaped = true,
                     b'"' => in_string = false,
-                    _ => {}
+                    _ => {
+                        // The string's plain bytes, passed over at once (a PowerShell script
+                        // block is thousands of them).
+                        let rest = &self.win.bytes[scan..];
+                        scan += memchr::memchr3(b'"', b'\\', b'\n', rest).unwrap_or(rest.len());
+                    }
                 }
                 continue;
             }
@@ -673,6 +678,21 @@ mod tests {
     #[test]
     fn braces_inside_strings_and_escapes() {
         assert_eq!(frames("{\"a\":\"\\\"{\"\n,\"b\":1}"), ["1:{\"a\":\"\\\"{\"\n,\"b\":1}"]);
+    }
+
+    #[test]
+    fn a_long_string_is_passed_over_across_reads() {
+        // Braces, brackets and escaped quotes in a string of several read windows, the escapes
+        // falling at every offset: the record is the whole object, and so is the next.
+        let text = "x{}[],\\\"".repeat(300_000);
+        for layout in ["\n", "\n\n  "] {
+            let input = format!("{{\"a\":\"{text}\",\n\"b\":1}}{layout}{{\"c\":2}}\n");
+            let framed = frames(&input);
+            assert_eq!(framed.len(), 2, "{:?}", framed.iter().map(|f| f.len()).collect::<Vec<_>>());
+            let object = input.find(&format!("}}{layout}")).unwrap() + 1;
+            assert_eq!(framed[0], format!("1:{}", &input[..object]));
+            assert_eq!(framed[1], format!("{}:{{\"c\":2}}", 2 + layout.matches('\n').count()));
+        }
     }
 
     #[test]
