@@ -83,8 +83,8 @@ const SMALL_IN_FLIGHT: in_order::Limits = in_order::Limits { items: 64, weight: 
 const MAX_NESTING: u8 = 3;
 
 /// Reads every input into `sink`, in order: small files are decoded several at a time on the rayon
-/// pool, each as soon as a thread is free, and replayed in order ([`in_order`]); large ones one at
-/// a time with their own internal parallelism.
+/// pool, each as soon as a thread is free, and replayed in order; large ones one at a time with
+/// their own internal parallelism.
 pub fn read_all(
     files: &[InputFile],
     options: &ReadOptions,

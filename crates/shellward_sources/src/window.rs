@@ -10,8 +10,8 @@
 //! own when the input ends, and a later window or [`Window::take`] starts its next buffer in it: a
 //! fresh megabyte is pages the kernel must fault in and clear. A SigmaHQ hunt over OTRF's 106 MB
 //! of JSON lines took 27,900 page faults, and 19,600 with buffers reused (5% less CPU); what is
-//! left is mostly the rules' own memory and the buffers of the two batches in flight. At most
-//! [`SPARE_BUFFERS`] wait, about what two batches hold.
+//! left is mostly the rules' own memory and the buffers of the batches in flight. At most
+//! [`SPARE_BUFFERS`] wait, about what the batches in flight hold (16 MiB, [`crate::text`]).
 
 use std::io::Read;
 use std::sync::Mutex;
