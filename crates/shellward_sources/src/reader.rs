@@ -5,7 +5,8 @@ use crate::problem::{DecodeError, Location, Problem};
 use crate::screen::{Marks, Screen};
 use crate::sniff::{self, Kind, TextKind};
 use crate::utf16::Utf16Reader;
-use crate::{evtx_file, in_order, text};
+use crate::{evtx_file, text};
+use rayon::prelude::*;
 use shellward_event::{Event, Format};
 use std::io::{BufReader, Cursor, Read, Seek};
 use std::ops::ControlFlow;
@@ -76,49 +77,51 @@ impl std::fmt::Debug for ReadOptions {
 
 /// Files up to this size are read whole on one thread, several at a time.
 const SMALL_FILE: u64 = 8 << 20;
-/// How many small files, and how many of their bytes, are held between being given to the pool
-/// and replayed (bounds the events held before they are passed on).
-const SMALL_IN_FLIGHT: in_order::Limits = in_order::Limits { items: 64, weight: 32 << 20 };
+/// How much small input is decoded at once (bounds the events held before they are passed on).
+const BATCH_BYTES: u64 = 32 << 20;
 /// How many container levels are opened (`.zip` holding `.gz`).
 const MAX_NESTING: u8 = 3;
 
 /// Reads every input into `sink`, in order: small files are decoded several at a time on the rayon
-/// pool, each as soon as a thread is free, and replayed in order; large ones one at a time with
-/// their own internal parallelism.
+/// pool and replayed in order, large ones one at a time with their own internal parallelism.
 pub fn read_all(
     files: &[InputFile],
     options: &ReadOptions,
     sink: &mut dyn Sink,
 ) -> ControlFlow<()> {
-    let small = |file: &InputFile| {
-        file.size <= SMALL_FILE && file.source != Source::Stdin && options.threads > 1
-    };
-    let single = ReadOptions { threads: 1, ..options.clone() };
     let mut start = 0;
-    while let Some(first) = files.get(start) {
-        if !small(first) {
+    while start < files.len() {
+        let first = &files[start];
+        if first.size > SMALL_FILE || first.source == Source::Stdin || options.threads <= 1 {
             read_input(first, options, sink)?;
             sink.file_done(first.size);
             start += 1;
             continue;
         }
-        let run = files[start..].iter().take_while(|file| small(file)).count();
-        let mut small_files = files[start..start + run].iter();
-        in_order::map_in_order(
-            || small_files.next().map(|file| (file, usize::try_from(file.size).unwrap_or(0))),
-            |file: &mut &InputFile| {
+        let mut end = start;
+        let mut bytes = 0;
+        while end < files.len()
+            && files[end].size <= SMALL_FILE
+            && files[end].source != Source::Stdin
+            && (end == start || bytes + files[end].size <= BATCH_BYTES)
+        {
+            bytes += files[end].size;
+            end += 1;
+        }
+        let single = ReadOptions { threads: 1, ..options.clone() };
+        let collected: Vec<Collector> = files[start..end]
+            .par_iter()
+            .map(|file| {
                 let mut collector = Collector::default();
                 let _ = read_input(file, &single, &mut collector);
                 collector
-            },
-            |file, collector| {
-                collector.replay(sink)?;
-                sink.file_done(file.size);
-                ControlFlow::Continue(())
-            },
-            SMALL_IN_FLIGHT,
-        )?;
-        start += run;
+            })
+            .collect();
+        for (collector, file) in collected.into_iter().zip(&files[start..end]) {
+            collector.replay(sink)?;
+            sink.file_done(file.size);
+        }
+        start = end;
     }
     ControlFlow::Continue(())
 }
