@@ -7,8 +7,10 @@
 //! the key seeds and the per-value dispatch cost more than the bytes. This scanner is one
 //! recursive descent over the bytes that validates the grammar of RFC 8259 and looks only at the
 //! members [`super::route::Found`] keeps:
-//! - strings are passed over eight bytes at a time (a SWAR test for a quote, a backslash or a
-//!   control character), and escapes one at a time;
+//! - strings are passed over eight bytes at a time (a SWAR test for a quote, a backslash, a
+//!   control character or a byte that is not ASCII), and escapes one at a time; a run of bytes
+//!   that are not ASCII must be valid UTF-8 (checked in one piece), and outside strings none may
+//!   come, so that a record read to its end is valid UTF-8 (the bytes are not checked beforehand);
 //! - a key is compared as its raw bytes; only a key with an escape is unescaped (by serde_json);
 //! - a channel or event ID is taken from the text as is where it has no escape and is a plain
 //!   integer, else parsed by serde_json from its validated text, as the decoder would.
