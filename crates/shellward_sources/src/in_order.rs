@@ -66,38 +66,34 @@ pub(crate) fn map_in_order<T: Send, U: Send>(
                     }
                     None => ended = true,
                 }
-            } else if delivered == given {
+            } else if held.is_empty() {
                 return ControlFlow::Continue(());
             } else {
-                let (index, batch, result) = wait(&receive);
-                let slot = usize::try_from(index - delivered).unwrap_or(usize::MAX);
-                if arrived.len() <= slot {
-                    arrived.resize_with(slot + 1, || None);
-                }
-                arrived[slot] = Some((batch, result));
+                arrive(&mut arrived, delivered, wait(&receive));
             }
             // Deliver every result whose turn has come (without waiting for any).
-            loop {
-                if arrived.front().is_none_or(Option::is_none) {
-                    match receive.try_recv() {
-                        Ok((index, batch, result)) => {
-                            let slot = usize::try_from(index - delivered).unwrap_or(usize::MAX);
-                            if arrived.len() <= slot {
-                                arrived.resize_with(slot + 1, || None);
-                            }
-                            arrived[slot] = Some((batch, result));
-                            continue;
-                        }
-                        Err(_) => break,
-                    }
-                }
-                let Some(Some((batch, result))) = arrived.pop_front() else { break };
+            while let Ok(arrival) = receive.try_recv() {
+                arrive(&mut arrived, delivered, arrival);
+            }
+            while let Some(Some((batch, result))) = arrived.front_mut().map(Option::take) {
+                arrived.pop_front();
                 held_weight -= held.pop_front().unwrap_or(0);
                 delivered += 1;
                 deliver(batch, result)?;
             }
         }
     })
+}
+
+/// Keeps a result that arrived (`index`: the order its batch was given in) in `arrived`, whose
+/// front is the result of batch `delivered`.
+fn arrive<T, U>(arrived: &mut VecDeque<Option<(T, U)>>, delivered: u64, arrival: (u64, T, U)) {
+    let (index, batch, result) = arrival;
+    let slot = usize::try_from(index - delivered).unwrap_or(usize::MAX);
+    if arrived.len() <= slot {
+        arrived.resize_with(slot + 1, || None);
+    }
+    arrived[slot] = Some((batch, result));
 }
 
 /// The next result to arrive: waited for in the pool's work where this thread is one of its
