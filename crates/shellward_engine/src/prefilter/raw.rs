@@ -124,16 +124,15 @@ impl RawMatcher {
     /// that may hide a character.
     pub fn may_match(&self, text: &RawText<'_>) -> bool {
         let bytes = text.bytes;
-        let (Some(read), RawForm::Json) = (text.read, self.form) else {
-            return self.found(&[bytes]) || self.hides(&[bytes]);
-        };
+        let whole = || self.found(&[bytes]) || self.hides(bytes);
+        let (Some(read), RawForm::Json) = (text.read, self.form) else { return whole() };
         let Some((start, end)) = read.message.filter(|&(start, end)| start <= end) else {
             return self.found(&[bytes]) || read.hiding_escape;
         };
         let (Some(before), Some(message), Some(after)) =
             (bytes.get(..start), bytes.get(start..end), bytes.get(end..))
         else {
-            return self.found(&[bytes]) || self.hides(&[bytes]);
+            return whole();
         };
         self.found(&[before, after])
             || read.hiding_escape
@@ -166,13 +165,13 @@ impl RawMatcher {
         })
     }
 
-    /// Whether one of the parts of a text has text that could hide an atom from the search.
-    fn hides(&self, parts: &[&[u8]]) -> bool {
+    /// Whether a text has text that could hide an atom from the search.
+    fn hides(&self, text: &[u8]) -> bool {
         match self.form {
-            RawForm::Json => parts.iter().any(|part| hides_text(part)),
-            RawForm::Plain { escapes, .. } => parts.iter().any(|part| {
-                escapes.iter().any(|escape| memchr::memmem::find(part, escape).is_some())
-            }),
+            RawForm::Json => hides_text(text),
+            RawForm::Plain { escapes, .. } => {
+                escapes.iter().any(|escape| memchr::memmem::find(text, escape).is_some())
+            }
         }
     }
 
