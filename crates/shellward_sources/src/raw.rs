@@ -138,25 +138,13 @@ impl RawRoute<'_> {
 /// (in UTF-8), is decoded; except that a record of a route whose records are all skipped
 /// ([`Screen::skips_route`]) is not read past its route where the rest of it cannot change the
 /// route ([`route_scan::read`]): damage there is not seen.
-pub(crate) fn skips(screen: &dyn Screen, bytes: &[u8], forced: Option<Format>, read: Read) -> bool {
+pub(crate) fn skips(screen: &dyn Screen, bytes: &[u8], forced: Option<Format>) -> bool {
     let mut ask = |route: &Route| screen.may_skip(&route.raw());
-    let (route, text) = match read {
-        Read::Validate => {
-            let skipped_whatever = |route: &Route| screen.skips_route(&route.raw());
-            match route_scan::read(bytes, forced, &mut ask, &skipped_whatever) {
-                Some((route, seen)) => (route, RawText { bytes, read: seen }),
-                None => return false,
-            }
-        }
-        Read::SystemOnly => {
-            let Ok(text) = std::str::from_utf8(bytes) else { return false };
-            match route::read(text, forced, read, &mut ask) {
-                Some(route) => (route, RawText::whole(bytes)),
-                None => return false,
-            }
-        }
+    let skipped_whatever = |route: &Route| screen.skips_route(&route.raw());
+    let Some((route, seen)) = route_scan::read(bytes, forced, &mut ask, &skipped_whatever) else {
+        return false;
     };
-    screen.skips_raw(&route.raw(), &text)
+    screen.skips_raw(&route.raw(), &RawText { bytes, read: seen })
 }
 
 /// Whether a line of a log in `format` ([`Format::W3cLog`], [`Format::AccessLog`],
@@ -178,8 +166,8 @@ pub(crate) fn skips_line(
 pub(crate) enum BeforeRendering {
     /// Skipped unread (and counted).
     Skipped,
-    /// Its route cannot be read from its binary XML: it is rendered, then tested as a JSON record
-    /// ([`skips`]).
+    /// Its route cannot be read from its binary XML: it is rendered, then its route is read from
+    /// the rendering's `System` and its text searched ([`skips_rendered`]).
     Unknown,
     /// Rendered and decoded: the screen does not skip records of its route.
     Decode,
@@ -245,7 +233,12 @@ pub(crate) fn skips_rendered(screen: &dyn Screen, before: &BeforeRendering, text
         BeforeRendering::Skipped => true,
         BeforeRendering::Decode => false,
         BeforeRendering::Unknown => {
-            skips(screen, text.as_bytes(), Some(Format::EvtxJson), Read::SystemOnly)
+            // The crate's rendering is valid JSON: its route is read from its `System` alone.
+            let mut ask = |route: &Route| screen.may_skip(&route.raw());
+            let route = route::read(text, Some(Format::EvtxJson), Read::SystemOnly, &mut ask);
+            route.is_some_and(|route| {
+                screen.skips_raw(&route.raw(), &RawText::whole(text.as_bytes()))
+            })
         }
         BeforeRendering::SearchRendering { channel, event_id } => {
             let route = RawRoute { rendering: Format::EvtxJson, channel, event_id: *event_id };

@@ -112,7 +112,7 @@ pub(crate) fn decode(
     // The route scanner checks the UTF-8 of what it reads (not of what follows where it stops
     // early: such a record is skipped whatever its text).
     if let Some(screen) = screen
-        && crate::raw::skips(screen, bytes, forced, route::Read::Validate)
+        && crate::raw::skips(screen, bytes, forced)
     {
         out.push(Ok(None));
         return;

@@ -34,7 +34,9 @@ pub(crate) struct Route {
 /// How much of the text to read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Read {
-    /// All of it: it may be invalid.
+    /// All of it: it may be invalid. (Only the tests of [`super::route_scan`], which reads such
+    /// text in a hunt, read it so.)
+    #[cfg(any(test, feature = "fuzzing"))]
     Validate,
     /// Up to the end of `Event.System`: the text is valid JSON of the evtx_dump shape.
     SystemOnly,
