@@ -78,3 +78,66 @@ fn directories_are_walked_in_name_order() {
     assert!(got.events[0].provenance.path.ends_with("a.evtx"));
     assert!(got.events[5].provenance.path.ends_with("b.evtx"));
 }
+
+/// A sink that keeps each event's file and record, counts the files done, and stops after `stop`
+/// events.
+#[derive(Default)]
+struct Ordered {
+    seen: Vec<(String, u64)>,
+    done: usize,
+    stop: Option<usize>,
+}
+
+impl shellward_sources::Sink for Ordered {
+    fn event(&mut self, event: shellward_event::Event) -> std::ops::ControlFlow<()> {
+        self.seen.push((event.provenance.path.to_string(), event.provenance.record));
+        match self.stop {
+            Some(stop) if self.seen.len() >= stop => std::ops::ControlFlow::Break(()),
+            _ => std::ops::ControlFlow::Continue(()),
+        }
+    }
+    fn problem(&mut self, problem: shellward_sources::Problem) {
+        panic!("unexpected problem: {problem}");
+    }
+    fn file_done(&mut self, _: u64) {
+        self.done += 1;
+    }
+}
+
+#[test]
+fn many_small_files_and_a_large_one_come_out_in_input_order_and_a_stop_stops() {
+    // Files claim sizes that make several batches of small files (each replayed while the next
+    // is decoded) with a large file between them, which is read on its own.
+    let dir = tempfile::tempdir().unwrap();
+    let mut files = Vec::new();
+    for n in 0..23 {
+        let path = dir.path().join(format!("f{n:02}.jsonl"));
+        let lines: String = (0..(n % 4 + 1))
+            .map(|i| format!("{{\"Channel\":\"Security\",\"EventID\":{},\"n\":{n}}}\n", 4600 + i))
+            .collect();
+        std::fs::write(&path, lines).unwrap();
+        let size = if n == 11 { 9 << 20 } else { 5 << 20 };
+        files.push(shellward_sources::InputFile {
+            source: shellward_sources::Source::Path(path),
+            name: format!("f{n:02}.jsonl").into(),
+            explicit: true,
+            size,
+        });
+    }
+    let expected: Vec<(String, u64)> = (0..23)
+        .flat_map(|n| (1..=n % 4 + 1).map(move |line| (format!("f{n:02}.jsonl"), line as u64)))
+        .collect();
+    for threads in [1, 2, 4] {
+        let options = shellward_sources::ReadOptions::with_threads(threads);
+        let mut all = Ordered::default();
+        let flow = shellward_sources::read_all(&files, &options, &mut all);
+        assert!(flow.is_continue());
+        assert_eq!(all.seen, expected, "threads {threads}");
+        assert_eq!(all.done, files.len());
+        // A stop in the middle of a batch: nothing more is delivered.
+        let mut stopped = Ordered { stop: Some(30), ..Ordered::default() };
+        let flow = shellward_sources::read_all(&files, &options, &mut stopped);
+        assert!(flow.is_break());
+        assert_eq!(stopped.seen, expected[..30], "threads {threads}");
+    }
+}
