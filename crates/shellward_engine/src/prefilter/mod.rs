@@ -142,8 +142,10 @@ impl Joined {
 
 /// A group's atoms while it is being built: per field, the contains texts (each with its rules,
 /// in first-seen order) and the exact values.
-type Atoms =
-    HashMap<u32, (Vec<(String, Vec<u32>)>, HashMap<String, usize>, FxHashMap<String, Vec<u32>>)>;
+type Atoms = FxHashMap<
+    u32,
+    (Vec<(String, Vec<u32>)>, FxHashMap<String, usize>, FxHashMap<String, Vec<u32>>),
+>;
 
 impl Prefilter {
     /// Indexes `rules`; `weak` tells the fields that select little (see [`crate::prefilter::need`]).
@@ -152,11 +154,11 @@ impl Prefilter {
         let judge = need::Judge { weak, atom: &need::Judge::keep, found: &need::Judge::unsampled };
         let needs: Vec<_> = rules.par_iter().map(|rule| rule.needs(&judge)).collect();
         let mut groups: Vec<(RuleLogSource, Vec<u32>, Atoms)> = Vec::new();
-        let mut group_of: HashMap<&RuleLogSource, usize> = HashMap::new();
+        let mut group_of: FxHashMap<&RuleLogSource, usize> = FxHashMap::default();
         for (index, (rule, needs)) in rules.iter().zip(needs).enumerate() {
             let index = u32::try_from(index).unwrap_or(u32::MAX);
             let group = *group_of.entry(rule.logsource()).or_insert_with(|| {
-                groups.push((rule.logsource().clone(), Vec::new(), HashMap::new()));
+                groups.push((rule.logsource().clone(), Vec::new(), FxHashMap::default()));
                 groups.len() - 1
             });
             let (_, always, atoms) = &mut groups[group];
