@@ -95,12 +95,14 @@ pub fn read_all(
     options: &ReadOptions,
     sink: &mut dyn Sink,
 ) -> ControlFlow<()> {
+    let small = |file: &InputFile| {
+        file.size <= SMALL_FILE && file.source != Source::Stdin && options.threads > 1
+    };
     let mut start = 0;
     // The batch decoded last, waiting to be replayed.
     let mut held: Option<Batch<'_>> = None;
-    while start < files.len() {
-        let first = &files[start];
-        if first.size > SMALL_FILE || first.source == Source::Stdin || options.threads <= 1 {
+    while let Some(first) = files.get(start) {
+        if !small(first) {
             if let Some(batch) = held.take() {
                 batch.replay(sink)?;
             }
@@ -111,12 +113,10 @@ pub fn read_all(
         }
         let mut end = start;
         let mut bytes = 0;
-        while end < files.len()
-            && files[end].size <= SMALL_FILE
-            && files[end].source != Source::Stdin
-            && (end == start || bytes + files[end].size <= BATCH_BYTES)
+        while let Some(file) = files.get(end).filter(|file| small(file))
+            && (end == start || bytes + file.size <= BATCH_BYTES)
         {
-            bytes += files[end].size;
+            bytes += file.size;
             end += 1;
         }
         let next = &files[start..end];
