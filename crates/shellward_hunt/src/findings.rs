@@ -6,7 +6,7 @@
 //! correlation has `generate: false` alerts only through them; a rule kept below `--min-level`
 //! only because a correlation at or above it names it does not alert on its own either.
 
-use crate::alert::{alert_id, alert_json, stable_id};
+use crate::alert::{AlertView, alert_id, alert_json, stable_id};
 use crate::hunt::Alert;
 use serde_json::{Value as Json, json};
 use shellward_engine::correlation::{Fired, Signal};
@@ -48,15 +48,22 @@ pub struct Finding<'r> {
 }
 
 impl Finding<'_> {
-    /// The alert object of the JSON contract: [`alert_json`], or for a correlation
-    /// [`correlation_alert_json`].
-    pub fn json(&self) -> Json {
+    /// The alert object of the JSON contract, borrowed ([`AlertView`]): a correlation's with its
+    /// `correlation` object and id ([`correlation_alert_json`]). Without what a tuning file's
+    /// `[[suppress]]` folded into it: [`AlertView::suppressed`] adds that.
+    pub fn view(&self) -> AlertView<'_> {
+        let view = AlertView::new(&self.event, self.rule);
         match &self.correlated {
             Some(correlated) => {
-                correlation_alert_json(&self.event, self.rule, correlated.json.clone())
+                view.correlated(&correlated.json, correlation_id(self.rule, &correlated.json))
             }
-            None => alert_json(&self.event, self.rule),
+            None => view,
         }
+    }
+
+    /// The alert object of the JSON contract as a value ([`Finding::view`]).
+    pub fn json(&self) -> Json {
+        self.view().to_json()
     }
 
     /// The alert's stable id, as its JSON gives it: from rule, source and record, and for a
@@ -80,14 +87,9 @@ fn correlation_id(rule: &RuleInfo, correlation: &Json) -> String {
 
 /// An alert's JSON with a `correlation` object: the contract's correlation alert (its id is
 /// [`Finding::id`]'s).
-pub fn correlation_alert_json(event: &Event, rule: &RuleInfo, correlation: Json) -> Json {
-    let mut alert = alert_json(event, rule);
-    let id = correlation_id(rule, &correlation);
-    if let Json::Object(object) = &mut alert {
-        object.insert("id".into(), Json::String(id));
-        object.insert("correlation".into(), correlation);
-    }
-    alert
+pub fn correlation_alert_json(event: &Event, rule: &RuleInfo, correlation: &Json) -> Json {
+    let id = correlation_id(rule, correlation);
+    AlertView::new(event, rule).correlated(correlation, id).to_json()
 }
 
 /// Which findings a hunt reports on their own: a rule's alerts unless every correlation naming it
@@ -237,7 +239,7 @@ fn correlation_json(set: &RuleSet, firing: &Fired) -> Json {
             Signal::Fired(inner) => correlation_alert_json(
                 &synthetic(inner),
                 &set.correlations()[inner.correlation].info,
-                correlation_json(set, inner),
+                &correlation_json(set, inner),
             ),
         })
         .collect();

@@ -39,7 +39,7 @@ mod spill;
 mod store;
 pub mod tuning;
 
-pub use alert::{SECTIONS, alert_id, alert_json, rfc3339, stable_id};
+pub use alert::{AlertView, SECTIONS, alert_id, alert_json, rfc3339, stable_id};
 pub use attack::attack_tags;
 pub use checkpoint::{LiveState, RestoreError, rules_fingerprint};
 pub use duration::{duration_seconds, format_duration};

@@ -66,14 +66,14 @@ fn incident(host: &str, findings: Vec<&Finding<'_>>) -> Incident {
         .unwrap_or_default();
     let mut lines: Vec<(Timestamp, Level, String, String, usize)> = Vec::new();
     for finding in &findings {
-        let detail = details::finding_details(finding);
         match lines.last_mut() {
             Some(last) if last.2 == finding.rule.title => last.4 += 1,
             _ => lines.push((
                 time(finding),
                 finding.rule.level,
                 finding.rule.title.clone(),
-                detail,
+                // Only a line's first finding shows its details.
+                details::finding_details(finding),
                 1,
             )),
         }

@@ -17,19 +17,7 @@ impl JsonlWriter {
 
 /// Writes a finding's alert object and a newline to `out`.
 fn write_line(finding: &Finding<'_>, out: &mut impl Write) -> io::Result<()> {
-    let mut alert = finding.json();
-    if let (Some(repeats), Some(object)) = (&finding.repeats, alert.as_object_mut()) {
-        let time = |t: Option<shellward_event::Timestamp>| t.map(shellward_hunt::rfc3339);
-        object.insert(
-            "suppressed".into(),
-            serde_json::json!({
-                "count": repeats.count,
-                "first": time(repeats.first),
-                "last": time(repeats.last),
-            }),
-        );
-    }
-    serde_json::to_writer(&mut *out, &alert)?;
+    serde_json::to_writer(&mut *out, &finding.view().suppressed(finding.repeats.as_ref()))?;
     out.write_all(b"\n")
 }
 
