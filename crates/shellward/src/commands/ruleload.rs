@@ -3,6 +3,7 @@
 
 use crate::args::RuleSelection;
 use crate::report;
+use rayon::prelude::*;
 use shellward_engine::RuleSet;
 use shellward_sigma::{Diagnostic, Loaded, Origin, Severity, load_paths, load_text};
 
@@ -82,9 +83,13 @@ pub(crate) fn load_to_serve(
 fn load_unchecked(selection: &RuleSelection) -> Rules {
     let mut loaded = Loaded::default();
     if !selection.no_builtin {
-        for (name, text) in BUILTIN_RULES {
-            loaded.extend(load_text(Origin::Builtin((*name).to_string()), (*text).to_string()));
-        }
+        // In parallel, as `load_paths` parses files: parsing the pack's YAML was most of the
+        // time a hunt of a few small files took.
+        let parts: Vec<Loaded> = BUILTIN_RULES
+            .par_iter()
+            .map(|(name, text)| load_text(Origin::Builtin((*name).to_string()), (*text).to_string()))
+            .collect();
+        parts.into_iter().for_each(|part| loaded.extend(part));
     }
     loaded.extend(load_paths(&selection.rules));
     compile(loaded)
