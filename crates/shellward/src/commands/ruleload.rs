@@ -87,7 +87,9 @@ fn load_unchecked(selection: &RuleSelection) -> Rules {
         // time a hunt of a few small files took.
         let parts: Vec<Loaded> = BUILTIN_RULES
             .par_iter()
-            .map(|(name, text)| load_text(Origin::Builtin((*name).to_string()), (*text).to_string()))
+            .map(|(name, text)| {
+                load_text(Origin::Builtin((*name).to_string()), (*text).to_string())
+            })
             .collect();
         parts.into_iter().for_each(|part| loaded.extend(part));
     }
