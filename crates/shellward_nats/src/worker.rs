@@ -390,10 +390,10 @@ impl Worker {
         findings: &[Finding<'_>],
         on_alert: &(dyn Fn(&Finding<'_>) + Sync),
     ) -> bool {
-        let alerts: Vec<(String, String, serde_json::Value)> = findings
+        let alerts: Vec<(String, String, bytes::Bytes)> = findings
             .iter()
             .map(|finding| {
-                let json = finding.json();
+                let json = serde_json::to_vec(&finding.view()).unwrap_or_default().into();
                 let subject = crate::subject::alert_subject(
                     finding.rule.level.name(),
                     finding.event.host.as_deref(),
@@ -405,7 +405,7 @@ impl Worker {
             let mut pending = FuturesOrdered::new();
             for (id, subject, json) in &alerts {
                 let publish = jetstream::message::PublishMessage::build()
-                    .payload(serde_json::to_vec(json).unwrap_or_default().into())
+                    .payload(json.clone())
                     .message_id(id);
                 match self.context.send_publish(subject.clone(), publish).await {
                     Ok(ack) => pending.push_back(ack.into_future()),
