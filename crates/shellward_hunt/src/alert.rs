@@ -115,7 +115,9 @@ impl<'a> AlertView<'a> {
         AlertView { suppressed: repeats, ..self }
     }
 
-    /// The object as a JSON value.
+    /// The object as a JSON value, its keys in the same order (`serde_json`'s `preserve_order`,
+    /// which the `evtx` crate turns on, keeps them in insertion order; the test of the view
+    /// against a value built key by key fails if that changes).
     pub fn to_json(&self) -> Json {
         // Only a map with keys that are not strings fails to become a value; these are strings.
         serde_json::to_value(self).unwrap_or(Json::Null)
