@@ -3,7 +3,7 @@
 //!
 //! A decoder that can tell a record's log sources cheaply (a Windows record's channel and event
 //! ID; a web server log's lines, all of one log source) asks for the [`RawPlan`] of those log
-//! sources once and then tests each record's text with it. The plan holds one automaton over the
+//! sources once and then tests each record's text with it. The plan holds one search for the
 //! atoms ([`crate::prefilter::need`]) of every rule of those log sources, each atom in the form it
 //! takes in the record's text ([`RawForm`]); a record in which none occurs cannot match any of the
 //! rules, and is skipped unread.
@@ -59,12 +59,12 @@ pub enum RawPlan {
     },
 }
 
-/// The automaton of a [`RawPlan::Test`].
+/// The search of a [`RawPlan::Test`].
 #[derive(Debug)]
 pub struct RawMatcher {
-    automaton: Search,
-    /// Whether the automaton is searched over the text in ASCII lower case (else it ignores
-    /// ASCII case itself).
+    search: Search,
+    /// Whether the search runs over the text in ASCII lower case (else it ignores ASCII case
+    /// itself).
     lowered: bool,
     /// The texts of a contiguous NFA, for [`RawMatcher::faster`].
     texts: Option<Vec<String>>,
@@ -101,10 +101,10 @@ impl Search {
     }
 }
 
-/// The most texts searched for with a DFA at once (the fastest automaton, but one whose table
-/// costs more to build than a route's records save beyond this); more get a contiguous NFA, and
-/// a DFA only once the route has shown it has records enough to pay for it
-/// ([`RawMatcher::faster`]).
+/// The most texts searched for with Teddy alone ([`Search::Packed`]), or where it cannot be built,
+/// with a DFA (the fastest automaton, but one whose table costs more to build than a route's
+/// records save beyond this); more get a contiguous NFA, and a DFA only once the route has shown
+/// it has records enough to pay for it ([`RawMatcher::faster`]).
 const SMALL_DFA: usize = 64;
 
 /// The most texts a DFA is built for ([`RawMatcher::faster`]): its table grows with them.
@@ -134,10 +134,9 @@ impl RawMatcher {
     /// some atom occurs in it (ASCII case ignored), or it has text that could hide one.
     ///
     /// The atoms are searched for in lower case in a lower-cased copy of the text: lowering is a
-    /// vectorized pass, and a case-sensitive automaton of a few dozen atoms has a prefilter
-    /// (Teddy) that skips through text many times faster than a case-folding automaton walks it.
-    /// A larger automaton has no such prefilter: once a DFA ([`RawMatcher::faster`]), it ignores
-    /// case itself.
+    /// vectorized pass, and a case-sensitive search of a few dozen atoms (Teddy) skips through
+    /// text many times faster than a case-folding automaton walks it. A larger automaton has no
+    /// such prefilter: once a DFA ([`RawMatcher::faster`]), it ignores case itself.
     ///
     /// Where the decoder tells where a JSON record's `Message` is
     /// ([`shellward_event::ReadJson::message`]), it is searched only for the atoms of that field
@@ -167,7 +166,7 @@ impl RawMatcher {
     /// Whether an atom occurs in one of the parts of a text.
     fn found(&self, parts: &[&[u8]]) -> bool {
         if !self.lowered {
-            return parts.iter().any(|part| self.automaton.is_match(part));
+            return parts.iter().any(|part| self.search.is_match(part));
         }
         LOWERED.with_borrow_mut(|lowered| {
             lowered.clear();
@@ -179,7 +178,7 @@ impl RawMatcher {
                 lowered.extend_from_slice(part);
             }
             lowered.make_ascii_lowercase();
-            let found = self.automaton.is_match(lowered.as_slice());
+            let found = self.search.is_match(lowered.as_slice());
             if lowered.capacity() > KEPT_LOWERED {
                 *lowered = Vec::new();
             }
@@ -215,7 +214,7 @@ impl RawMatcher {
             .build(texts)
             .ok()?;
         Some(RawMatcher {
-            automaton: Search::Automaton(automaton),
+            search: Search::Automaton(automaton),
             lowered: false,
             texts: None,
             form: self.form,
@@ -409,7 +408,7 @@ impl From<Option<RawMatcher>> for RawPlan {
 impl RawMatcher {
     /// The search for `texts` (atom texts in `form`, folded) over lowered text, and for those
     /// of `in_message` (`Some` for JSON) in a record's `Message` ([`RawMatcher::in_message`]);
-    /// `None` if an automaton cannot be built.
+    /// `None` if no search can be built.
     fn new(
         mut texts: Vec<String>,
         form: RawForm,
@@ -422,45 +421,37 @@ impl RawMatcher {
         texts.sort_unstable();
         texts.dedup();
         let atoms = texts.len();
-        // The atoms are folded already; the automaton is searched over lowered text.
-        texts.extend(FOLDS_TO_ASCII.iter().map(|c| c.to_string()));
-        texts.extend(LINEAGE_READS.iter().map(|name| name.to_ascii_lowercase()));
-        if texts.len() <= SMALL_DFA
-            && let Some(searcher) = packed::Config::new()
-                .match_kind(packed::MatchKind::LeftmostFirst)
-                .builder()
-                .extend(&texts)
-                .build()
-        {
-            let automaton = Search::Packed(searcher);
-            return Some(RawMatcher {
-                automaton,
-                lowered: true,
-                texts: None,
-                form,
-                atoms,
-                in_message,
-            });
-        }
-        let kind = if texts.len() <= SMALL_DFA {
-            AhoCorasickKind::DFA
-        } else {
-            AhoCorasickKind::ContiguousNFA
+        // The atoms are folded already; the search runs over lowered text.
+        texts.extend(hiding_texts());
+        let small = texts.len() <= SMALL_DFA;
+        let packed = small
+            .then(|| {
+                let mut config = packed::Config::new();
+                config.match_kind(packed::MatchKind::LeftmostFirst).builder().extend(&texts).build()
+            })
+            .flatten();
+        let (search, texts) = match packed {
+            Some(searcher) => (Search::Packed(searcher), None),
+            None => {
+                let kind =
+                    if small { AhoCorasickKind::DFA } else { AhoCorasickKind::ContiguousNFA };
+                let automaton = AhoCorasick::builder()
+                    .kind(Some(kind))
+                    .match_kind(MatchKind::LeftmostFirst)
+                    .build(&texts)
+                    .ok()?;
+                (Search::Automaton(automaton), (!small).then_some(texts))
+            }
         };
-        let automaton = AhoCorasick::builder()
-            .kind(Some(kind))
-            .match_kind(MatchKind::LeftmostFirst)
-            .build(&texts)
-            .ok()?;
-        Some(RawMatcher {
-            automaton: Search::Automaton(automaton),
-            lowered: true,
-            texts: (kind == AhoCorasickKind::ContiguousNFA).then_some(texts),
-            form,
-            atoms,
-            in_message,
-        })
+        Some(RawMatcher { search, lowered: true, texts, form, atoms, in_message })
     }
+}
+
+/// What a lowered search looks for besides the atoms: the characters that fold to ASCII and the
+/// field names lineage reads (a record holding any is decoded).
+fn hiding_texts() -> impl Iterator<Item = String> {
+    let folds = FOLDS_TO_ASCII.iter().map(|c| c.to_string());
+    folds.chain(LINEAGE_READS.iter().map(|name| name.to_ascii_lowercase()))
 }
 
 /// The atoms searched for to find what `rules` need, as `judge` makes them; `Err` with the
@@ -540,9 +531,9 @@ mod tests {
     #[test]
     fn a_plain_escape_hides_text() {
         let plan = |escapes: &'static [&'static [u8]]| {
-            let automaton = Search::Automaton(AhoCorasick::new(["needle"]).unwrap());
+            let search = Search::Automaton(AhoCorasick::new(["needle"]).unwrap());
             let form = RawForm::Plain { space: b' ', joins: b"", escapes };
-            RawMatcher { automaton, lowered: true, texts: None, form, atoms: 1, in_message: None }
+            RawMatcher { search, lowered: true, texts: None, form, atoms: 1, in_message: None }
         };
         assert!(!plan(&[]).may_match(&RawText::whole(b"GET /a\\b")));
         assert!(plan(&[b"\\"]).may_match(&RawText::whole(b"GET /a\\b")));
@@ -566,7 +557,7 @@ mod tests {
             .build(&texts)
             .unwrap();
         let lowered = RawMatcher {
-            automaton: Search::Automaton(automaton),
+            search: Search::Automaton(automaton),
             lowered: true,
             texts: Some(texts),
             form: RawForm::Json,
@@ -603,20 +594,19 @@ mod tests {
         let atoms = ["\\\\lsass.exe", "\"0x1410\"", "mimikatz", "ab"];
         let texts: Vec<String> = atoms.iter().map(|t| (*t).to_owned()).collect();
         let packed = RawMatcher::new(texts.clone(), RawForm::Json, None).unwrap();
-        assert!(matches!(packed.automaton, Search::Packed(_)), "a few texts get Teddy alone");
-        let mut all = texts;
-        all.extend(FOLDS_TO_ASCII.iter().map(|c| c.to_string()));
-        all.extend(LINEAGE_READS.iter().map(|name| name.to_ascii_lowercase()));
-        let automaton = Search::Automaton(AhoCorasick::new(&all).unwrap());
+        assert!(matches!(packed.search, Search::Packed(_)), "a few texts get Teddy alone");
+        let all: Vec<String> = texts.into_iter().chain(hiding_texts()).collect();
+        let search = Search::Automaton(AhoCorasick::new(&all).unwrap());
         let reference = RawMatcher {
-            automaton,
+            search,
             lowered: true,
             texts: None,
             form: RawForm::Json,
             atoms: 4,
             in_message: None,
         };
-        // Every atom (and a near miss) at every offset of texts from 1 byte to beyond a vector.
+        // Each atom (and near misses) at the start, middle and end of texts from 0 to 80 bytes
+        // (where Teddy falls back to Rabin-Karp) and of 200 and 1,000 bytes.
         for needle in
             ["C:\\\\LSASS.EXE", "\"0x1410\"", "MimiKatz", "aB", "a", "mimikat", "\u{212A}"]
         {
@@ -630,8 +620,9 @@ mod tests {
             }
         }
         assert!(!packed.may_match(&RawText::whole(b"xxxxmimikatxxxx")));
-        assert!(
-            packed.may_match(&RawText::whole(b"A")) == reference.may_match(&RawText::whole(b"A"))
+        assert_eq!(
+            packed.may_match(&RawText::whole(b"A")),
+            reference.may_match(&RawText::whole(b"A"))
         );
     }
 
